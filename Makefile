@@ -1,0 +1,36 @@
+# Two commands do all the set-up: `make demo` and `make test`. Each creates .venv from pyproject when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench test-browser clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/reseller-worker demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check rules integrations worker config
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/xero_calls.py
+	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/outbox.py
+
+test-browser: $(STAMP)
+	$(BIN)/python -m worker.report_browser_check
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""All settings, loaded once at start from a TOML file plus `RW_*` environment variables.
+
+`load_settings(path, environ)` is pure apart from reading the file; it returns a frozen `Settings` or raises
+`ConfigError` listing every problem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from config.hosting import HostingSettings, read_hosting
+from config.inbox import InboxSettings, read_inbox
+from config.matching import MatchingSettings, read_matching
+from config.registrar import RegistrarSettings, read_registrar
+from config.report import ReportSettings, read_report
+from config.sources import ConfigError, Problems, Reader
+from config.worker import WorkerSettings, read_worker
+from config.xero import XeroSettings, read_xero
+
+SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    source: str  # the file it came from, or "defaults"
+    worker: WorkerSettings
+    xero: XeroSettings
+    inbox: InboxSettings
+    matching: MatchingSettings
+    registrar: RegistrarSettings
+    report: ReportSettings
+    hosting: HostingSettings
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Settings:
+    """Read `path` (or only defaults and the environment when None) and validate everything at once."""
+    problems = Problems()
+    data: dict[str, Any] = {}
+    file = str(path) if path is not None else "defaults"
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"{path}: no such file"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    for key in sorted(set(data) - set(SECTIONS)):
+        problems.add(file, f"unknown section [{key}]")
+    base = base_dir or (path.parent.resolve() if path is not None else Path.cwd())
+
+    def reader(section: str) -> Reader:
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            problems.add(file, f"[{section}] must be a table")
+            table = {}
+        return Reader(section, table, environ, problems, file)
+
+    readers = {name: reader(name) for name in SECTIONS}
+    settings = Settings(
+        source=file,
+        worker=read_worker(readers["worker"], base),
+        xero=read_xero(readers["xero"]),
+        inbox=read_inbox(readers["inbox"], base),
+        matching=read_matching(readers["matching"]),
+        registrar=read_registrar(readers["registrar"]),
+        report=read_report(readers["report"]),
+        hosting=read_hosting(readers["hosting"]),
+    )
+    for r in readers.values():
+        r.finish()
+    if problems.items:
+        raise ConfigError(problems.items)
+    return settings

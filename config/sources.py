@@ -1,0 +1,158 @@
+"""Reading one settings section from a TOML table and the environment, collecting every problem at once.
+
+Each section module (`config/xero.py`, ...) builds its frozen dataclass through a `Reader`, so a bad
+configuration fails at start with one message listing every problem and where it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+@dataclass
+class Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+_MISSING = object()
+
+
+class Reader:
+    """Typed access to `[section]` of the TOML file and to `RW_*` environment variables.
+
+    Secrets come only from `secret()`, which reads the environment and never the file: a secret found in
+    the file is itself reported as a problem, so it cannot be committed by mistake.
+    """
+
+    def __init__(
+        self, section: str, table: Mapping[str, Any], environ: Mapping[str, str], problems: Problems, file: str
+    ) -> None:
+        self.section = section
+        self.table = table
+        self.environ = environ
+        self.problems = problems
+        self.file = file
+        self.seen: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.file} [{self.section}] {key}"
+
+    def env_name(self, key: str) -> str:
+        return f"RW_{self.section.upper()}_{key.upper()}"
+
+    def _raw(self, key: str) -> tuple[Any, str]:
+        self.seen.add(key)
+        env = self.env_name(key)
+        if env in self.environ:
+            return self.environ[env], f"environment {env}"
+        if key in self.table:
+            return self.table[key], self._where(key)
+        return _MISSING, self._where(key)
+
+    def str(self, key: str, default: str | None = None, *, choices: tuple[str, ...] = ()) -> str:
+        value, where = self._raw(key)
+        if value is _MISSING:
+            if default is None:
+                self.problems.add(where, "is required")
+                return ""
+            return default
+        if not isinstance(value, str):
+            self.problems.add(where, f"must be a string, not {type(value).__name__}")
+            return default or ""
+        if choices and value not in choices:
+            self.problems.add(where, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def int(self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        value, where = self._raw(key)
+        if value is _MISSING:
+            return default
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.problems.add(where, f"must be a whole number, not {value!r}")
+            return default
+        if isinstance(value, bool) or (isinstance(value, float)):
+            self.problems.add(where, f"must be a whole number, not {value!r}")
+            return default
+        if minimum is not None and number < minimum:
+            self.problems.add(where, f"must be at least {minimum}, not {number}")
+        if maximum is not None and number > maximum:
+            self.problems.add(where, f"must be at most {maximum}, not {number}")
+        return number
+
+    def decimal(self, key: str, default: str) -> Decimal:
+        value, where = self._raw(key)
+        if value is _MISSING:
+            return Decimal(default)
+        if isinstance(value, float):
+            # TOML floats lose cents; ask for a string.
+            self.problems.add(where, f"write money and tolerances as strings (\"{value}\"), not floats")
+            return Decimal(default)
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            self.problems.add(where, f"must be a decimal number, not {value!r}")
+            return Decimal(default)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value, where = self._raw(key)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        self.problems.add(where, f"must be true or false, not {value!r}")
+        return default
+
+    def list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value, where = self._raw(key)
+        if value is _MISSING:
+            return default
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        self.problems.add(where, "must be a list of strings")
+        return default
+
+    def mapping(self, key: str, default: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        self.seen.add(key)
+        value = self.table.get(key, _MISSING)
+        if value is _MISSING:
+            return dict(default or {})
+        if not isinstance(value, dict):
+            self.problems.add(self._where(key), "must be a table")
+            return dict(default or {})
+        return dict(value)
+
+    def secret(self, key: str, *, required: bool) -> str:
+        """A credential: environment only."""
+        self.seen.add(key)
+        env = self.env_name(key)
+        if key in self.table:
+            self.problems.add(self._where(key), f"secrets belong in the environment ({env}), not in the file")
+        value = self.environ.get(env, "")
+        if required and not value:
+            self.problems.add(f"environment {env}", "is required")
+        return value
+
+    def finish(self) -> None:
+        """Report keys in the file that no setting reads: a typo would otherwise be silently ignored."""
+        for key in sorted(set(self.table) - self.seen):
+            self.problems.add(self._where(key), "is not a known setting")

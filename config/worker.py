@@ -1,0 +1,45 @@
+"""Settings for the process itself: where data lives, which database, time zone, logging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.sources import Reader
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WorkerSettings:
+    data_dir: Path
+    database_url: str
+    timezone: str
+    home_currency: str
+    log_format: str  # auto | json | console
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def read_worker(r: Reader, base_dir: Path) -> WorkerSettings:
+    data_dir = Path(r.str("data_dir", "var"))
+    if not data_dir.is_absolute():
+        data_dir = base_dir / data_dir
+    # The database URL may carry a password, so it is accepted from the environment as well as the file.
+    url = r.str("database_url", f"sqlite:///{data_dir / 'reseller-worker.db'}")
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        r.problems.add(r._where("database_url"), "must be a sqlite:/// or postgresql:// URL")
+    tz = r.str("timezone", "Pacific/Auckland")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problems.add(r._where("timezone"), f"unknown time zone {tz!r}")
+        tz = "UTC"
+    currency = r.str("home_currency", "NZD")
+    if len(currency) != 3 or not currency.isupper():
+        r.problems.add(r._where("home_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
+    log_format = r.str("log_format", "auto", choices=("auto", "json", "console"))
+    return WorkerSettings(
+        data_dir=data_dir, database_url=url, timezone=tz, home_currency=currency, log_format=log_format
+    )

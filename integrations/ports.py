@@ -1,0 +1,180 @@
+"""One Protocol per outside system, named for what the worker needs rather than for the vendor.
+
+Real adapters are `<Vendor><Port>` (XeroAccounting, ImapMailbox, LogicBoxesRegistrar, SmtpMailer); stateful fakes
+are `Fake<Port>`. Every adapter raises only `integrations.errors` types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from rules.model import Order, Receipt
+from rules.money import Money
+
+# ---- Accounting (Xero) -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrdersPage:
+    """Open orders changed since a watermark, and the watermark to store for next time."""
+
+    orders: tuple[Order, ...]
+    closed_invoice_ids: tuple[str, ...] = ()  # invoices that turned PAID/VOIDED/DELETED since the watermark
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceiptsPage:
+    receipts: tuple[Receipt, ...]
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaymentDraft:
+    """A payment to record on an invoice: unreconciled, so Xero proposes the bank-line match."""
+
+    invoice_id: str
+    amount: Money
+    paid_on: date
+    reference: str  # the bank or gateway reference the accountant will see
+    account_code: str  # the bank or clearing account the money went to
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvoiceLine:
+    description: str
+    quantity: Decimal
+    unit_amount: Money
+    item_code: str = ""
+    account_code: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvoiceDraft:
+    contact_id: str
+    lines: tuple[InvoiceLine, ...]
+    issued: date
+    due: date
+    reference: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RepeatingInvoiceDraft:
+    contact_id: str
+    lines: tuple[InvoiceLine, ...]
+    start: date
+    period_months: int  # MONTHLY schedule unit; yearly is 12
+    due_day: int = 20
+    reference: str = ""
+    end: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ContactDraft:
+    name: str
+    email: str = ""
+    contact_number: str = ""  # Xero's API-only "Contact Code": our natural key
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Quota:
+    """What Xero said about the remaining call budget on its last response."""
+
+    minute_remaining: int | None = None
+    day_remaining: int | None = None
+    app_minute_remaining: int | None = None
+    parked_until: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Accounting(Protocol):
+    def open_orders(self, *, since: datetime | None) -> OrdersPage: ...
+    def payments(self, *, since: datetime | None) -> ReceiptsPage: ...
+    def bank_lines(self, *, since: datetime | None) -> ReceiptsPage: ...
+    def payments_on_invoice(self, invoice_id: str) -> Sequence[Receipt]: ...
+    def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str: ...
+    def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> tuple[str, str]: ...
+    def create_repeating_invoice(self, draft: RepeatingInvoiceDraft, *, idempotency_key: str) -> str: ...
+    def update_repeating_invoice(
+        self, repeating_invoice_id: str, draft: RepeatingInvoiceDraft | None, *, idempotency_key: str
+    ) -> str: ...
+    def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None: ...
+    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str: ...
+    def quota(self) -> Quota: ...
+
+
+# ---- Mailbox (IMAP, Maildir) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MailMessage:
+    """One message as fetched: the raw bytes are what every check reads."""
+
+    uid: int
+    raw: bytes
+    mailbox_id: str = ""  # uidvalidity or maildir key, whatever makes uid meaningful
+
+
+class Folder:
+    PROCESSED = "Processed"
+    REVIEW = "Review"
+    REJECTED = "Rejected"
+    QUARANTINE = "Quarantine"
+
+
+class Mailbox(Protocol):
+    def fetch_new(self, *, after_uid: int, limit: int) -> Sequence[MailMessage]: ...
+    def move(self, uids: Iterable[int], folder: str) -> None: ...
+    def uidvalidity(self) -> int: ...
+    def wait_for_mail(self, timeout_seconds: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+# ---- Registrar ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DomainDetails:
+    domain: str
+    ours: bool
+    expires: date | None = None
+    status: str = ""
+    registrar_order_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RegistrarResult:
+    domain: str
+    registrar_order_id: str
+    expires: date | None = None
+    cost: Money | None = None  # what the reseller paid upstream
+    done_by_hand: bool = False  # ManualRegistrar: a to-do was raised, nothing was bought
+
+
+class Registrar(Protocol):
+    def is_available(self, domain: str) -> bool: ...
+    def details(self, domain: str) -> DomainDetails: ...
+    def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult: ...
+    def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult: ...
+    def price(self, domain: str, *, action: str, years: int) -> Money | None: ...
+
+
+# ---- Mailer (SMTP) -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OutgoingMail:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str = ""
+
+
+class Mailer(Protocol):
+    def send(self, mail: OutgoingMail) -> None: ...

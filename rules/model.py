@@ -1,0 +1,92 @@
+"""The business vocabulary shared by every part of the worker: orders, receipts and decisions.
+
+Plain frozen values; whatever reads Xero, a mailbox or a corpus on disk turns its input into these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from rules.money import Money
+
+
+class OrderKind(StrEnum):
+    DOMAIN_REGISTRATION = "domain_registration"
+    DOMAIN_RENEWAL = "domain_renewal"
+    HOSTING = "hosting"
+    SETUP = "setup"
+
+
+class ReceiptSource(StrEnum):
+    BANK_LINE = "bank_line"  # Finance API statement line, or a RECEIVE bank transaction
+    XERO_PAYMENT = "xero_payment"  # a payment already applied to an invoice in Xero
+    NOTICE = "notice"  # a card-payment notice e-mail
+
+
+class DecisionKind(StrEnum):
+    AUTO = "auto"  # act now for exactly these orders
+    REVIEW = "review"  # a person decides; orders are suggestions, best first
+    IGNORE = "ignore"  # not a customer payment for an open order
+    REJECT = "reject"  # claims to be a payment service and fails authentication
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Contact:
+    contact_id: str
+    name: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Order:
+    """What a customer owes for one thing: an open ACCREC invoice (or one line kind of it)."""
+
+    order_id: str
+    kind: OrderKind
+    invoice_number: str
+    invoice_id: str
+    contact: Contact
+    domain: str
+    amount_due: Money
+    issued: date
+    due: date
+    plan: str = ""
+    term_years: int = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Receipt:
+    """Money that may have arrived, normalised from any source.
+
+    `text` holds every free-text field a payer could have typed into (reference, particulars, code, notes,
+    the notice's invoice or memo line), kept apart so a reason can name where evidence was found.
+    """
+
+    receipt_id: str  # statementLineId, PaymentID, or Message-ID without angle brackets
+    source: ReceiptSource
+    received_at: datetime  # timezone-aware, UTC
+    money: Money
+    payer_name: str = ""
+    payer_email: str = ""
+    text: tuple[tuple[str, str], ...] = ()  # (field name, value) pairs
+    gateway: str = ""  # paypal, stripe, windcave, xero, or "" for a bank line
+    gateway_txn_id: str = ""
+    invoice_id: str = ""  # set when Xero already applied it to an invoice
+    invoice_number: str = ""
+    raw_kind: str = ""  # e.g. bank line type CREDIT/DEBIT, or the notice's own kind
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    """What the worker decided for one receipt, and why."""
+
+    receipt_id: str
+    kind: DecisionKind
+    orders: tuple[str, ...] = ()  # order ids; for review, suggestions best first
+    reason: str = ""
+    strategy: str = ""  # the named rule that decided
+    evidence: tuple[tuple[str, str], ...] = field(default=())

@@ -1,0 +1,48 @@
+"""The composition root: `build_app(settings)` is the only place concrete adapters are built.
+
+Tests build an `App` directly with fakes and an engine of their choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from config.settings import Settings
+from integrations.ports import Accounting, Mailbox, Mailer, Registrar
+from worker.store.database import make_engine, upgrade
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class App:
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime]
+    accounting: Accounting
+    registrar: Registrar
+    mailer: Mailer | None
+    open_mailbox: Callable[[], Mailbox] | None  # None when no inbox is configured
+
+
+def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, migrate: bool = True) -> App:
+    engine = make_engine(settings.worker.database_url)
+    if migrate:
+        upgrade(engine)
+    from worker.wiring import build_accounting, build_mailbox_opener, build_mailer, build_registrar
+
+    return App(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        accounting=build_accounting(settings, engine, clock),
+        registrar=build_registrar(settings, engine, clock),
+        mailer=build_mailer(settings),
+        open_mailbox=build_mailbox_opener(settings),
+    )

@@ -1,0 +1,43 @@
+"""`reseller-worker check`: one PASS/FAIL line per configured part, so an operator sees what is wrong at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from config.settings import Settings
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CheckResult:
+    part: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'PASS' if self.ok else 'FAIL'}  {self.part:<10} {self.detail}"
+
+
+def _check_database(settings: Settings) -> str:
+    from worker.store.database import current_revision, make_engine
+
+    engine = make_engine(settings.worker.database_url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    rev = current_revision(engine)
+    return f"{engine.dialect.name}, migration {rev or 'none yet (run: reseller-worker db upgrade)'}"
+
+
+CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (("database", _check_database),)
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    results = [CheckResult(part="config", ok=True, detail=f"loaded from {settings.source}")]
+    for part, check in CHECKS:
+        try:
+            results.append(CheckResult(part=part, ok=True, detail=check(settings)))
+        except Exception as exc:  # every failure is reported as a line, whatever its type
+            results.append(CheckResult(part=part, ok=False, detail=f"{type(exc).__name__}: {exc}"))
+    return results

@@ -1,0 +1,57 @@
+"""Core commands: `db upgrade`, `check`, `cycle` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from worker.commands.context import CommandContext
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser(
+        "upgrade", help="apply database migrations", description="Apply every pending migration (the worker also "
+        "does this at start)."
+    )
+    up.set_defaults(handler=db_upgrade)
+
+    check = sub.add_parser(
+        "check", help="check configuration and connectivity of every configured part",
+        description="Load the configuration, then try each configured part (database, Xero, inbox, registrar, "
+        "SMTP) and print one PASS or FAIL line each. Exits non-zero when anything fails.",
+    )
+    check.set_defaults(handler=check_parts)
+
+    cycle = sub.add_parser(
+        "cycle", help="run every job once, now",
+        description="Run every job once in order (sync Xero, read the inbox, match receipts, dispatch the outbox, "
+        "raise renewals) and exit.",
+    )
+    cycle.set_defaults(handler=run_cycle)
+
+
+def db_upgrade(ctx: CommandContext) -> int:
+    from worker.store.database import current_revision, make_engine, upgrade
+
+    engine = make_engine(ctx.settings().worker.database_url)
+    upgrade(engine)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def check_parts(ctx: CommandContext) -> int:
+    from worker.checks import run_checks
+
+    results = run_checks(ctx.settings())
+    for result in results:
+        print(result.line())
+    return 0 if all(r.ok for r in results) else 1
+
+
+def run_cycle(ctx: CommandContext) -> int:
+    from worker.cycle import run_cycle as cycle
+
+    summaries = cycle(ctx.app())
+    return 0 if all(s is not None for s in summaries.values()) else 1
