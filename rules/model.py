@@ -90,3 +90,23 @@ class Decision:
     reason: str = ""
     strategy: str = ""  # the named rule that decided
     evidence: tuple[tuple[str, str], ...] = field(default=())
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoticeReading:
+    """What reading one e-mail gave, before any matching: the inbox job and replay both use it.
+
+    Exactly one of these holds: `receipt` is set (an authenticated payment notice, or a genuine notice
+    forwarded by the reseller's own staff, `forwarded=True`, which can only ever be reviewed); or `verdict` is
+    REJECT / IGNORE / REVIEW with its reason; or `quarantine` is True (malformed or hostile input).
+    """
+
+    message_id: str  # without angle brackets; a stable digest of the bytes when the header is missing
+    received_at: datetime | None
+    receipt: Receipt | None = None
+    verdict: DecisionKind | None = None
+    reason: str = ""
+    forwarded: bool = False
+    quarantine: bool = False
+    gateway: str = ""
+    gateway_txn_id: str = ""
