@@ -18,7 +18,7 @@ def read_hosting(r: Reader) -> HostingSettings:
     plans: dict[str, Decimal] = {}
     for name, rate in r.mapping("plans", {"starter": "25.00", "business": "45.00"}).items():
         if isinstance(rate, float):
-            r.problems.add(r._where(f"plans.{name}"), "write rates as strings (\"25.00\"), not floats")
+            r.problems.add(r._where(f"plans.{name}"), 'write rates as strings ("25.00"), not floats')
             continue
         try:
             plans[str(name)] = Decimal(str(rate))

@@ -19,10 +19,13 @@ class MatchingSettings:
 def read_matching(r: Reader) -> MatchingSettings:
     return MatchingSettings(
         trusted_authserv_id=r.str("trusted_authserv_id", ""),
-        payment_senders={str(k): str(v) for k, v in r.mapping(
-            "payment_senders",
-            {"paypal.com": "paypal", "stripe.com": "stripe", "windcave.com": "windcave", "post.xero.com": "xero"},
-        ).items()},
+        payment_senders={
+            str(k): str(v)
+            for k, v in r.mapping(
+                "payment_senders",
+                {"paypal.com": "paypal", "stripe.com": "stripe", "windcave.com": "windcave", "post.xero.com": "xero"},
+            ).items()
+        },
         own_domains=r.list("own_domains"),
         fee_tolerance=r.decimal("fee_tolerance", "0.00"),
     )

@@ -30,6 +30,11 @@ class ConfigError(Exception):
 
 _MISSING = object()
 
+# Reader's methods are named for the types they return, which shadows the builtins inside its class body.
+Text = str
+Whole = int
+Flag = bool
+
 
 class Reader:
     """Typed access to `[section]` of the TOML file and to `RW_*` environment variables.
@@ -39,7 +44,7 @@ class Reader:
     """
 
     def __init__(
-        self, section: str, table: Mapping[str, Any], environ: Mapping[str, str], problems: Problems, file: str
+        self, section: Text, table: Mapping[Text, Any], environ: Mapping[Text, Text], problems: Problems, file: Text
     ) -> None:
         self.section = section
         self.table = table
@@ -48,13 +53,13 @@ class Reader:
         self.file = file
         self.seen: set[str] = set()
 
-    def _where(self, key: str) -> str:
+    def _where(self, key: Text) -> Text:
         return f"{self.file} [{self.section}] {key}"
 
-    def env_name(self, key: str) -> str:
+    def env_name(self, key: Text) -> Text:
         return f"RW_{self.section.upper()}_{key.upper()}"
 
-    def _raw(self, key: str) -> tuple[Any, str]:
+    def _raw(self, key: Text) -> tuple[Any, Text]:
         self.seen.add(key)
         env = self.env_name(key)
         if env in self.environ:
@@ -63,7 +68,7 @@ class Reader:
             return self.table[key], self._where(key)
         return _MISSING, self._where(key)
 
-    def str(self, key: str, default: str | None = None, *, choices: tuple[str, ...] = ()) -> str:
+    def str(self, key: Text, default: Text | None = None, *, choices: tuple[Text, ...] = ()) -> Text:
         value, where = self._raw(key)
         if value is _MISSING:
             if default is None:
@@ -77,16 +82,16 @@ class Reader:
             self.problems.add(where, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def int(self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def int(self, key: Text, default: Whole, *, minimum: Whole | None = None, maximum: Whole | None = None) -> Whole:
         value, where = self._raw(key)
         if value is _MISSING:
+            return default
+        if isinstance(value, bool | float):
+            self.problems.add(where, f"must be a whole number, not {value!r}")
             return default
         try:
             number = int(value)
         except (TypeError, ValueError):
-            self.problems.add(where, f"must be a whole number, not {value!r}")
-            return default
-        if isinstance(value, bool) or (isinstance(value, float)):
             self.problems.add(where, f"must be a whole number, not {value!r}")
             return default
         if minimum is not None and number < minimum:
@@ -95,13 +100,13 @@ class Reader:
             self.problems.add(where, f"must be at most {maximum}, not {number}")
         return number
 
-    def decimal(self, key: str, default: str) -> Decimal:
+    def decimal(self, key: Text, default: Text) -> Decimal:
         value, where = self._raw(key)
         if value is _MISSING:
             return Decimal(default)
         if isinstance(value, float):
             # TOML floats lose cents; ask for a string.
-            self.problems.add(where, f"write money and tolerances as strings (\"{value}\"), not floats")
+            self.problems.add(where, f'write money and tolerances as strings ("{value}"), not floats')
             return Decimal(default)
         try:
             return Decimal(str(value))
@@ -109,7 +114,7 @@ class Reader:
             self.problems.add(where, f"must be a decimal number, not {value!r}")
             return Decimal(default)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: Text, default: Flag) -> Flag:
         value, where = self._raw(key)
         if value is _MISSING:
             return default
@@ -120,7 +125,7 @@ class Reader:
         self.problems.add(where, f"must be true or false, not {value!r}")
         return default
 
-    def list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def list(self, key: Text, default: tuple[Text, ...] = ()) -> tuple[Text, ...]:
         value, where = self._raw(key)
         if value is _MISSING:
             return default
@@ -131,7 +136,7 @@ class Reader:
         self.problems.add(where, "must be a list of strings")
         return default
 
-    def mapping(self, key: str, default: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def mapping(self, key: Text, default: Mapping[Text, Any] | None = None) -> dict[Text, Any]:
         self.seen.add(key)
         value = self.table.get(key, _MISSING)
         if value is _MISSING:
@@ -141,7 +146,7 @@ class Reader:
             return dict(default or {})
         return dict(value)
 
-    def secret(self, key: str, *, required: bool) -> str:
+    def secret(self, key: Text, *, required: Flag) -> Text:
         """A credential: environment only."""
         self.seen.add(key)
         env = self.env_name(key)

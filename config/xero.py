@@ -32,8 +32,11 @@ def read_xero(r: Reader) -> XeroSettings:
         daily_budget=r.int("daily_budget", 1000, minimum=50),
         timeout_seconds=float(r.int("timeout_seconds", 20, minimum=1, maximum=300)),
         bank_account_code=r.str("bank_account_code", "090"),
-        item_codes={str(k): str(v) for k, v in r.mapping(
-            "item_codes",
-            {"DOM-REG": "domain_registration", "DOM-REN": "domain_renewal", "HOST": "hosting", "SETUP": "setup"},
-        ).items()},
+        item_codes={
+            str(k): str(v)
+            for k, v in r.mapping(
+                "item_codes",
+                {"DOM-REG": "domain_registration", "DOM-REN": "domain_renewal", "HOST": "hosting", "SETUP": "setup"},
+            ).items()
+        },
     )

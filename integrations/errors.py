@@ -1,10 +1,10 @@
 """Errors raised by adapters, so no vendor exception type reaches `worker/`.
 
-    IntegrationError
-    ├── TransientError          worth retrying: timeouts, 5xx, connection drops
-    │   └── RateLimited         429; `retry_after` seconds, `limit` is "minute", "day", ...
-    └── PermanentError          retrying cannot help: 4xx validation, auth refused, bad data
-        └── NotConfigured       the adapter lacks a setting or credential it needs
+IntegrationError
+├── TransientError          worth retrying: timeouts, 5xx, connection drops
+│   └── RateLimited         429; `retry_after` seconds, `limit` is "minute", "day", ...
+└── PermanentError          retrying cannot help: 4xx validation, auth refused, bad data
+    └── NotConfigured       the adapter lacks a setting or credential it needs
 """
 
 from __future__ import annotations

@@ -34,7 +34,11 @@ def test_rules_imports_only_the_standard_library_and_itself() -> None:
 
 def test_arrows_point_inwards() -> None:
     """integrations/ and config/ never import worker/; rules/ imports none of the outer packages."""
-    forbidden = {"integrations": {"worker"}, "config": {"worker", "integrations"}, "rules": {"worker", "integrations", "config"}}
+    forbidden = {
+        "integrations": {"worker"},
+        "config": {"worker", "integrations"},
+        "rules": {"worker", "integrations", "config"},
+    }
     offenders: dict[str, list[str]] = {}
     for package, banned in forbidden.items():
         for path in (ROOT / package).rglob("*.py"):

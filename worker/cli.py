@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE", help="settings file (TOML); default $RW_CONFIG, else built-in defaults"
     )
     parser.add_argument(
-        "--log-format", choices=("auto", "json", "console"), default=None,
+        "--log-format",
+        choices=("auto", "json", "console"),
+        default=None,
         help="log format; auto is JSON when stderr is not a terminal",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -10,11 +10,12 @@ import sys
 from typing import Any, TextIO
 
 import structlog
+from structlog.typing import EventDict
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "apikey")
 
 
-def redact_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_logger: Any, _method: str, event: EventDict) -> EventDict:
     for key in list(event):
         if any(word in key.lower() for word in _SECRET_WORDS):
             event[key] = "[redacted]"

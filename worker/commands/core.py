@@ -12,20 +12,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = db_sub.add_parser(
-        "upgrade", help="apply database migrations", description="Apply every pending migration (the worker also "
-        "does this at start)."
+        "upgrade",
+        help="apply database migrations",
+        description="Apply every pending migration (the worker also does this at start).",
     )
     up.set_defaults(handler=db_upgrade)
 
     check = sub.add_parser(
-        "check", help="check configuration and connectivity of every configured part",
+        "check",
+        help="check configuration and connectivity of every configured part",
         description="Load the configuration, then try each configured part (database, Xero, inbox, registrar, "
         "SMTP) and print one PASS or FAIL line each. Exits non-zero when anything fails.",
     )
     check.set_defaults(handler=check_parts)
 
     cycle = sub.add_parser(
-        "cycle", help="run every job once, now",
+        "cycle",
+        help="run every job once, now",
         description="Run every job once in order (sync Xero, read the inbox, match receipts, dispatch the outbox, "
         "raise renewals) and exit.",
     )

@@ -15,7 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def normalise_url(url: str) -> str:
     # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -1,0 +1,101 @@
+"""Settings come from a TOML file plus RW_* environment variables; a bad configuration names every problem."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from config.settings import load_settings
+from config.sources import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "worker.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_need_no_file_and_no_credentials(tmp_path: Path) -> None:
+    """With no file the worker runs on embedded defaults: SQLite under ./var, the Xero sandbox, manual registrar."""
+    s = load_settings(None, {}, base_dir=tmp_path)
+    assert s.worker.database_url == f"sqlite:///{tmp_path / 'var' / 'reseller-worker.db'}"
+    assert s.xero.mode == "sandbox"
+    assert s.registrar.kind == "manual"
+    assert s.worker.home_currency == "NZD"
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    """RW_<SECTION>_<KEY> beats the file, so a deployment can change one value without editing it."""
+    path = write(tmp_path, '[worker]\ntimezone = "Pacific/Auckland"\n')
+    s = load_settings(path, {"RW_WORKER_TIMEZONE": "Australia/Sydney"})
+    assert s.worker.timezone == "Australia/Sydney"
+
+
+def test_every_problem_is_listed_with_where_it_came_from(tmp_path: Path) -> None:
+    """One start-up error lists all problems, each with the file, section and key or the variable."""
+    path = write(
+        tmp_path,
+        """
+[worker]
+timezone = "Mars/Olympus"
+home_currency = "dollars"
+colour = "blue"
+
+[xero]
+mode = "custom_connection"
+client_secret = "in-the-file"
+
+[registrar]
+kind = "logicboxes"
+
+[report]
+send_at = "7am"
+
+[typo_section]
+x = 1
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {"RW_INBOX_PORT": "imap"})
+    problems = "\n".join(caught.value.problems)
+    assert f"{path} [worker] timezone: unknown time zone 'Mars/Olympus'" in problems
+    assert "[worker] home_currency" in problems
+    assert "[worker] colour: is not a known setting" in problems
+    assert "environment RW_XERO_CLIENT_ID: is required" in problems
+    assert "[xero] client_secret: secrets belong in the environment (RW_XERO_CLIENT_SECRET)" in problems
+    assert "environment RW_REGISTRAR_API_KEY: is required" in problems
+    assert "[registrar] reseller_id: is required" in problems
+    assert "[report] send_at: must be HH:MM" in problems
+    assert "unknown section [typo_section]" in problems
+    assert "environment RW_INBOX_PORT: must be a whole number" in problems
+    assert len(caught.value.problems) >= 10
+
+
+def test_money_written_as_a_float_is_refused(tmp_path: Path) -> None:
+    """A rate written as a TOML float would lose cents silently; it must be a string."""
+    path = write(tmp_path, '[hosting.plans]\nstarter = 25.5\nbusiness = "45.00"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+    assert any("plans.starter" in p and "strings" in p for p in caught.value.problems)
+
+
+def test_valid_file_is_read_exactly(tmp_path: Path) -> None:
+    """Values from the file arrive typed: paths resolved against the file, decimals exact."""
+    path = write(
+        tmp_path,
+        '[worker]\ndata_dir = "data"\n[hosting.plans]\npro = "99.95"\n[report]\nto = ["me@example.nz"]\n',
+    )
+    s = load_settings(path, {})
+    assert s.worker.data_dir == tmp_path.resolve() / "data"
+    assert s.hosting.plans == {"pro": Decimal("99.95")}
+    assert s.report.to == ("me@example.nz",)
+
+
+def test_missing_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
+    """A missing file or broken TOML is reported with the path, not a traceback."""
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "nope.toml", {})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[worker\n"), {})
