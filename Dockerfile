@@ -1,0 +1,29 @@
+# reseller-worker: the unattended daemon. Data (SQLite file, token store, reports) lives on the /data volume;
+# point RW_WORKER_DATABASE_URL at PostgreSQL to keep it there instead (see deploy/docker-compose.yml).
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY rules ./rules
+COPY integrations ./integrations
+COPY worker ./worker
+COPY config ./config
+RUN pip install --no-cache-dir --prefix=/install .
+
+FROM python:3.11-slim
+RUN groupadd --system --gid 10001 worker \
+ && useradd --system --uid 10001 --gid worker --home-dir /data --shell /usr/sbin/nologin worker \
+ && mkdir -p /data /etc/reseller-worker \
+ && chown worker:worker /data
+COPY --from=build /install /usr/local
+COPY config/example.toml /etc/reseller-worker/worker.toml
+ENV RW_CONFIG=/etc/reseller-worker/worker.toml \
+    RW_WORKER_DATA_DIR=/data \
+    RW_WORKER_LOG_FORMAT=json \
+    PYTHONUNBUFFERED=1
+USER worker
+WORKDIR /data
+VOLUME ["/data"]
+# `health` exits non-zero when any job is late or failing, which marks the container unhealthy.
+HEALTHCHECK --interval=60s --timeout=15s --start-period=120s --retries=3 CMD ["reseller-worker", "health"]
+STOPSIGNAL SIGTERM
+CMD ["reseller-worker", "run"]
