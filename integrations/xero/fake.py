@@ -1,0 +1,352 @@
+"""`FakeAccounting`: a stateful in-memory Accounting port for tests of everything above the Xero adapter.
+
+It behaves like the books do (a payment lowers what is due and closes a fully paid invoice; writes replay on their
+idempotency key), counts calls per method, and can be told to fail the next call, before or after applying it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from integrations.errors import IntegrationError, PermanentError
+from integrations.ports import (
+    ContactDraft,
+    InvoiceDraft,
+    OrdersPage,
+    PaymentDraft,
+    Quota,
+    ReceiptsPage,
+    RepeatingInvoiceDraft,
+)
+from rules.model import Order, Receipt, ReceiptSource
+from rules.money import Money
+
+T = TypeVar("T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(kw_only=True, slots=True)
+class FakeInvoice:
+    invoice_id: str
+    invoice_number: str
+    contact_id: str
+    status: str  # AUTHORISED, PAID, VOIDED, DELETED
+    total: Money
+    amount_paid: Money
+    updated_at: datetime
+    reference: str = ""
+    lines: tuple[Any, ...] = ()
+    orders: tuple[Order, ...] = ()  # the open orders this invoice stands for
+
+    @property
+    def amount_due(self) -> Money:
+        return self.total - self.amount_paid
+
+
+@dataclass(kw_only=True, slots=True)
+class FakeRepeatingInvoice:
+    repeating_invoice_id: str
+    draft: RepeatingInvoiceDraft
+    status: str = "AUTHORISED"
+
+
+@dataclass(kw_only=True, slots=True)
+class _Fault:
+    error: IntegrationError
+    after_apply: bool
+
+
+@dataclass(kw_only=True)
+class FakeAccounting:
+    """In-memory books. Seed with `add_order`, `add_xero_payment`, `add_bank_line`, `add_contact`."""
+
+    clock: Callable[[], datetime] = _utc_now
+    currency: str = "NZD"
+    calls: Counter[str] = field(default_factory=Counter)
+    invoices: dict[str, FakeInvoice] = field(default_factory=dict)
+    contacts: dict[str, ContactDraft] = field(default_factory=dict)
+    repeating: dict[str, FakeRepeatingInvoice] = field(default_factory=dict)
+    history: dict[str, list[str]] = field(default_factory=dict)  # invoice id -> notes, oldest first
+    recorded_payments: dict[str, PaymentDraft] = field(default_factory=dict)  # payment id -> what we sent
+    quota_now: Quota = field(default_factory=Quota)
+    _payments: list[tuple[datetime, Receipt]] = field(default_factory=list)
+    _bank_lines: list[tuple[datetime, Receipt]] = field(default_factory=list)
+    _replies: dict[tuple[str, str], Any] = field(default_factory=dict)  # (method, idempotency key) -> result
+    _faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # ---- seeding and fault control -------------------------------------------------------------------------
+
+    def add_order(self, order: Order, *, updated_at: datetime | None = None) -> None:
+        """An open ACCREC invoice standing for `order` (several orders may share one invoice)."""
+        with self._lock:
+            inv = self.invoices.get(order.invoice_id)
+            when = updated_at or self.clock()
+            if inv is None:
+                inv = FakeInvoice(
+                    invoice_id=order.invoice_id,
+                    invoice_number=order.invoice_number,
+                    contact_id=order.contact.contact_id,
+                    status="AUTHORISED",
+                    total=order.amount_due,
+                    amount_paid=Money.zero(order.amount_due.currency),
+                    updated_at=when,
+                    orders=(order,),
+                )
+                self.invoices[order.invoice_id] = inv
+            else:
+                inv.orders = (*inv.orders, order)
+                inv.total = inv.total + order.amount_due
+                inv.updated_at = when
+            if order.contact.contact_id not in self.contacts:
+                self.contacts[order.contact.contact_id] = ContactDraft(
+                    name=order.contact.name,
+                    email=order.contact.email,
+                    first_name=order.contact.first_name,
+                    last_name=order.contact.last_name,
+                )
+
+    def set_invoice_status(self, invoice_id: str, status: str) -> None:
+        """As if someone paid, voided or deleted the invoice in Xero."""
+        with self._lock:
+            inv = self.invoices[invoice_id]
+            inv.status = status
+            inv.updated_at = self.clock()
+
+    def add_xero_payment(self, receipt: Receipt, *, updated_at: datetime | None = None) -> None:
+        """A payment already applied in Xero (source XERO_PAYMENT, with invoice_id)."""
+        with self._lock:
+            self._payments.append((updated_at or receipt.received_at, receipt))
+
+    def add_bank_line(self, receipt: Receipt, *, updated_at: datetime | None = None) -> None:
+        with self._lock:
+            self._bank_lines.append((updated_at or receipt.received_at, receipt))
+
+    def add_contact(self, contact_id: str, draft: ContactDraft) -> None:
+        with self._lock:
+            self.contacts[contact_id] = draft
+
+    def fail_next(self, method: str, error: IntegrationError, *, after_apply: bool = False) -> None:
+        """The next call of `method` raises `error`; with `after_apply` the write happens first (a lost reply)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(_Fault(error=error, after_apply=after_apply))
+
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    # ---- the port -------------------------------------------------------------------------------------------
+
+    def open_orders(self, *, since: datetime | None) -> OrdersPage:
+        def run() -> OrdersPage:
+            changed = [i for i in self.invoices.values() if since is None or i.updated_at > since]
+            orders: list[Order] = []
+            closed: list[str] = []
+            for inv in changed:
+                if inv.status == "AUTHORISED":
+                    orders.extend(self._with_due(inv))
+                else:
+                    closed.append(inv.invoice_id)
+            return OrdersPage(
+                orders=tuple(orders), closed_invoice_ids=tuple(closed), watermark=self._watermark(changed, since)
+            )
+
+        return self._read("open_orders", run)
+
+    def payments(self, *, since: datetime | None) -> ReceiptsPage:
+        return self._read("payments", lambda: self._page(self._payments, since))
+
+    def bank_lines(self, *, since: datetime | None) -> ReceiptsPage:
+        return self._read("bank_lines", lambda: self._page(self._bank_lines, since))
+
+    def payments_on_invoice(self, invoice_id: str) -> Sequence[Receipt]:
+        return self._read("payments_on_invoice", lambda: [r for _, r in self._payments if r.invoice_id == invoice_id])
+
+    def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str:
+        def apply() -> str:
+            inv = self.invoices.get(draft.invoice_id)
+            if inv is None:
+                raise PermanentError(f"no invoice {draft.invoice_id}", system="xero")
+            if inv.status != "AUTHORISED":
+                raise PermanentError(f"invoice {inv.invoice_number} is {inv.status}", system="xero")
+            if inv.amount_due < draft.amount:
+                raise PermanentError("payment amount exceeds the amount due", system="xero")
+            payment_id = str(uuid.uuid4())
+            now = self.clock()
+            inv.amount_paid = inv.amount_paid + draft.amount
+            inv.updated_at = now
+            if inv.amount_due.amount == 0:
+                inv.status = "PAID"
+            self.recorded_payments[payment_id] = draft
+            receipt = Receipt(
+                receipt_id=payment_id,
+                source=ReceiptSource.XERO_PAYMENT,
+                received_at=datetime.combine(draft.paid_on, time(), UTC),
+                money=draft.amount,
+                text=(("reference", draft.reference),),
+                invoice_id=inv.invoice_id,
+                invoice_number=inv.invoice_number,
+            )
+            self._payments.append((now, receipt))
+            return payment_id
+
+        return self._write("record_payment", idempotency_key, apply)
+
+    def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> tuple[str, str]:
+        def apply() -> tuple[str, str]:
+            if draft.contact_id not in self.contacts:
+                raise PermanentError(f"no contact {draft.contact_id}", system="xero")
+            if not draft.lines:
+                raise PermanentError("an invoice needs at least one line", system="xero")
+            currency = draft.lines[0].unit_amount.currency
+            total = Money.zero(currency)
+            for line in draft.lines:
+                total = total + Money(amount=line.unit_amount.amount * line.quantity, currency=currency)
+            invoice_id = str(uuid.uuid4())
+            number = f"INV-F{next(self._numbers):04d}"
+            self.invoices[invoice_id] = FakeInvoice(
+                invoice_id=invoice_id,
+                invoice_number=number,
+                contact_id=draft.contact_id,
+                status="AUTHORISED",
+                total=total.rounded(),
+                amount_paid=Money.zero(currency),
+                updated_at=self.clock(),
+                reference=draft.reference,
+                lines=draft.lines,
+            )
+            return invoice_id, number
+
+        return self._write("create_invoice", idempotency_key, apply)
+
+    def create_repeating_invoice(self, draft: RepeatingInvoiceDraft, *, idempotency_key: str) -> str:
+        def apply() -> str:
+            _check_schedule(draft)
+            if draft.contact_id not in self.contacts:
+                raise PermanentError(f"no contact {draft.contact_id}", system="xero")
+            rid = str(uuid.uuid4())
+            self.repeating[rid] = FakeRepeatingInvoice(repeating_invoice_id=rid, draft=draft)
+            return rid
+
+        return self._write("create_repeating_invoice", idempotency_key, apply)
+
+    def update_repeating_invoice(
+        self, repeating_invoice_id: str, draft: RepeatingInvoiceDraft | None, *, idempotency_key: str
+    ) -> str:
+        """`draft=None` deletes (Xero's soft delete: Status DELETED)."""
+
+        def apply() -> str:
+            current = self.repeating.get(repeating_invoice_id)
+            if current is None:
+                raise PermanentError(f"no repeating invoice {repeating_invoice_id}", system="xero")
+            if draft is None:
+                current.status = "DELETED"
+            else:
+                _check_schedule(draft)
+                current.draft = draft
+            return repeating_invoice_id
+
+        return self._write("update_repeating_invoice", idempotency_key, apply)
+
+    def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None:
+        def apply() -> None:
+            if invoice_id not in self.invoices:
+                raise PermanentError(f"no invoice {invoice_id}", system="xero")
+            if not note.strip():
+                raise PermanentError("a history note needs text", system="xero")
+            self.history.setdefault(invoice_id, []).append(note[:2500])
+
+        self._write("add_history_note", idempotency_key, apply)
+
+    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str:
+        def apply() -> str:
+            for cid, known in self.contacts.items():
+                if draft.contact_number and known.contact_number == draft.contact_number:
+                    return cid
+                if draft.email and known.email.lower() == draft.email.lower():
+                    return cid
+            cid = str(uuid.uuid4())
+            self.contacts[cid] = draft
+            return cid
+
+        return self._write("find_or_create_contact", idempotency_key, apply)
+
+    def quota(self) -> Quota:
+        return self.quota_now
+
+    # ---- internals ------------------------------------------------------------------------------------------
+
+    def _with_due(self, inv: FakeInvoice) -> list[Order]:
+        if len(inv.orders) == 1:  # one order per invoice: what is due is the invoice's amount due
+            return [replace(inv.orders[0], amount_due=inv.amount_due)]
+        return list(inv.orders)
+
+    def _watermark(self, changed: Sequence[FakeInvoice], since: datetime | None) -> datetime | None:
+        stamps = [i.updated_at for i in changed]
+        return max(stamps) if stamps else since
+
+    def _page(self, items: list[tuple[datetime, Receipt]], since: datetime | None) -> ReceiptsPage:
+        chosen = [(t, r) for t, r in items if since is None or t > since]
+        mark = max((t for t, _ in chosen), default=since)
+        return ReceiptsPage(receipts=tuple(r for _, r in chosen), watermark=mark)
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        queue = self._faults.get(method)
+        return queue.pop(0) if queue else None
+
+    def _read(self, method: str, run: Callable[[], T]) -> T:
+        with self._lock:
+            self.calls[method] += 1
+            fault = self._take_fault(method)
+            if fault is not None:
+                raise fault.error
+            return run()
+
+    def _write(self, method: str, idempotency_key: str, apply: Callable[[], T]) -> T:
+        if not idempotency_key or len(idempotency_key) > 128:
+            raise PermanentError("an idempotency key of 1..128 characters is required", system="xero")
+        with self._lock:
+            self.calls[method] += 1
+            fault = self._take_fault(method)
+            if fault is not None and not fault.after_apply:
+                raise fault.error
+            key = (method, idempotency_key)
+            if key not in self._replies:
+                self._replies[key] = apply()
+            if fault is not None:
+                raise fault.error
+            result: T = self._replies[key]
+            return result
+
+
+def _check_schedule(draft: RepeatingInvoiceDraft) -> None:
+    if draft.period_months < 1:
+        raise PermanentError("a repeating invoice needs a period of at least one month", system="xero")
+    if not draft.lines:
+        raise PermanentError("a repeating invoice needs at least one line", system="xero")
+
+
+def fake_bank_line(
+    line_id: str, amount: str, *, posted: date, payee: str = "", reference: str = "", currency: str = "NZD"
+) -> Receipt:
+    """A bank-line receipt as the adapter would build it, for seeding the fake."""
+    return Receipt(
+        receipt_id=line_id,
+        source=ReceiptSource.BANK_LINE,
+        received_at=datetime.combine(posted, time(), UTC),
+        money=Money(amount=Decimal(amount), currency=currency),
+        payer_name=payee,
+        text=(("reference", reference),) if reference else (),
+        raw_kind="CREDIT" if Decimal(amount) > 0 else "DEBIT",
+    )

@@ -1,0 +1,156 @@
+"""Contract tests for the Accounting port: the same behaviour from FakeAccounting and XeroAccounting-on-sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from integrations.errors import PermanentError
+from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, RepeatingInvoiceDraft
+from rules.model import OrderKind, ReceiptSource
+from rules.money import Money
+from tests.xero.contract import Books, an_order
+from tests.xero.harness import FakeBooks
+
+pytestmark = pytest.mark.xero
+
+NZD = "NZD"
+
+
+@pytest.fixture(params=["fake", "sandbox"])
+def books(request: pytest.FixtureRequest) -> Iterator[Books]:
+    """One implementation of the books, freshly seeded with nothing."""
+    if request.param == "fake":
+        yield FakeBooks()
+    else:
+        from tests.xero.sandbox_books import SandboxBooks
+
+        with SandboxBooks.start() as sandbox_books:
+            yield sandbox_books
+
+
+def _nzd(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency=NZD)
+
+
+def test_open_orders_then_nothing_new_after_the_watermark(books: Books) -> None:
+    """An open invoice becomes an order once; polling again from the returned watermark yields nothing."""
+    order = an_order(1, amount="45.00", kind=OrderKind.DOMAIN_RENEWAL)
+    books.seed_order(order)
+    first = books.accounting.open_orders(since=None)
+    assert [(o.invoice_id, o.kind, o.domain, o.amount_due) for o in first.orders] == [
+        (order.invoice_id, OrderKind.DOMAIN_RENEWAL, "example-1.co.nz", _nzd("45.00"))
+    ]
+    assert first.orders[0].contact.contact_id == order.contact.contact_id
+    assert first.watermark is not None
+    again = books.accounting.open_orders(since=first.watermark)
+    assert [o.invoice_id for o in again.orders] == []
+
+
+def test_payment_is_recorded_once_per_key_and_closes_a_paid_invoice(books: Books) -> None:
+    """Recording twice with one key makes one payment; paying in full shows the invoice as closed."""
+    order = an_order(2, amount="30.00")
+    books.seed_order(order)
+    mark = books.accounting.open_orders(since=None).watermark
+    draft = PaymentDraft(
+        invoice_id=order.invoice_id,
+        amount=_nzd("30.00"),
+        paid_on=date(2026, 11, 3),
+        reference="BNZ 123",
+        account_code="090",
+    )
+    first = books.accounting.record_payment(draft, idempotency_key="pay-r-2")
+    second = books.accounting.record_payment(draft, idempotency_key="pay-r-2")
+    assert first == second
+    assert books.count_payments(order.invoice_id) == 1
+    later = books.accounting.open_orders(since=mark)
+    assert order.invoice_id in later.closed_invoice_ids
+    paid = books.accounting.payments_on_invoice(order.invoice_id)
+    assert [(r.receipt_id, r.money, r.source) for r in paid] == [(first, _nzd("30.00"), ReceiptSource.XERO_PAYMENT)]
+    seen = books.accounting.payments(since=None)
+    assert first in {r.receipt_id for r in seen.receipts}
+
+
+def test_overpayment_is_refused(books: Books) -> None:
+    """A payment larger than the amount due is a permanent error, and nothing is recorded."""
+    order = an_order(3, amount="12.00")
+    books.seed_order(order)
+    draft = PaymentDraft(
+        invoice_id=order.invoice_id,
+        amount=_nzd("50.00"),
+        paid_on=date(2026, 11, 3),
+        reference="x",
+        account_code="090",
+    )
+    with pytest.raises(PermanentError):
+        books.accounting.record_payment(draft, idempotency_key="pay-over")
+    assert books.count_payments(order.invoice_id) == 0
+
+
+def test_invoice_repeating_invoice_and_note_are_created_once_per_key(books: Books) -> None:
+    """Each write repeated with the same key leaves exactly one record."""
+    order = an_order(4)
+    books.seed_order(order)
+    contact_id = order.contact.contact_id
+    line = InvoiceLine(
+        description="Renewal example-4.co.nz 1 year",
+        quantity=Decimal("1"),
+        unit_amount=_nzd("30.00"),
+        item_code="DOM-REN",
+    )
+    invoice = InvoiceDraft(
+        contact_id=contact_id, lines=(line,), issued=date(2026, 11, 5), due=date(2026, 11, 19), reference="REN-4"
+    )
+    one = books.accounting.create_invoice(invoice, idempotency_key="inv-REN-4")
+    two = books.accounting.create_invoice(invoice, idempotency_key="inv-REN-4")
+    assert one == two and one[0] and one[1]
+    assert books.count_invoices("REN-4") == 1
+
+    hosting = InvoiceLine(
+        description="Hosting Starter example-4.co.nz",
+        quantity=Decimal("1"),
+        unit_amount=_nzd("25.00"),
+        item_code="HOST",
+    )
+    rep = RepeatingInvoiceDraft(
+        contact_id=contact_id, lines=(hosting,), start=date(2026, 12, 1), period_months=12, reference="HOST-4"
+    )
+    r1 = books.accounting.create_repeating_invoice(rep, idempotency_key="rep-HOST-4")
+    r2 = books.accounting.create_repeating_invoice(rep, idempotency_key="rep-HOST-4")
+    assert r1 == r2
+    assert books.count_repeating("HOST-4") == 1
+
+    books.accounting.add_history_note(order.invoice_id, "Registered example-4.co.nz, op 42", idempotency_key="n-4")
+    books.accounting.add_history_note(order.invoice_id, "Registered example-4.co.nz, op 42", idempotency_key="n-4")
+    assert books.history_notes(order.invoice_id).count("Registered example-4.co.nz, op 42") == 1
+
+
+def test_contact_is_found_by_email_before_one_is_created(books: Books) -> None:
+    """An existing contact is found by e-mail; a new one is created once per key."""
+    order = an_order(5)
+    books.seed_order(order)
+    found = books.accounting.find_or_create_contact(
+        ContactDraft(name="Whatever", email=order.contact.email.upper()), idempotency_key="c-5"
+    )
+    assert found == order.contact.contact_id
+    new = ContactDraft(name="Brand New Ltd", email="new@example.org", contact_number="CUST-77")
+    a = books.accounting.find_or_create_contact(new, idempotency_key="c-new")
+    b = books.accounting.find_or_create_contact(new, idempotency_key="c-new-2")
+    assert a == b and a != found
+
+
+def test_bank_lines_become_bank_line_receipts(books: Books) -> None:
+    """A statement line arrives as a BANK_LINE receipt with its payee and reference."""
+    line_id = "22222222-0000-4000-8000-000000000001"
+    books.seed_bank_line(line_id, "38.00", date(2026, 11, 2), "TAURANGA PHOTO", "INV-0714")
+    page = books.accounting.bank_lines(since=None)
+    got = [r for r in page.receipts if r.receipt_id == "22222222-0000-4000-8000-000000000001"]
+    assert len(got) == 1
+    r = got[0]
+    assert (r.source, r.money, r.payer_name) == (ReceiptSource.BANK_LINE, _nzd("38.00"), "TAURANGA PHOTO")
+    assert ("reference", "INV-0714") in r.text
+    again = books.accounting.bank_lines(since=page.watermark)
+    assert "22222222-0000-4000-8000-000000000001" not in {x.receipt_id for x in again.receipts}
