@@ -14,6 +14,9 @@ class MatchingSettings:
     payment_senders: dict[str, str]  # sender domain -> gateway
     own_domains: tuple[str, ...]  # the reseller's own mail domains (forwarded notices)
     fee_tolerance: Decimal
+    # Extra gateway notice format files (*.toml) added to, or replacing by gateway, the built-in set in
+    # rules/notice_formats/; "" for the built-in set only.
+    notice_formats_dir: str = ""
 
 
 def read_matching(r: Reader) -> MatchingSettings:
@@ -28,4 +31,5 @@ def read_matching(r: Reader) -> MatchingSettings:
         },
         own_domains=r.list("own_domains"),
         fee_tolerance=r.decimal("fee_tolerance", "0.00"),
+        notice_formats_dir=r.str("notice_formats_dir", ""),
     )
