@@ -1,7 +1,8 @@
-"""Settings for the payments inbox: a Maildir on disk, or an IMAP server."""
+"""Settings for the payments inbox: a Maildir on disk, or an IMAP server (TLS unless on loopback)."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,21 @@ class InboxSettings:
     password: str
     folder: str
     timeout_seconds: float
+    auth: str = "password"  # password | xoauth2
+    oauth2_token_file: Path | None = None  # kept fresh by the operator's token refresher; read at every login
+    idle_seconds: float = 540.0  # re-issue IDLE well before the 29-minute limit; NAT boxes drop sooner
+    poll_seconds: float = 30.0  # how often to look when the server has no IDLE
+    max_message_bytes: int = 2_000_000  # larger messages are quarantined unread
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: the only places plaintext IMAP is allowed."""
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:
@@ -26,14 +42,38 @@ def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:
     maildir = Path(r.str("maildir", "var/maildir"))
     if not maildir.is_absolute():
         maildir = base_dir / maildir
+    host = r.str("host", "" if kind != "imap" else None)
+    security = r.str("security", "imaps", choices=("imaps", "starttls", "none"))
+    auth = r.str("auth", "password", choices=("password", "xoauth2"))
+    password = r.secret("password", required=False)
+    token_file_text = r.str("oauth2_token_file", "")
+    token_file: Path | None = None
+    if token_file_text:
+        token_file = Path(token_file_text)
+        if not token_file.is_absolute():
+            token_file = base_dir / token_file
+    if kind == "imap":
+        if security == "none" and host and not is_loopback(host):
+            r.problems.add(
+                f"{r.file} [inbox] security", f"'none' (no TLS) is only allowed on loopback, not for host {host!r}"
+            )
+        if auth == "password" and not password:
+            r.problems.add(f"environment {r.env_name('password')}", "is required when [inbox] auth = 'password'")
+        if auth == "xoauth2" and token_file is None:
+            r.problems.add(f"{r.file} [inbox] oauth2_token_file", "is required when [inbox] auth = 'xoauth2'")
     return InboxSettings(
         kind=kind,
         maildir=maildir,
-        host=r.str("host", "" if kind != "imap" else None),
+        host=host,
         port=r.int("port", 993, minimum=1, maximum=65535),
-        security=r.str("security", "imaps", choices=("imaps", "starttls", "none")),
+        security=security,
         username=r.str("username", "" if kind != "imap" else None),
-        password=r.secret("password", required=False),
+        password=password,
         folder=r.str("folder", "INBOX"),
         timeout_seconds=float(r.int("timeout_seconds", 30, minimum=1, maximum=600)),
+        auth=auth,
+        oauth2_token_file=token_file,
+        idle_seconds=float(r.int("idle_seconds", 540, minimum=5, maximum=1740)),
+        poll_seconds=float(r.int("poll_seconds", 30, minimum=1, maximum=3600)),
+        max_message_bytes=r.int("max_message_bytes", 2_000_000, minimum=10_000, maximum=50_000_000),
     )

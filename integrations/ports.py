@@ -119,6 +119,7 @@ class MailMessage:
     uid: int
     raw: bytes
     mailbox_id: str = ""  # uidvalidity or maildir key, whatever makes uid meaningful
+    size: int = 0  # bytes on the server; above the adapter's cap, `raw` holds only the start and is quarantined
 
 
 class Folder:

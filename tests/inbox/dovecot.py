@@ -1,0 +1,199 @@
+"""A private Dovecot on loopback for the `imap` tests and the inbox bench: fresh directory, any user name.
+
+Works as root (CI: master stays root, mail owned by an unprivileged uid) and as an ordinary user (everything
+runs as that user). Any user name logs in with PASSWORD, so each test takes its own user and starts empty.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+from integrations.mailbox import ImapMailbox
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
+PASSWORD = "s3cret"
+# Everything Dovecot 2.3 announces after login, minus MOVE and IDLE: an old server, for the fallbacks.
+LEGACY_CAPABILITY = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
+    "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED "
+    "I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY SPECIAL-USE"
+)
+
+
+def dovecot_available() -> bool:
+    return Path(DOVECOT).exists() and Path(DOVEADM).exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mail_owner() -> tuple[str, int, int]:
+    """Who owns the mail: ourselves, or (as root) an unprivileged account with uid >= 1000."""
+    if os.geteuid() != 0:
+        me = pwd.getpwuid(os.geteuid())
+        return me.pw_name, me.pw_uid, me.pw_gid
+    try:
+        nobody = pwd.getpwnam("nobody")
+        return nobody.pw_name, nobody.pw_uid, nobody.pw_gid
+    except KeyError:
+        return "nobody", 65534, 65534
+
+
+def _config(d: Path, port: int, capability: str) -> str:
+    name, uid, gid = _mail_owner()
+    as_root = os.geteuid() == 0
+    users = (
+        "first_valid_uid = 1000\n"
+        if as_root
+        else (
+            f"default_internal_user = {name}\n"
+            f"default_internal_group = {grp.getgrgid(gid).gr_name}\n"
+            f"default_login_user = {name}\nfirst_valid_uid = 1\n"
+        )
+    )
+    cap = f"protocol imap {{\n  imap_capability = {capability}\n}}\n" if capability else ""
+    return f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+mail_max_userip_connections = 100
+{users}passdb {{
+  driver = static
+  args = password={PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={d}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+{cap}"""
+
+
+@dataclass
+class Dovecot:
+    directory: Path
+    port: int = 0
+    capability: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def conf(self) -> Path:
+        return self.directory / "dovecot.conf"
+
+    def start(self) -> None:
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o755)
+        for sub in ("run", "state", "mail"):
+            (d / sub).mkdir(exist_ok=True)
+        _, uid, gid = _mail_owner()
+        if os.geteuid() == 0:
+            os.chown(d / "mail", uid, gid)
+        if not self.port:
+            self.port = _free_port()
+        self.conf.write_text(_config(d, self.port, self.capability))
+        self.process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"dovecot exited: {err}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if s.recv(64).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("dovecot did not start listening")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def new_user(self) -> str:
+        """A user nobody else uses: its mailbox starts empty."""
+        return f"u{uuid.uuid4().hex[:12]}@test.local"
+
+    def client(self, user: str) -> IMAPClient:
+        """A second, plain client: plays the mail server delivering (APPEND) and the person looking."""
+        c = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        c.login(user, PASSWORD)
+        return c
+
+    def mailbox(self, user: str, **kwargs: object) -> ImapMailbox:
+        options: dict[str, object] = {"folder": "INBOX", "timeout_seconds": 10.0, "retry_max_seconds": 20.0}
+        options.update(kwargs)
+        return ImapMailbox(
+            host="127.0.0.1",
+            port=self.port,
+            username=user,
+            security="none",
+            password=PASSWORD,
+            **options,  # type: ignore[arg-type]
+        )
+
+    def kick(self, user: str) -> None:
+        """Drop the user's connections server-side, as a restart or a NAT timeout would."""
+        subprocess.run([DOVEADM, "-c", str(self.conf), "kick", user], check=True, capture_output=True, timeout=10)
+
+
+def start_dovecot(capability: str = "") -> Dovecot:
+    directory = Path(tempfile.mkdtemp(prefix="rw-dovecot-"))
+    server = Dovecot(directory=directory, capability=capability)
+    server.start()
+    return server
+
+
+def deliver(client: IMAPClient, folder: str, messages: list[bytes]) -> None:
+    """APPEND, in batches when there are many (MULTIAPPEND)."""
+    if len(messages) == 1:
+        client.append(folder, messages[0])
+        return
+    for start in range(0, len(messages), 100):
+        client.multiappend(folder, messages[start : start + 100])
