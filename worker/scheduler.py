@@ -1,0 +1,114 @@
+"""The daemon: one APScheduler 3 scheduler running the jobs on their timetable until SIGTERM or SIGINT.
+
+The only module that imports APScheduler. Jobs share one worker thread, so they never race on the database;
+`watch_inbox` alone gets a second thread because IDLE holds its connection open while it waits for mail.
+Every run goes through `run_job`, so a job that raises is logged with its traceback and simply runs again
+at its next time; the daemon stays up.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from worker.jobs.runner import Job, run_job
+from worker.timetable import JobPlan, missing_jobs, plan_jobs
+
+if TYPE_CHECKING:
+    from worker.app import App
+
+log = structlog.get_logger(__name__)
+
+
+def _guarded(app: App, name: str, job: Job, stopping: threading.Event) -> Callable[[], None]:
+    """What the scheduler calls: skip once stopping (queued runs must not start), else one recorded run."""
+
+    def run() -> None:
+        if stopping.is_set():
+            log.info("job_skipped_stopping", job=name)
+            return
+        try:
+            run_job(app, name, job)
+        except Exception:
+            # run_job already swallows job failures; this is the database itself failing to record the run.
+            log.exception("job_not_recorded", job=name)
+
+    return run
+
+
+def build_scheduler(
+    app: App, jobs: Mapping[str, Job], plans: Sequence[JobPlan], *, stopping: threading.Event
+) -> BackgroundScheduler:
+    """A scheduler (not started) holding one APScheduler job per plan."""
+    zone = app.settings.worker.zone
+    schedule = app.settings.report.schedule
+    scheduler = BackgroundScheduler(
+        timezone=zone,
+        executors={"default": ThreadPoolExecutor(max_workers=1), "inbox": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": schedule.misfire_grace_seconds},
+    )
+    now = app.clock().astimezone(zone)
+    for plan in plans:
+        trigger: Any
+        if plan.every is not None:
+            trigger = IntervalTrigger(seconds=int(plan.every.total_seconds()), timezone=zone)
+        elif plan.at is not None:
+            trigger = CronTrigger(hour=plan.at.hour, minute=plan.at.minute, timezone=zone)
+        else:  # pragma: no cover - plan_jobs never builds one
+            continue
+        extra: dict[str, Any] = {"next_run_time": now} if plan.run_at_start else {}
+        scheduler.add_job(
+            _guarded(app, plan.name, jobs[plan.name], stopping),
+            trigger=trigger,
+            id=plan.name,
+            name=plan.name,
+            executor=plan.executor,
+            replace_existing=True,
+            **extra,
+        )
+    return scheduler
+
+
+def serve(
+    app: App,
+    jobs: Mapping[str, Job],
+    *,
+    stop: threading.Event | None = None,
+    install_signal_handlers: bool = True,
+) -> int:
+    """Run until `stop` is set (SIGTERM and SIGINT set it); the job in progress finishes first. Returns 0."""
+    stop = stop or threading.Event()
+    received: list[str] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    if install_signal_handlers:
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    plans = plan_jobs(app.settings, jobs)
+    scheduler = build_scheduler(app, jobs, plans, stopping=stop)
+    scheduler.start()
+    log.info(
+        "daemon_started",
+        timezone=app.settings.worker.timezone,
+        jobs={plan.name: plan.describe() for plan in plans},
+        missing=missing_jobs(jobs),
+    )
+    # Wake twice a second so a signal is noticed promptly whatever the platform does with blocking waits.
+    while not stop.wait(0.5):
+        pass
+    log.info("daemon_stopping", signal=received[0] if received else "stop requested")
+    scheduler.shutdown(wait=True)
+    log.info("daemon_stopped")
+    return 0
