@@ -78,6 +78,9 @@ class Receipt:
     invoice_id: str = ""  # set when Xero already applied it to an invoice
     invoice_number: str = ""
     raw_kind: str = ""  # e.g. bank line type CREDIT/DEBIT, or the notice's own kind
+    # What the source itself says about the line: "reconciled", "duplicate", "deleted" (Xero's flags), or
+    # "not_customer_payment" (a payment that is not ACCREC). Matching ignores a flagged receipt.
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,6 +93,8 @@ class Decision:
     reason: str = ""
     strategy: str = ""  # the named rule that decided
     evidence: tuple[tuple[str, str], ...] = field(default=())
+    review_kind: str = ""  # for review/reject: unmatched, ambiguous, short_paid, overpaid, foreign_currency, ...
+    suggested_action: str = ""  # for review: what a bookkeeper would most likely do
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

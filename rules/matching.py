@@ -1,0 +1,478 @@
+"""Finding the orders a receipt is for: an index over the orders (invoice number, domain, contact, amount), the
+evidence one receipt carries, and small named strategies, exact keys before heuristics.
+
+Nothing here decides to act; `rules.policy` turns a strategy's proposal into a decision.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from rules.model import Order, Receipt, ReceiptSource
+from rules.money import Money
+from rules.payers import ContactIndex, PayerLevel, PayerMatch
+from rules.references import (
+    Patterns,
+    builtin_patterns,
+    domain_label,
+    find_domains,
+    find_invoice_refs,
+    invoice_number_key,
+    near_keys,
+    reference_words,
+    squash,
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MatchPolicy:
+    """The bookkeeper's tolerances and lists, from configuration (`config/matching.py`)."""
+
+    home_currency: str = "NZD"
+    auto_tolerance: Decimal = Decimal("0")  # how far an amount may differ and still be acted on; 0 = exact
+    max_candidates: int = 5  # suggestions on a review item
+    min_domain_prefix: int = 8  # a truncated domain reference must keep at least this many characters
+    bank_field_length: int = 12  # NZ Particulars/Code/Reference: a word this long may be a cut-short domain
+    notice_confirm_window: timedelta = timedelta(days=1)  # a platform notice vs the platform's own record
+    amount_only_candidates: int = 5  # orders suggested when only the amount points at them (0 = none)
+    own_names: tuple[str, ...] = ()  # the reseller's own account names: transfers between own accounts
+    platform_gateways: frozenset[str] = frozenset({"xero"})  # anyone can send through these: confirm first
+    patterns: Patterns = field(default_factory=builtin_patterns)
+
+    def settles(self, paid: Money, owed: Money) -> bool:
+        """Same currency and equal within the configured tolerance (exact by default)."""
+        return paid.currency == owed.currency and abs(paid.amount - owed.amount) <= self.auto_tolerance
+
+
+class OrderBook:
+    """Every known order, indexed, and which are still open. An order paid once is closed for good, and a
+    gateway transaction acted on once is remembered, so no receipt acts twice."""
+
+    def __init__(
+        self,
+        orders: Iterable[Order],
+        *,
+        patterns: Patterns | None = None,
+        closed: Mapping[str, str] | None = None,
+        seen_transactions: Mapping[tuple[str, str], str] | None = None,
+    ) -> None:
+        self.patterns = patterns or builtin_patterns()
+        self.orders: dict[str, Order] = {}
+        self.paid_by: dict[str, str] = dict(closed or {})  # order id -> receipt id that settled it
+        self.transactions: dict[tuple[str, str], str] = dict(seen_transactions or {})
+        self.by_invoice_id: dict[str, list[str]] = {}
+        self.by_digits: dict[str, list[str]] = {}
+        self.prefixes: set[str] = set()
+        self.by_domain: dict[str, list[str]] = {}
+        self._domain_keys: list[tuple[str, str]] = []  # (squashed key, order id), sorted, for prefix search
+        self.by_contact: dict[str, list[str]] = {}
+        self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
+        self.amount_of: dict[str, tuple[str, Decimal]] = {}
+        self.contacts = ContactIndex((), self.patterns)
+        pending_keys: list[tuple[str, str]] = []
+        for order in orders:
+            self._add(order, pending_keys)
+        self._domain_keys = sorted(set(pending_keys))
+
+    def _add(self, order: Order, keys: list[tuple[str, str]]) -> None:
+        oid = order.order_id
+        self.orders[oid] = order
+        self.by_invoice_id.setdefault(order.invoice_id, []).append(oid)
+        parsed = invoice_number_key(order.invoice_number)
+        if parsed:
+            prefix, key = parsed
+            self.by_digits.setdefault(key, []).append(oid)
+            if prefix:
+                self.prefixes.add(prefix)
+        if order.domain:
+            domain = order.domain.lower()
+            self.by_domain.setdefault(domain, []).append(oid)
+            keys.append((squash(domain), oid))
+            keys.append((domain_label(domain, self.patterns), oid))
+        self.by_contact.setdefault(order.contact.contact_id, []).append(oid)
+        amount = order.amount_due.rounded()
+        self.amount_of[oid] = (amount.currency, amount.amount)
+        self.by_amount.setdefault((amount.currency, amount.amount), []).append(oid)
+        self.contacts.add(order.contact)
+
+    # ---- state ---------------------------------------------------------------------------------------------
+
+    def is_open(self, order_id: str) -> bool:
+        return order_id in self.orders and order_id not in self.paid_by
+
+    def settle(self, order_ids: Iterable[str], receipt_id: str) -> None:
+        """Close these orders: `receipt_id` paid them."""
+        for oid in order_ids:
+            self.paid_by.setdefault(oid, receipt_id)
+
+    def remember_transaction(self, gateway: str, txn_id: str, receipt_id: str) -> None:
+        if gateway and txn_id:
+            self.transactions.setdefault((gateway, txn_id), receipt_id)
+
+    def open_orders(self, ids: Iterable[str]) -> list[str]:
+        return [oid for oid in ids if self.is_open(oid)]
+
+    # ---- look-ups ------------------------------------------------------------------------------------------
+
+    def orders_with_key(self, key: str) -> list[str]:
+        return self.by_digits.get(key, [])
+
+    def domain_prefix(self, word: str) -> set[str]:
+        """Orders whose domain (squashed, or its name without suffix) starts with `word`."""
+        out: set[str] = set()
+        i = bisect.bisect_left(self._domain_keys, (word, ""))
+        while i < len(self._domain_keys) and self._domain_keys[i][0].startswith(word):
+            out.add(self._domain_keys[i][1])
+            i += 1
+        return out
+
+    def total(self, order_ids: Sequence[str]) -> Money | None:
+        """What these orders owe together, or None when they are in different currencies."""
+        if not order_ids:
+            return None
+        currencies = {self.orders[o].amount_due.currency for o in order_ids}
+        if len(currencies) != 1:
+            return None
+        amount = sum((self.orders[o].amount_due.amount for o in order_ids), Decimal("0"))
+        return Money(amount=amount, currency=currencies.pop())
+
+
+class PaymentRecord:
+    """A payment platform's own record of payments (Xero's payments), by invoice number: what confirms or
+    contradicts a notice that anyone could have sent through the platform."""
+
+    def __init__(self, payments: Iterable[Receipt] = ()) -> None:
+        self.by_invoice: dict[str, list[Receipt]] = {}
+        for p in payments:
+            self.add(p)
+
+    def add(self, payment: Receipt) -> None:
+        if payment.invoice_number:
+            self.by_invoice.setdefault(payment.invoice_number.upper(), []).append(payment)
+
+    def confirming(self, invoice_number: str, money: Money, at: datetime, window: timedelta) -> Receipt | None:
+        """The recorded payment on this invoice for this amount within `window` of `at`, if any."""
+        for p in self.by_invoice.get(invoice_number.upper(), ()):
+            if p.money.same_value(money) and abs(p.received_at - at) <= window and "deleted" not in p.flags:
+                return p
+        return None
+
+
+# ---- evidence ------------------------------------------------------------------------------------------------
+
+# Points for ranking suggestions; only the order matters, the numbers are not probabilities.
+SCORE: dict[str, float] = {
+    "invoice": 100.0,
+    "invoice_bare": 60.0,
+    "domain": 80.0,
+    "invoice_near": 30.0,
+    "domain_near": 25.0,
+    "amount": 20.0,
+    "amount_close": 5.0,
+    "same_contact": 10.0,
+}
+PAYER_SCORE: dict[PayerLevel, float] = {
+    PayerLevel.EMAIL: 55.0,
+    PayerLevel.NAME: 50.0,
+    PayerLevel.INITIALS: 30.0,
+    PayerLevel.SURNAME: 8.0,
+}
+
+
+# A paid amount within this share of what an order owes still counts as a hint (part payments, fees).
+CLOSE_AMOUNT = Decimal("0.35")
+
+
+@dataclass(kw_only=True, slots=True)
+class Evidence:
+    """What one receipt says about which orders it is for (open and closed alike)."""
+
+    invoice_refs: dict[str, str] = field(default_factory=dict)  # order id -> how it was found
+    unknown_invoice_refs: list[str] = field(default_factory=list)  # prefixed numbers no invoice has
+    domain_refs: dict[str, str] = field(default_factory=dict)
+    # squashed reference words that start (or are) orders' domains: (word, order ids)
+    domain_words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    payers: list[PayerMatch] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def credit(self, order_id: str, points: float, note: str) -> None:
+        self.scores[order_id] = self.scores.get(order_id, 0.0) + points
+        notes = self.notes.setdefault(order_id, [])
+        if note not in notes:
+            notes.append(note)
+
+    def payer_level(self, contact_id: str) -> PayerLevel | None:
+        for m in self.payers:
+            if m.contact_id == contact_id:
+                return m.level
+        return None
+
+
+def _texts(receipt: Receipt) -> list[tuple[str, str]]:
+    fields = [(name, value) for name, value in receipt.text if value]
+    if receipt.invoice_number and receipt.source is not ReceiptSource.XERO_PAYMENT:
+        fields.append(("invoice", receipt.invoice_number))
+    return fields
+
+
+def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> Evidence:
+    """Look the receipt's references and payer up in the book's indexes (never a scan of all orders)."""
+    ev = Evidence()
+    fields = _texts(receipt)
+    joined = " ".join(v for _, v in fields)
+    patterns = policy.patterns
+    where = {name: value for name, value in fields}
+
+    def field_of(raw: str) -> str:
+        for name, value in where.items():
+            if raw.lower() in value.lower():
+                return name
+        return "+".join(where)
+
+    for ref in find_invoice_refs(joined, patterns, book.prefixes):
+        hits = book.orders_with_key(ref.key)
+        if hits:
+            for oid in hits:
+                kind = "" if ref.prefixed else "number "
+                how = f"{kind}'{ref.raw}' in {field_of(ref.raw)} = {book.orders[oid].invoice_number}"
+                if ref.prefixed or oid not in ev.invoice_refs:
+                    ev.invoice_refs[oid] = how
+                ev.credit(oid, SCORE["invoice" if ref.prefixed else "invoice_bare"], how)
+        elif ref.prefixed:
+            ev.unknown_invoice_refs.append(ref.raw)
+        if ref.prefixed or not hits:
+            for near in near_keys(ref.key) if ref.prefixed else ():
+                for oid in book.orders_with_key(near):
+                    if oid not in ev.invoice_refs:
+                        ev.credit(
+                            oid,
+                            SCORE["invoice_near"],
+                            f"'{ref.raw}' is one slip from {book.orders[oid].invoice_number}",
+                        )
+
+    for domain in find_domains(joined):
+        for oid in book.by_domain.get(domain, ()):
+            how = f"domain {domain} in {field_of(domain)}"
+            ev.domain_refs[oid] = how
+            ev.credit(oid, SCORE["domain"], how)
+    if not ev.domain_refs:
+        for word in reference_words(joined, patterns, min_length=policy.min_domain_prefix):
+            found = book.domain_prefix(word)
+            if not found:
+                continue
+            whole = {
+                o
+                for o in found
+                if word in (squash(book.orders[o].domain), domain_label(book.orders[o].domain, patterns))
+            }
+            # A word as long as the bank's field may be cut short; a shorter one that is a whole name is whole.
+            if whole and len(word) < policy.bank_field_length:
+                found = whole
+            ev.domain_words.append((word, tuple(sorted(found))))
+            for oid in found:
+                ev.credit(
+                    oid,
+                    SCORE["domain"] if len(found) == 1 else SCORE["domain_near"],
+                    f"'{word.upper()}' in {field_of(word)} starts domain {book.orders[oid].domain}",
+                )
+
+    ev.payers = book.contacts.match(receipt.payer_name, receipt.payer_email)
+    for m in ev.payers:
+        for oid in book.by_contact.get(m.contact_id, ()):
+            ev.credit(oid, PAYER_SCORE[m.level], m.how)
+
+    referenced_contacts = {book.orders[o].contact.contact_id for o in (*ev.invoice_refs, *ev.domain_refs)}
+    for cid in referenced_contacts:
+        for oid in book.by_contact.get(cid, ()):
+            if oid not in ev.invoice_refs and oid not in ev.domain_refs:
+                ev.credit(oid, SCORE["same_contact"], "same customer as a referenced order")
+
+    paid = receipt.money.rounded()
+    for oid in list(ev.scores):
+        currency, owed = book.amount_of[oid]
+        if currency != paid.currency or not owed:
+            continue
+        if owed == paid.amount:
+            ev.credit(oid, SCORE["amount"], "same amount")
+        elif abs(paid.amount - owed) / owed <= CLOSE_AMOUNT:
+            ev.credit(oid, SCORE["amount_close"], "amount near")
+    return ev
+
+
+# ---- strategies: each proposes the orders a receipt settles, or says nothing ------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Proposal:
+    """A strategy's answer: these orders, found this way. `sure` means the identification is by an exact key
+    and uncontradicted; the policy still checks the amount before acting."""
+
+    strategy: str
+    orders: tuple[str, ...]
+    evidence: str
+    sure: bool = True
+    doubt: str = ""  # why a person must look, when not sure
+
+
+def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str]) -> str:
+    """A payer firmly named as another customer (full name or e-mail) who is not the referenced one."""
+    contacts = {book.orders[o].contact.contact_id for o in order_ids}
+    firm = [m for m in ev.payers if m.level >= PayerLevel.NAME]
+    if not firm or any(m.contact_id in contacts for m in ev.payers if m.level >= PayerLevel.INITIALS):
+        return ""
+    others = [m for m in firm if book.open_orders(book.by_contact.get(m.contact_id, ()))]
+    return f"but {others[0].how}, another customer with an open order" if others else ""
+
+
+def by_xero_invoice(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
+    """Xero already applied this payment to an invoice: the invoice's orders are the ones paid."""
+    if receipt.source is not ReceiptSource.XERO_PAYMENT or not receipt.invoice_id:
+        return None
+    ids = tuple(book.by_invoice_id.get(receipt.invoice_id, ()))
+    if not ids:
+        return None
+    return Proposal(
+        strategy="xero_invoice",
+        orders=ids,
+        evidence=f"Xero applied it to invoice {receipt.invoice_number or receipt.invoice_id}",
+    )
+
+
+def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
+    """Invoice numbers the payer typed, matched against invoices that exist."""
+    if not ev.invoice_refs:
+        return None
+    ids = tuple(sorted(ev.invoice_refs, key=lambda o: book.orders[o].invoice_number))
+    evidence = "; ".join(dict.fromkeys(ev.invoice_refs[o] for o in ids))
+    doubt = _payer_conflict(ev, book, ids)
+    extra_domains = set(ev.domain_refs) - set(ids)
+    if extra_domains:
+        doubt = doubt or "the domain named points at another order: " + ", ".join(sorted(extra_domains))
+    return Proposal(strategy="invoice_reference", orders=ids, evidence=evidence, sure=not doubt, doubt=doubt)
+
+
+def by_domain_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
+    """A domain name written out in full ('mereking.nz') that only one order has."""
+    if not ev.domain_refs:
+        return None
+    ids = tuple(sorted(ev.domain_refs, key=lambda o: book.orders[o].invoice_number))
+    evidence = "; ".join(dict.fromkeys(ev.domain_refs[o] for o in ids))
+    doubt = _payer_conflict(ev, book, ids)
+    if ev.unknown_invoice_refs:
+        doubt = doubt or f"it also quotes {', '.join(ev.unknown_invoice_refs)}, which is no invoice of ours"
+    return Proposal(strategy="domain_reference", orders=ids, evidence=evidence, sure=not doubt, doubt=doubt)
+
+
+def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
+    """A domain written without dots or cut short by the bank's 12-character field ('NAPIERCLEANI'). When it
+    starts several domains, the open ones are narrowed by the payer, then by the exact amount."""
+    if ev.invoice_refs or ev.domain_refs or not ev.domain_words:
+        return None
+    word, hits = ev.domain_words[0]
+    shown = f"'{word.upper()}' in the reference"
+    open_hits = book.open_orders(hits)
+    if not open_hits:
+        return Proposal(
+            strategy="domain_word",
+            orders=hits,
+            evidence=f"{shown} is domain " + ", ".join(sorted({book.orders[o].domain for o in hits})),
+        )
+    if len(open_hits) == 1:
+        oid = open_hits[0]
+        doubt = _payer_conflict(ev, book, open_hits)
+        return Proposal(
+            strategy="domain_word",
+            orders=(oid,),
+            sure=not doubt,
+            doubt=doubt,
+            evidence=f"{shown} is domain {book.orders[oid].domain}",
+        )
+    steps = [f"{shown} starts {len(open_hits)} open orders' domains"]
+    paying = [o for o in open_hits if (ev.payer_level(book.orders[o].contact.contact_id) or 0) >= PayerLevel.INITIALS]
+    if paying:
+        steps.append(f"the payer fits {len(paying)}")
+        open_hits = paying
+    exact = [o for o in open_hits if book.orders[o].amount_due.same_value(receipt.money)]
+    if len(open_hits) > 1 and len(exact) == 1:
+        steps.append(f"only {book.orders[exact[0]].domain} is for {receipt.money}")
+        open_hits = exact
+    if len(open_hits) == 1:
+        return Proposal(strategy="domain_word", orders=(open_hits[0],), evidence="; ".join(steps))
+    return Proposal(
+        strategy="domain_word",
+        orders=tuple(exact or open_hits),
+        sure=False,
+        evidence=steps[0],
+        doubt=f"{len(exact)} of them are for {receipt.money}",
+    )
+
+
+def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
+    """No usable reference: the payer is a known customer (e-mail, name, or initials and surname) and exactly
+    one of the open orders of the firmest such customers is for exactly this amount."""
+    if ev.invoice_refs or ev.domain_refs or ev.domain_words or ev.unknown_invoice_refs:
+        return None
+    for level in (PayerLevel.EMAIL, PayerLevel.NAME, PayerLevel.INITIALS):
+        at_level = [m for m in ev.payers if m.level == level]
+        with_open = [m for m in at_level if book.open_orders(book.by_contact.get(m.contact_id, ()))]
+        if not with_open:
+            continue
+        exact = [
+            oid
+            for m in with_open
+            for oid in book.open_orders(book.by_contact[m.contact_id])
+            if book.orders[oid].amount_due.same_value(receipt.money)
+        ]
+        how = with_open[0].how if len(with_open) == 1 else f"{len(with_open)} customers fit the payer"
+        if len(exact) == 1:
+            return Proposal(
+                strategy="payer_and_amount",
+                orders=(exact[0],),
+                evidence=f"{how}; their only open order for {receipt.money}",
+            )
+        if len(exact) > 1:
+            return Proposal(
+                strategy="payer_and_amount",
+                orders=tuple(exact),
+                evidence=how,
+                sure=False,
+                doubt=f"{len(exact)} open orders of these customers are for {receipt.money}",
+            )
+        return Proposal(
+            strategy="payer_and_amount",
+            orders=(),
+            evidence=how,
+            sure=False,
+            doubt=f"none of their open orders is for {receipt.money}",
+        )
+    return None
+
+
+STRATEGIES = (by_xero_invoice, by_invoice_reference, by_domain_reference, by_domain_word, by_payer_and_amount)
+
+
+def ranked_candidates(
+    ev: Evidence, book: OrderBook, receipt: Receipt, policy: MatchPolicy, first: Sequence[str] = ()
+) -> list[str]:
+    """Open orders worth suggesting, best first: `first`, then by evidence points; orders only the amount points
+    at come last and only when there are few of them."""
+    ranked = sorted(
+        (oid for oid in ev.scores if book.is_open(oid) or oid in first),
+        key=lambda o: (-ev.scores[o], book.orders[o].due, o),
+    )
+    out = list(dict.fromkeys([*first, *ranked]))
+    return out[: policy.max_candidates]
+
+
+def amount_only_candidates(book: OrderBook, receipt: Receipt, policy: MatchPolicy) -> list[str]:
+    """Open orders for exactly this amount, when there are few enough to be worth a look."""
+    if policy.amount_only_candidates <= 0:
+        return []
+    money = receipt.money.rounded()
+    hits = book.open_orders(book.by_amount.get((money.currency, money.amount), ()))
+    return hits if len(hits) <= policy.amount_only_candidates else []

@@ -1,0 +1,156 @@
+"""Who paid: payer names as banks and gateways write them (companies, people, initials, joint accounts such as
+`J & K SMITH`, surname-first `MURPHY S`) and payer e-mails, matched to the reseller's contacts through an index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from rules.model import Contact
+from rules.references import Patterns, squash
+
+
+class PayerLevel(IntEnum):
+    """How firmly a payer name points at a contact; higher is firmer."""
+
+    SURNAME = 1  # only a family name in common: a hint for suggestions
+    INITIALS = 2  # initial(s) and family name of the contact person (E MURPHY, J & K SMITH)
+    NAME = 3  # the contact's company name, or the contact person's full name
+    EMAIL = 4  # the contact's e-mail address
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PayerMatch:
+    contact_id: str
+    level: PayerLevel
+    how: str  # e.g. "payer name 'E MURPHY' = initial and surname of Emma Murphy"
+
+
+_Note = Callable[[Iterable[str], PayerLevel, str], None]
+
+_WORD = re.compile(r"[a-z0-9&]+")
+
+# Bank payee fields are cut at about 20 characters; a company name this long that starts the same is a match.
+MIN_TRUNCATED_NAME = 12
+# More contacts than this sharing a surname make the surname no hint at all.
+MAX_NAMESAKES = 8
+
+
+def name_words(text: str, patterns: Patterns) -> list[str]:
+    """Lower-case words of a name without titles; apostrophes and hyphens joined ("O'Connor" -> "oconnor")."""
+    cleaned = text.lower().replace("'", "").replace("’", "").replace("-", "").replace("+", " & ")
+    words = _WORD.findall(cleaned.replace("&", " & "))
+    words = ["&" if w == "and" else w for w in words]
+    return [w for w in words if w not in patterns.titles]
+
+
+def company_key(text: str, patterns: Patterns) -> str:
+    """A company name compared without its legal ending: 'TUHOE DENTAL LTD' and 'Tuhoe Dental Limited' agree."""
+    words = [w for w in name_words(text, patterns) if w != "&"]
+    while len(words) > 1 and words[-1] in patterns.company_suffixes:
+        words.pop()
+    while len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return "".join(words)
+
+
+class ContactIndex:
+    """Contacts by e-mail, company name, person name and family name, so a payer is looked up, not searched."""
+
+    def __init__(self, contacts: Iterable[Contact], patterns: Patterns) -> None:
+        self.patterns = patterns
+        self.contacts: dict[str, Contact] = {}
+        self.by_email: dict[str, set[str]] = {}
+        self.by_company: dict[str, set[str]] = {}
+        self.by_person: dict[tuple[str, str], set[str]] = {}
+        self.by_surname: dict[str, set[str]] = {}
+        self.by_initial: dict[tuple[str, str], set[str]] = {}  # (first initial, surname)
+        self._companies_sorted: list[str] = []
+        for c in contacts:
+            self.add(c)
+
+    def add(self, c: Contact) -> None:
+        if c.contact_id in self.contacts:
+            return
+        self.contacts[c.contact_id] = c
+        if c.email:
+            self.by_email.setdefault(c.email.strip().lower(), set()).add(c.contact_id)
+        key = company_key(c.name, self.patterns)
+        if key:
+            if key not in self.by_company:
+                bisect.insort(self._companies_sorted, key)
+            self.by_company.setdefault(key, set()).add(c.contact_id)
+        people: set[tuple[str, str]] = set()
+        first = squash(c.first_name)
+        last = squash(c.last_name)
+        if first and last:
+            people.add((first, last))
+        words = [w for w in name_words(c.name, self.patterns) if w != "&"]
+        if not people and 2 <= len(words) <= 3 and not set(words) & self.patterns.company_suffixes:
+            people.add((words[0], words[-1]))  # a contact that is a person: "Mere Chen"
+        for person in people:
+            self.by_person.setdefault(person, set()).add(c.contact_id)
+            self.by_surname.setdefault(person[1], set()).add(c.contact_id)
+            self.by_initial.setdefault((person[0][:1], person[1]), set()).add(c.contact_id)
+
+    def _describe(self, contact_id: str) -> str:
+        return self.contacts[contact_id].name
+
+    def match(self, payer_name: str, payer_email: str = "") -> list[PayerMatch]:
+        """Every contact the payer could be, each at the firmest level found, firmest first."""
+        found: dict[str, PayerMatch] = {}
+
+        def note(ids: Iterable[str], level: PayerLevel, how: str) -> None:
+            for cid in ids:
+                known = found.get(cid)
+                if known is None or known.level < level:
+                    found[cid] = PayerMatch(contact_id=cid, level=level, how=f"{how} {self._describe(cid)}")
+
+        email = payer_email.strip().lower()
+        if email:
+            note(self.by_email.get(email, ()), PayerLevel.EMAIL, f"payer e-mail {email} is that of")
+        if payer_name.strip():
+            self._match_name(payer_name, note)
+        return sorted(found.values(), key=lambda m: (-m.level, m.contact_id))
+
+    def _match_name(self, payer_name: str, note: _Note) -> None:
+        words = name_words(payer_name, self.patterns)
+        shown = payer_name.strip()
+        key = company_key(payer_name, self.patterns)
+        if key in self.by_company:
+            note(self.by_company[key], PayerLevel.NAME, f"payer '{shown}' is the name of")
+        elif len(key) >= MIN_TRUNCATED_NAME:
+            i = bisect.bisect_left(self._companies_sorted, key)
+            if i < len(self._companies_sorted) and self._companies_sorted[i].startswith(key):
+                note(
+                    self.by_company[self._companies_sorted[i]],
+                    PayerLevel.NAME,
+                    f"payer '{shown}' is the start of the name of",
+                )
+        plain = [w for w in words if w != "&"]
+        if plain and plain[-1] in self.patterns.company_suffixes:
+            return  # a company: its name is the only thing to compare, and that was done above
+        long_words = [w for w in plain if len(w) > 1]
+        initials = {w for w in plain if len(w) == 1}
+        # Full person names: first and last word either way round; joint "JOHN & KATE SMITH".
+        if len(long_words) >= 2:
+            pairs = {(long_words[0], long_words[-1]), (long_words[-1], long_words[0])}
+            if "&" in words:
+                pairs |= {(given, long_words[-1]) for given in long_words[:-1]}
+                pairs |= {(given, long_words[0]) for given in long_words[1:]}
+            for pair in pairs:
+                note(self.by_person.get(pair, ()), PayerLevel.NAME, f"payer '{shown}' is the person of")
+        # Initials with a family name: "E MURPHY", "MURPHY S", "J & K SMITH".
+        if initials and len(long_words) == 1:
+            surname = long_words[0]
+            ids = set().union(*(self.by_initial.get((i, surname), set()) for i in initials))
+            note(ids, PayerLevel.INITIALS, f"payer '{shown}' has the initial and surname of")
+        for w in long_words:
+            # A common surname alone says little; only a handful of namesakes are worth suggesting.
+            namesakes = self.by_surname.get(w, ())
+            if len(namesakes) <= MAX_NAMESAKES:
+                note(namesakes, PayerLevel.SURNAME, f"payer '{shown}' shares a surname with")

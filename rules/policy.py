@@ -1,0 +1,359 @@
+"""The decision on one receipt: ignore what is no customer payment, reject what a payment service's own record
+contradicts, act only on an exact same-currency settlement of exactly the identified open orders, and hand
+everything else to a person with the candidates best first. Replay and the daemon both call `decide`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rules.matching import (
+    STRATEGIES,
+    Evidence,
+    MatchPolicy,
+    OrderBook,
+    PaymentRecord,
+    Proposal,
+    amount_only_candidates,
+    gather_evidence,
+    ranked_candidates,
+)
+from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptSource
+from rules.money import Money
+from rules.payers import company_key
+from rules.references import find_invoice_refs, squash
+
+ACTIONS = {
+    "unmatched": "Find whose payment this is; link the payer to the customer's contact so the next one matches.",
+    "ambiguous": "Pick the order this pays; the suggestions are best first.",
+    "short_paid": "Record it as a part payment in Xero and ask for the rest, or write off the fees.",
+    "overpaid": "Apply it to the order and refund or credit the extra.",
+    "foreign_currency": "Confirm what arrived in NZD, then record the payment by hand.",
+    "already_paid": "Check for a double payment; refund or credit it if so.",
+    "conflicting_reference": "Check which order the payer meant before acting.",
+    "forwarded": "Find the original notice or the bank line before acting on a forwarded message.",
+    "quarantined": "Open the message carefully; it could not be read safely.",
+    "unreadable": "Look at the record by hand; it could not be read.",
+}
+
+
+def _decision(
+    receipt_id: str,
+    kind: DecisionKind,
+    reason: str,
+    strategy: str,
+    *,
+    orders: tuple[str, ...] = (),
+    review_kind: str = "",
+    evidence: tuple[tuple[str, str], ...] = (),
+) -> Decision:
+    return Decision(
+        receipt_id=receipt_id,
+        kind=kind,
+        orders=orders,
+        reason=reason,
+        strategy=strategy,
+        evidence=evidence,
+        review_kind=review_kind,
+        suggested_action=ACTIONS.get(review_kind, "") if kind is DecisionKind.REVIEW else "",
+    )
+
+
+def _contains(text: str, phrases: tuple[str, ...]) -> str:
+    """The first phrase found as whole words in `text`, or ''."""
+    lowered = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
+    for phrase in phrases:
+        if f" {phrase.lower()} " in lowered:
+            return phrase
+    return ""
+
+
+def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy) -> str:
+    """Why this receipt is no customer payment at all, or '' when it may be one."""
+    flags = set(receipt.flags)
+    if "deleted" in flags:
+        return "the line or payment is deleted in Xero"
+    if "duplicate" in flags:
+        return "Xero flags the line as a duplicate"
+    if "reconciled" in flags and receipt.source is ReceiptSource.BANK_LINE:
+        return "the line is already reconciled in Xero"
+    if "not_customer_payment" in flags:
+        return f"not a payment from a customer ({receipt.raw_kind or 'not a sales invoice'})"
+    if receipt.money.amount <= 0 or receipt.raw_kind == "DEBIT":
+        return f"money going out ({receipt.money})"
+    if receipt.source is not ReceiptSource.BANK_LINE:
+        return ""
+    patterns = policy.patterns
+    words = " ".join([receipt.payer_name, *(v for _, v in receipt.text)])
+    payee = receipt.payer_name
+    if hit := _contains(words, patterns.interest_words):
+        return f"bank interest ('{hit}')"
+    if hit := _contains(payee, patterns.settlement_payees):
+        return f"a settlement from the payment service {payee.strip()} ('{hit}'), not one customer's payment"
+    if hit := _contains(words, patterns.settlement_words):
+        return f"a card or gateway settlement ('{hit}'), not one customer's payment"
+    own = {company_key(n, patterns) for n in policy.own_names if n}
+    if payee and company_key(payee, patterns) in own:
+        return f"a transfer from the reseller's own account ({payee.strip()})"
+    if hit := _contains(words, patterns.own_transfer_words):
+        return f"a transfer between own accounts ('{hit}')"
+    return ""
+
+
+def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
+    """A notice from a platform any customer can send through (Xero): only the platform's own record proves it."""
+    numbers = [receipt.invoice_number] if receipt.invoice_number else []
+    if not numbers:
+        joined = " ".join(v for _, v in receipt.text)
+        refs = [r for r in find_invoice_refs(joined, policy.patterns, book.prefixes) if r.prefixed]
+        numbers = [book.orders[o].invoice_number for r in refs for o in book.orders_with_key(r.key)] or [
+            r.raw for r in refs
+        ]
+    gateway = receipt.gateway.capitalize()
+    for number in numbers:
+        payment = record.confirming(number, receipt.money, receipt.received_at, policy.notice_confirm_window)
+        if payment is not None:
+            return _decision(
+                receipt.receipt_id,
+                DecisionKind.IGNORE,
+                f"{gateway} notice for {number} {receipt.money} repeats {gateway}'s own payment {payment.receipt_id},"
+                " which is the receipt acted on",
+                "platform_notice",
+                evidence=(("confirmed_by", payment.receipt_id),),
+            )
+    named = ", ".join(numbers) or "no invoice"
+    return _decision(
+        receipt.receipt_id,
+        DecisionKind.REJECT,
+        f"{gateway} notice for {named} {receipt.money} is not confirmed by a {gateway} payment on that invoice for "
+        f"that amount within {policy.notice_confirm_window}; anyone can send mail through {gateway}: treated as forged",
+        "platform_notice",
+        review_kind="rejected_notice",
+    )
+
+
+def _names(book: OrderBook, order_ids: tuple[str, ...] | list[str]) -> str:
+    return " + ".join(book.orders[o].invoice_number for o in order_ids)
+
+
+def _review(
+    receipt: Receipt,
+    ev: Evidence,
+    book: OrderBook,
+    policy: MatchPolicy,
+    *,
+    kind: str,
+    reason: str,
+    strategy: str,
+    first: tuple[str, ...] = (),
+) -> Decision:
+    candidates = ranked_candidates(ev, book, receipt, policy, first=first)
+    if not candidates:
+        candidates = amount_only_candidates(book, receipt, policy)[: policy.max_candidates]
+        if candidates:
+            reason += f"; only the amount points at {_names(book, candidates)}"
+    return _decision(
+        receipt.receipt_id, DecisionKind.REVIEW, reason, strategy, orders=tuple(candidates), review_kind=kind
+    )
+
+
+def _settle(receipt: Receipt, p: Proposal, ev: Evidence, book: OrderBook, policy: MatchPolicy) -> Decision:
+    """Act on a proposal only for an exact same-currency settlement of exactly its open orders."""
+    closed = [o for o in p.orders if not book.is_open(o)]
+    if closed:
+        paid_by = ", ".join(sorted({book.paid_by[o] for o in closed}))
+        if receipt.source is ReceiptSource.XERO_PAYMENT and len(closed) == len(p.orders):
+            return _decision(
+                receipt.receipt_id,
+                DecisionKind.IGNORE,
+                f"{p.strategy}: {p.evidence}; {_names(book, closed)} was already settled by {paid_by}, "
+                "which this payment repeats",
+                p.strategy,
+            )
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="already_paid",
+            strategy=p.strategy,
+            reason=f"{p.strategy}: {p.evidence}; but {_names(book, closed)} was already paid by {paid_by}",
+        )
+    if not p.sure:
+        kind = "ambiguous" if p.strategy == "payer_and_amount" else "conflicting_reference"
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind=kind,
+            strategy=p.strategy,
+            first=p.orders,
+            reason=f"{p.strategy}: {p.evidence}; {p.doubt}",
+        )
+    owed = book.total(p.orders)
+    if owed is None:
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="ambiguous",
+            strategy=p.strategy,
+            first=p.orders,
+            reason=f"{p.strategy}: {p.evidence}; the orders are in different currencies",
+        )
+    if owed.currency != receipt.money.currency:
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="foreign_currency",
+            strategy=p.strategy,
+            first=p.orders,
+            reason=f"{p.strategy}: {p.evidence}; paid {receipt.money} but {_names(book, p.orders)} "
+            f"is owed in {owed.currency}",
+        )
+    if policy.settles(receipt.money, owed):
+        return _decision(
+            receipt.receipt_id,
+            DecisionKind.AUTO,
+            f"{p.strategy}: {p.evidence}; {receipt.money} settles {_names(book, p.orders)} exactly",
+            p.strategy,
+            orders=p.orders,
+            evidence=tuple(("order", o) for o in p.orders),
+        )
+    diff = Money(amount=abs(receipt.money.amount - owed.amount), currency=owed.currency)
+    short = receipt.money.amount < owed.amount
+    return _review(
+        receipt,
+        ev,
+        book,
+        policy,
+        kind="short_paid" if short else "overpaid",
+        strategy=p.strategy,
+        first=p.orders,
+        reason=f"{p.strategy}: {p.evidence}; paid {receipt.money} but {_names(book, p.orders)} is owed {owed} "
+        f"({'short' if short else 'over'} by {diff})",
+    )
+
+
+def decide(
+    receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy, *, forwarded: bool = False
+) -> Decision:
+    """Decide one receipt against the open orders. Pure: the caller applies the decision (see `apply`)."""
+    rid = receipt.receipt_id
+    if why := not_a_customer_payment(receipt, policy):
+        return _decision(rid, DecisionKind.IGNORE, f"not a customer payment: {why}", "not_a_customer_payment")
+    if receipt.source is ReceiptSource.NOTICE and not forwarded and receipt.gateway in policy.platform_gateways:
+        return _platform_notice(receipt, book, record, policy)
+    txn = (receipt.gateway, receipt.gateway_txn_id)
+    if not forwarded and all(txn) and txn in book.transactions:
+        earlier = book.transactions[txn]
+        return _decision(
+            rid,
+            DecisionKind.IGNORE,
+            f"repeats receipt {earlier} already acted on (same {receipt.gateway} transaction {receipt.gateway_txn_id})",
+            "repeated_transaction",
+        )
+    ev = gather_evidence(receipt, book, policy)
+    proposal = next((p for s in STRATEGIES if (p := s(receipt, ev, book)) is not None), None)
+    if forwarded:
+        named = proposal.orders if proposal else ()
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="forwarded",
+            strategy="forwarded_notice",
+            first=named,
+            reason="forwarded by staff: genuine but proves no payment"
+            + (f"; {proposal.strategy}: {proposal.evidence}" if proposal else ""),
+        )
+    if receipt.money.currency != policy.home_currency:
+        first = proposal.orders if proposal else ()
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="foreign_currency",
+            strategy="foreign_currency",
+            first=first,
+            reason=f"paid in {receipt.money.currency} ({receipt.money}); orders are owed in "
+            f"{policy.home_currency}" + (f"; {proposal.strategy}: {proposal.evidence}" if proposal else ""),
+        )
+    if proposal is None:
+        if receipt.source is ReceiptSource.XERO_PAYMENT:
+            return _decision(
+                rid,
+                DecisionKind.IGNORE,
+                f"Xero payment on invoice {receipt.invoice_number or receipt.invoice_id}, which is no pending order",
+                "xero_invoice",
+            )
+        evidence = "; ".join(f"'{r}' is no invoice of ours" for r in ev.unknown_invoice_refs)
+        who = receipt.payer_name.strip() or receipt.payer_email or "an unknown payer"
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="unmatched",
+            strategy="unmatched",
+            reason=f"no reference or customer identifies {who}'s {receipt.money}"
+            + (f" ({evidence})" if evidence else ""),
+        )
+    if not proposal.orders:
+        return _review(
+            receipt,
+            ev,
+            book,
+            policy,
+            kind="ambiguous",
+            strategy=proposal.strategy,
+            reason=f"{proposal.strategy}: {proposal.evidence}; {proposal.doubt}",
+        )
+    return _settle(receipt, proposal, ev, book, policy)
+
+
+def apply(book: OrderBook, receipt: Receipt, decision: Decision) -> None:
+    """What a decision changes in the book: an auto decision closes its orders, and a gateway transaction that
+    was acted on or handed to a person is remembered so a resent notice never counts twice."""
+    if decision.kind is DecisionKind.AUTO:
+        book.settle(decision.orders, receipt.receipt_id)
+    if decision.kind in (DecisionKind.AUTO, DecisionKind.REVIEW):
+        book.remember_transaction(receipt.gateway, receipt.gateway_txn_id, receipt.receipt_id)
+
+
+def decide_reading(reading: NoticeReading, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
+    """Decide what reading one e-mail gave: its own verdict (reject, ignore), quarantine, or its receipt."""
+    rid = reading.message_id
+    if reading.quarantine:
+        return _decision(
+            rid,
+            DecisionKind.REVIEW,
+            reading.reason or "message could not be read safely",
+            "notice_reading",
+            review_kind="quarantined",
+        )
+    if reading.receipt is None:
+        kind = reading.verdict or DecisionKind.REVIEW
+        return _decision(
+            rid,
+            kind,
+            reading.reason or f"notice reading gave {kind}",
+            "notice_reading",
+            review_kind="rejected_notice" if kind is DecisionKind.REJECT else "unreadable",
+        )
+    receipt = reading.receipt
+    if receipt.receipt_id != rid:
+        receipt = replace(receipt, receipt_id=rid)
+    return decide(receipt, book, record, policy, forwarded=reading.forwarded)
+
+
+def own_domain_names(reseller: str) -> tuple[str, ...]:
+    """The reseller's trading name in the forms a bank writes it, for spotting own-account transfers."""
+    return (reseller, squash(reseller)) if reseller else ()

@@ -1,0 +1,184 @@
+"""What payers type into references: invoice numbers in their many spellings, domain names (often truncated by
+a 12-character bank field), and the words around them. Pure text functions; the word lists are data
+(`rules/patterns.toml`, extendable from configuration).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PATTERNS_FILE = Path(__file__).with_name("patterns.toml")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Patterns:
+    """The data the reference and payer rules read."""
+
+    invoice_words: tuple[str, ...] = ()
+    digit_lookalikes: tuple[tuple[str, str], ...] = ()
+    noise_words: frozenset[str] = frozenset()
+    public_suffix_labels: frozenset[str] = frozenset()
+    company_suffixes: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
+    settlement_payees: tuple[str, ...] = ()
+    settlement_words: tuple[str, ...] = ()
+    interest_words: tuple[str, ...] = ()
+    own_transfer_words: tuple[str, ...] = ()
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def extended(self, extra: Mapping[str, Sequence[str]]) -> Patterns:
+        """These patterns plus words from configuration (`extra_<list name>`), so wording changes need no
+        release. Unknown names raise ValueError."""
+        changes: dict[str, Any] = {}
+        for name, words in extra.items():
+            if not words:
+                continue
+            current = getattr(self, name, None)
+            if current is None or name.startswith("_") or name == "digit_lookalikes":
+                raise ValueError(f"no pattern list called {name!r}")
+            lowered = tuple(w.lower() for w in words)
+            changes[name] = current | frozenset(lowered) if isinstance(current, frozenset) else tuple(current) + lowered
+        return replace(self, _cache={}, **changes) if changes else self
+
+
+@cache
+def builtin_patterns() -> Patterns:
+    """The built-in patterns file, read once on first use (never at import)."""
+    data = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
+    ignore = data.get("ignore", {})
+    return Patterns(
+        invoice_words=tuple(data["invoice_words"]),
+        digit_lookalikes=tuple(data["digit_lookalikes"].items()),
+        noise_words=frozenset(data["noise_words"]),
+        public_suffix_labels=frozenset(data["public_suffix_labels"]),
+        company_suffixes=frozenset(data["company_suffixes"]),
+        titles=frozenset(data["titles"]),
+        settlement_payees=tuple(ignore["settlement_payees"]),
+        settlement_words=tuple(ignore["settlement_words"]),
+        interest_words=tuple(ignore["interest_words"]),
+        own_transfer_words=tuple(ignore["own_transfer_words"]),
+    )
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def squash(text: str) -> str:
+    """Lower case letters and digits only: 'NAPIER-CLEANI.' -> 'napiercleani'."""
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def digits_key(digits: str) -> str:
+    """An invoice number's numeric part without leading zeros ('0042' -> '42'; '000' -> '0')."""
+    return digits.lstrip("0") or "0"
+
+
+def invoice_number_key(number: str) -> tuple[str, str] | None:
+    """(prefix, digits key) of an invoice number that exists: 'INV-0042' -> ('inv', '42'). None without digits."""
+    m = re.search(r"(\d+)\D*$", number)
+    if not m:
+        return None
+    prefix = squash(number[: m.start()])
+    prefix = re.sub(r"\d+", "", prefix)
+    return prefix, digits_key(m.group(1))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvoiceRef:
+    """An invoice number found in text: its digits key, whether a prefix word introduced it, and the text."""
+
+    key: str
+    prefixed: bool
+    raw: str
+
+
+def _invoice_regex(patterns: Patterns, prefixes: Iterable[str]) -> re.Pattern[str]:
+    words = {w.lower() for w in patterns.invoice_words} | {p.lower() for p in prefixes if p}
+    # Longest first so "invoice" wins over "inv"; spaces inside a word may be any separator.
+    alternatives = "|".join(
+        r"[\s\-_.]*".join(re.escape(part) for part in word.split()) for word in sorted(words, key=len, reverse=True)
+    )
+    look = "".join(sorted({k for k, _ in patterns.digit_lookalikes}))
+    digit_run = rf"[{re.escape(look)}]*\d[\d{re.escape(look)}]*" if look else r"\d+"
+    return re.compile(
+        rf"(?<![a-z0-9])(?:{alternatives})s?\s*(?:no\.?|number|num|#)?\s*[\s\-#:/_.]{{0,3}}\s*({digit_run})(?![0-9])",
+        re.IGNORECASE,
+    )
+
+
+_BARE_NUMBER = re.compile(r"(?<![\w.,$/:])(\d{3,8})(?![\w/:]|[.,]\d)")
+
+
+def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = ()) -> list[InvoiceRef]:
+    """Every invoice number in `text`: prefixed forms (INV-0042, inv42, INV 0042, Invoice INV-0042, INV-O042,
+    INV0042) and bare numbers of three or more digits (0042, 1058). Whether one exists is the caller's question.
+    """
+    key = "inv_re:" + ",".join(sorted(prefixes))
+    regex = patterns._cache.get(key)
+    if regex is None:
+        regex = patterns._cache[key] = _invoice_regex(patterns, prefixes)
+    table = str.maketrans(dict(patterns.digit_lookalikes))
+    found: dict[str, InvoiceRef] = {}
+    for m in regex.finditer(text):
+        digits = m.group(1).translate(table)
+        if digits.isdigit():
+            k = digits_key(digits)
+            found[k] = InvoiceRef(key=k, prefixed=True, raw=m.group(0).strip())
+    for m in _BARE_NUMBER.finditer(text):
+        k = digits_key(m.group(1))
+        if k not in found:
+            found[k] = InvoiceRef(key=k, prefixed=False, raw=m.group(1))
+    return list(found.values())
+
+
+def near_keys(key: str) -> set[str]:
+    """Digit keys one typing slip away (swap of neighbours, one digit changed, dropped or doubled): for
+    suggestions only, never for acting."""
+    out: set[str] = set()
+    for i in range(len(key) - 1):
+        out.add(key[:i] + key[i + 1] + key[i] + key[i + 2 :])
+    for i in range(len(key)):
+        out.add(key[:i] + key[i + 1 :])
+        for d in "0123456789":
+            out.add(key[:i] + d + key[i + 1 :])
+            out.add(key[:i] + d + key[i:])
+    out.discard(key)
+    return {digits_key(k) for k in out if k}
+
+
+_DOMAIN = re.compile(r"(?<![a-z0-9@.\-])((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9\-])", re.I)
+
+
+def find_domains(text: str) -> list[str]:
+    """Domain names written out in `text` ('mereking.nz', 'renew brownyoga.com.au' -> 'brownyoga.com.au');
+    e-mail addresses are not domains a payer paid for."""
+    return [d.lower().rstrip(".") for d in _DOMAIN.findall(text)]
+
+
+def domain_label(domain: str, patterns: Patterns) -> str:
+    """The registrable name without its public suffix: 'brownyoga.com.au' -> 'brownyoga'."""
+    labels = domain.lower().strip(".").split(".")
+    if len(labels) > 1:
+        labels.pop()  # the top-level domain
+    while len(labels) > 1 and labels[-1] in patterns.public_suffix_labels:
+        labels.pop()
+    return squash(labels[-1])
+
+
+def reference_words(text: str, patterns: Patterns, *, min_length: int) -> list[str]:
+    """Squashed words (and neighbouring pairs) long enough to name a domain, without noise words:
+    'NAPIERCLEANI KIWIWEB' -> ['napiercleani', 'kiwiweb']."""
+    raw = [squash(w) for w in re.split(r"[\s,;/|]+", text)]
+    words = [w for w in raw if w and w not in patterns.noise_words and not w.isdigit()]
+    out = [w for w in words if len(w) >= min_length]
+    for a, b in itertools.pairwise(words):
+        if len(a) + len(b) >= min_length:
+            out.append(a + b)
+    return out
