@@ -1,29 +1,76 @@
-"""The outbox: every side effect is a row with an idempotency key, written in the decision's transaction.
+"""The outbox: every side effect is a row with an idempotency key, written in the decision's transaction, then
+claimed by exactly one dispatcher, retried with backoff, and failed into a review item when it cannot be done.
 
-`enqueue` is idempotent on the key, so deciding the same receipt twice (a duplicate notice, a replayed job)
-can never queue a second effect.
+`enqueue` is idempotent on the key, so deciding the same receipt twice (a duplicate notice, a replayed job) can never
+queue a second effect. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and a guarded
+compare-and-set UPDATE on SQLite (one writer at a time), so two workers never run the same row at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
+from rules.money import Money
+from worker.review import raise_review_item
+from worker.store.outbox_tables import hosting_services, outbox_orders
 from worker.store.tables import outbox
+
+MAX_KEY = 128  # Xero's Idempotency-Key limit; the key is passed on as it is
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OutboxPolicy:
+    """How hard the outbox tries: attempts, exponential backoff, and how long a claim lasts before a crashed
+    worker's row may be taken over (longer than any handler can run: timeouts x retries)."""
+
+    max_attempts: int = 8
+    first_backoff: timedelta = timedelta(minutes=1)
+    max_backoff: timedelta = timedelta(hours=6)
+    lease: timedelta = timedelta(minutes=15)
+    batch: int = 200
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int  # including the current one
+    claimed_by: str
+
+
+def effect_key(*parts: str) -> str:
+    """`kind:part:part`, shortened with a digest when longer than the 128 characters Xero accepts."""
+    key = ":".join(parts)
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: MAX_KEY - 17]}~{digest}"
+
+
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def enqueue(conn: Connection, *, key: str, kind: str, payload: Mapping[str, Any], now: datetime) -> bool:
-    """Queue one effect; returns False when a row with this key already exists (nothing is changed)."""
-    if len(key) > 128:
+    """Queue one effect; returns False when a row with this key already exists (nothing is changed).
+
+    A payload with an `order_id` links the row to that order: the order turns `done` when all its rows are."""
+    if len(key) > MAX_KEY:
         raise ValueError(f"idempotency key longer than Xero's 128 characters: {key!r}")
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = (
-        insert(outbox)
+        _insert(conn)(outbox)
         .values(
             idempotency_key=key,
             kind=kind,
@@ -35,41 +82,256 @@ def enqueue(conn: Connection, *, key: str, kind: str, payload: Mapping[str, Any]
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(outbox.c.id)
     )
-    return (conn.execute(stmt).rowcount or 0) > 0
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that returns the implicit primary key.
+    added = conn.execute(stmt).first() is not None
+    order_id = payload.get("order_id")
+    if added and order_id:
+        conn.execute(
+            _insert(conn)(outbox_orders)
+            .values(idempotency_key=key, order_id=str(order_id))
+            .on_conflict_do_nothing(index_elements=["idempotency_key", "order_id"])
+        )
+    return added
+
+
+def _payment_amount(receipt: Receipt, due: Money, single_invoice: bool) -> Money:
+    """What to record on one invoice: the money received when it is less than the amount due and there is only
+    one invoice (a fee inside the bookkeeper's tolerance), otherwise the amount due."""
+    if single_invoice and receipt.money.currency == due.currency and receipt.money.amount < due.amount:
+        return receipt.money
+    return due
 
 
 def enqueue_effects_for_decision(
     conn: Connection, *, decision: Decision, receipt: Receipt, orders: Sequence[Order], now: datetime
 ) -> list[str]:
-    """Queue what an `auto` decision means: the payment in Xero (unless Xero already holds it) and, per order,
-    the registration or renewal. Returns the keys queued."""
+    """Queue what an `auto` decision means: one payment per invoice in Xero (unless Xero already holds it because
+    the receipt IS a Xero payment), per order the registration or renewal, and for a paid setup order the hosting
+    service with its repeating invoice. Returns the keys queued."""
     if decision.kind is not DecisionKind.AUTO:
         return []
     keys: list[str] = []
+    reference = receipt.gateway_txn_id or receipt.receipt_id
+    by_invoice: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
-        if receipt.source is not ReceiptSource.XERO_PAYMENT:
-            key = f"payment:{order.invoice_id}:{receipt.receipt_id}"
-            payload = {
-                "order_id": order.order_id,
-                "invoice_id": order.invoice_id,
+        by_invoice[order.invoice_id].append(order)
+    if receipt.source is not ReceiptSource.XERO_PAYMENT:
+        for invoice_id, invoice_orders in by_invoice.items():
+            due = invoice_orders[0].amount_due
+            for other in invoice_orders[1:]:
+                due = due + other.amount_due
+            amount = _payment_amount(receipt, due, single_invoice=len(by_invoice) == 1)
+            key = effect_key("payment", invoice_id, receipt.receipt_id)
+            payload: dict[str, Any] = {
+                "order_id": invoice_orders[0].order_id,
+                "order_ids": [o.order_id for o in invoice_orders],
+                "invoice_id": invoice_id,
+                "invoice_number": invoice_orders[0].invoice_number,
                 "receipt_id": receipt.receipt_id,
-                "amount": str(order.amount_due.amount),
-                "currency": order.amount_due.currency,
+                "amount": str(amount.amount),
+                "currency": amount.currency,
                 "paid_on": receipt.received_at.date().isoformat(),
-                "reference": receipt.gateway_txn_id or receipt.receipt_id,
+                "reference": reference,
             }
-            if enqueue(conn, key=key[:128], kind="record_payment", payload=payload, now=now):
+            if enqueue(conn, key=key, kind="record_payment", payload=payload, now=now):
                 keys.append(key)
+            for other in invoice_orders[1:]:
+                conn.execute(
+                    _insert(conn)(outbox_orders)
+                    .values(idempotency_key=key, order_id=other.order_id)
+                    .on_conflict_do_nothing(index_elements=["idempotency_key", "order_id"])
+                )
+    for order in orders:
         action = {OrderKind.DOMAIN_REGISTRATION: "register", OrderKind.DOMAIN_RENEWAL: "renew"}.get(order.kind)
         if action and order.domain:
-            key = f"{action}:{order.domain}:{order.order_id}"
-            payload = {"order_id": order.order_id, "domain": order.domain, "years": order.term_years,
-                       "invoice_id": order.invoice_id, "contact_id": order.contact.contact_id}
-            if enqueue(conn, key=key[:128], kind=f"{action}_domain", payload=payload, now=now):
+            key = effect_key(action, order.domain.lower(), order.order_id)
+            payload = {
+                "order_id": order.order_id,
+                "domain": order.domain.lower(),
+                "years": order.term_years,
+                "invoice_id": order.invoice_id,
+                "invoice_number": order.invoice_number,
+                "contact_id": order.contact.contact_id,
+                "contact_name": order.contact.name,
+                "sale": str(order.amount_due.amount),
+                "sale_currency": order.amount_due.currency,
+                "receipt_id": receipt.receipt_id,
+            }
+            if enqueue(conn, key=key, kind=f"{action}_domain", payload=payload, now=now):
+                keys.append(key)
+        elif order.kind is OrderKind.SETUP and order.plan and order.domain:
+            key = effect_key("hosting", "setup", order.order_id)
+            if queue_hosting_start(
+                conn,
+                key=key,
+                domain=order.domain.lower(),
+                plan=order.plan,
+                contact_id=order.contact.contact_id,
+                rate=None,
+                currency=order.amount_due.currency,
+                start=now.date(),
+                source=order.order_id,
+                order_id=order.order_id,
+                now=now,
+            ):
                 keys.append(key)
     return keys
 
 
+def queue_hosting_start(
+    conn: Connection,
+    *,
+    key: str,
+    domain: str,
+    plan: str,
+    contact_id: str,
+    rate: Decimal | None,
+    currency: str,
+    start: Any,
+    source: str,
+    now: datetime,
+    order_id: str = "",
+) -> bool:
+    """Record a hosting service and queue its repeating invoice; the rate is resolved from the plan when the
+    effect runs if not given. Returns False when this key was queued before."""
+    exists = conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).first()
+    if exists is not None:
+        return False
+    inserted = conn.execute(
+        hosting_services.insert().values(
+            domain=domain,
+            plan=plan,
+            contact_id=contact_id,
+            rate="" if rate is None else str(rate),
+            currency=currency,
+            status="active",
+            started_on=start,
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    payload: dict[str, Any] = {"service_id": int(inserted[0]), "domain": domain, "plan": plan}
+    if order_id:
+        payload["order_id"] = order_id
+    return enqueue(conn, key=key, kind="start_hosting", payload=payload, now=now)
+
+
+# ---- claiming and finishing ------------------------------------------------------------------------------------
+
+
+def claim(engine: Engine, *, worker_id: str, now: datetime, policy: OutboxPolicy, limit: int) -> list[OutboxRow]:
+    """Take up to `limit` due rows for this worker: pending rows whose time has come, and running rows whose
+    claim is older than the lease (their worker died)."""
+    due = or_(
+        and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.status == "running", outbox.c.claimed_at <= now - policy.lease),
+    )
+    query = (
+        select(outbox.c.id, outbox.c.status, outbox.c.claimed_by)
+        .where(due)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    claimed: list[OutboxRow] = []
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            candidates = conn.execute(query.with_for_update(skip_locked=True)).all()
+        else:
+            candidates = conn.execute(query).all()
+        for cand in candidates:
+            # Compare-and-set: only the worker that still sees the row as it was when chosen gets it.
+            guard = and_(outbox.c.id == cand.id, outbox.c.status == cand.status)
+            guard = and_(
+                guard,
+                outbox.c.claimed_by.is_(None) if cand.claimed_by is None else outbox.c.claimed_by == cand.claimed_by,
+            )
+            won = conn.execute(
+                update(outbox)
+                .where(guard)
+                .values(
+                    status="running",
+                    claimed_by=worker_id,
+                    claimed_at=now,
+                    attempts=outbox.c.attempts + 1,
+                    updated_at=now,
+                )
+            ).rowcount
+            if won:
+                row = conn.execute(
+                    select(
+                        outbox.c.id, outbox.c.idempotency_key, outbox.c.kind, outbox.c.payload, outbox.c.attempts
+                    ).where(outbox.c.id == cand.id)
+                ).one()
+                claimed.append(
+                    OutboxRow(
+                        id=row.id,
+                        key=row.idempotency_key,
+                        kind=row.kind,
+                        payload=dict(row.payload),
+                        attempts=row.attempts,
+                        claimed_by=worker_id,
+                    )
+                )
+    return claimed
+
+
+def _ours(row: OutboxRow) -> Any:
+    return and_(outbox.c.id == row.id, outbox.c.status == "running", outbox.c.claimed_by == row.claimed_by)
+
+
+def complete(conn: Connection, row: OutboxRow, *, result: Mapping[str, Any], now: datetime) -> bool:
+    """Mark done, only if this worker still holds the claim (False: someone took it over; roll back)."""
+    values = {"status": "done", "result": dict(result), "last_error": "", "updated_at": now, "claimed_at": None}
+    return bool(conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount)
+
+
+def reschedule(
+    conn: Connection, row: OutboxRow, *, error: str, now: datetime, policy: OutboxPolicy, wait: timedelta | None = None
+) -> bool:
+    """Back to pending after a transient failure, later each time."""
+    delay = wait if wait is not None else backoff(row.attempts, policy)
+    values = {
+        "status": "pending",
+        "next_attempt_at": now + delay,
+        "last_error": error[:2000],
+        "updated_at": now,
+        "claimed_by": None,
+        "claimed_at": None,
+    }
+    return bool(conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount)
+
+
+def fail(conn: Connection, row: OutboxRow, *, reason: str, suggested_action: str, now: datetime) -> bool:
+    """Give up on a row and put it in front of a person, saying what to do by hand."""
+    values = {"status": "failed", "last_error": reason[:2000], "updated_at": now, "claimed_at": None}
+    if not conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount:
+        return False
+    raise_review_item(
+        conn,
+        kind="failed_action",
+        subject=row.key,
+        reason=reason,
+        now=now,
+        suggested_action=suggested_action,
+        candidates=[str(row.payload["order_id"])] if row.payload.get("order_id") else [],
+        detail={"kind": row.kind, "payload": row.payload, "attempts": row.attempts},
+    )
+    return True
+
+
+def backoff(attempts: int, policy: OutboxPolicy) -> timedelta:
+    """1, 2, 4, ... times the first backoff, capped."""
+    step: timedelta = policy.first_backoff * (2 ** min(max(attempts - 1, 0), 30))
+    return policy.max_backoff if step > policy.max_backoff else step
+
+
 def pending_count(conn: Connection) -> int:
-    return len(conn.execute(select(outbox.c.id).where(outbox.c.status.in_(("pending", "running")))).all())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.status.in_(("pending", "running")))
+        ).scalar_one()
+    )

@@ -1,0 +1,212 @@
+"""`FakeRegistrar`: a stateful registrar for tests, optionally persisted to a JSON file so that a worker process
+killed mid-call and its restart see the same remote side (the file plays the registrar)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from integrations.errors import IntegrationError, PermanentError, TransientError
+from integrations.ports import DomainDetails, RegistrarResult
+from integrations.registrar.terms import UpstreamPrices, add_years
+from rules.money import Money
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _empty_state() -> dict[str, Any]:
+    return {
+        "domains": {},  # ours: name -> {"expires": iso date, "order_id": str}
+        "taken": [],  # registered elsewhere
+        "applied": {"register": {}, "renew": {}},  # name -> how many times it really happened
+        "calls": {},  # method -> count
+        "timeouts": [],  # [op, domain]: apply, then raise TransientError (a lost reply), once each
+        "next_order": 1000,
+    }
+
+
+class FakeRegistrar:
+    """Behaves like a registry: a second registration is refused, a renewal must name the current expiry."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        prices: UpstreamPrices | None = None,
+        state_file: Path | None = None,
+    ) -> None:
+        self.clock = clock
+        self.prices = (
+            prices
+            if prices is not None
+            else UpstreamPrices(
+                currency="NZD",
+                register={"nz": Decimal("15.00"), "com": Decimal("12.00")},
+                renew={"nz": Decimal("15.00"), "com": Decimal("12.00")},
+            )
+        )
+        self.state_file = state_file
+        self._memory = _empty_state()
+        self._lock = threading.RLock()
+        self._faults: dict[str, list[IntegrationError]] = {}
+
+    # ---- seeding and inspection ------------------------------------------------------------------------------
+
+    def add_ours(self, domain: str, *, expires: date, order_id: str = "") -> None:
+        with self._state() as s:
+            s["domains"][domain] = {"expires": expires.isoformat(), "order_id": order_id or self._next_id(s)}
+
+    def add_taken(self, domain: str) -> None:
+        with self._state() as s:
+            s["taken"].append(domain)
+
+    def time_out_after_success(self, op: str, domain: str) -> None:
+        """The next `op` ("register"/"renew") on `domain` takes effect, then the reply is lost."""
+        with self._state() as s:
+            s["timeouts"].append([op, domain])
+
+    def fail_next(self, op: str, error: IntegrationError) -> None:
+        """The next call of `op` raises `error` without doing anything (in this process only)."""
+        with self._lock:
+            self._faults.setdefault(op, []).append(error)
+
+    def applied(self, op: str, domain: str) -> int:
+        """How many times `op` really took effect for `domain`."""
+        with self._state() as s:
+            return int(s["applied"][op].get(domain, 0))
+
+    def calls(self, op: str) -> int:
+        with self._state() as s:
+            return int(s["calls"].get(op, 0))
+
+    def expiry(self, domain: str) -> date | None:
+        with self._state() as s:
+            entry = s["domains"].get(domain)
+            return date.fromisoformat(entry["expires"]) if entry else None
+
+    # ---- the port --------------------------------------------------------------------------------------------
+
+    def is_available(self, domain: str) -> bool:
+        with self._call("is_available") as s:
+            return domain not in s["domains"] and domain not in s["taken"]
+
+    def details(self, domain: str) -> DomainDetails:
+        with self._call("details") as s:
+            entry = s["domains"].get(domain)
+            if entry is None:
+                return DomainDetails(domain=domain, ours=False, status="taken" if domain in s["taken"] else "")
+            return DomainDetails(
+                domain=domain,
+                ours=True,
+                expires=date.fromisoformat(entry["expires"]),
+                status="Active",
+                registrar_order_id=entry["order_id"],
+            )
+
+    def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult:
+        with self._call("register") as s:
+            if domain in s["domains"] or domain in s["taken"]:
+                raise PermanentError(f"Domain is not available: {domain} is in use", system="registrar")
+            if not 1 <= years <= 10:
+                raise PermanentError(f"invalid term {years}", system="registrar")
+            expires = add_years(self.clock().date(), years)
+            order_id = self._next_id(s)
+            s["domains"][domain] = {"expires": expires.isoformat(), "order_id": order_id}
+            s["applied"]["register"][domain] = s["applied"]["register"].get(domain, 0) + 1
+            self._lose_reply(s, "register", domain)
+            return RegistrarResult(
+                domain=domain,
+                registrar_order_id=order_id,
+                expires=expires,
+                cost=self.prices.price(domain, action="register", years=years),
+            )
+
+    def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult:
+        with self._call("renew") as s:
+            entry = s["domains"].get(domain)
+            if entry is None:
+                raise PermanentError(f"{domain} is not in this account", system="registrar")
+            if entry["expires"] != current_expiry.isoformat():
+                # The exp-date guard: a replayed renewal names an expiry that is no longer current.
+                raise PermanentError(
+                    f"exp-date {current_expiry} does not match the current expiry {entry['expires']}",
+                    system="registrar",
+                )
+            expires = add_years(current_expiry, years)
+            entry["expires"] = expires.isoformat()
+            s["applied"]["renew"][domain] = s["applied"]["renew"].get(domain, 0) + 1
+            self._lose_reply(s, "renew", domain)
+            return RegistrarResult(
+                domain=domain,
+                registrar_order_id=entry["order_id"],
+                expires=expires,
+                cost=self.prices.price(domain, action="renew", years=years),
+            )
+
+    def price(self, domain: str, *, action: str, years: int) -> Money | None:
+        return self.prices.price(domain, action=action, years=years)
+
+    # ---- internals -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _next_id(s: dict[str, Any]) -> str:
+        s["next_order"] += 1
+        return str(s["next_order"])
+
+    @staticmethod
+    def _lose_reply(s: dict[str, Any], op: str, domain: str) -> None:
+        if [op, domain] in s["timeouts"]:
+            s["timeouts"].remove([op, domain])
+            raise _LostReply(f"read timed out after {op} of {domain} was applied")
+
+    @contextmanager
+    def _call(self, op: str) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            queue = self._faults.get(op)
+            if queue:
+                raise queue.pop(0)
+        with self._state() as s:
+            s["calls"][op] = s["calls"].get(op, 0) + 1
+            yield s
+
+    @contextmanager
+    def _state(self) -> Iterator[dict[str, Any]]:
+        """The whole state, saved afterwards even when the operation raises after applying (a lost reply)."""
+        with self._lock:
+            if self.state_file is None:
+                try:
+                    yield self._memory
+                except _LostReply as exc:
+                    raise TransientError(str(exc), system="registrar") from None
+                return
+            with FileLock(str(self.state_file) + ".lock"):
+                s = json.loads(self.state_file.read_text()) if self.state_file.exists() else _empty_state()
+                try:
+                    yield s
+                except _LostReply as exc:
+                    self._save(s)
+                    raise TransientError(str(exc), system="registrar") from None
+                except BaseException:
+                    self._save(s)  # a refusal still counts its call
+                    raise
+                self._save(s)
+
+    def _save(self, s: dict[str, Any]) -> None:
+        assert self.state_file is not None
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(s, sort_keys=True))
+        tmp.replace(self.state_file)
+
+
+class _LostReply(Exception):
+    """Internal: the operation took effect and its reply is to be lost."""

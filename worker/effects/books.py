@@ -1,0 +1,112 @@
+"""Effects in the accountant's books (through the Accounting port): the payment on the invoice for a matched
+receipt, a History note when a domain is registered or renewed, and a renewal invoice before a domain expires.
+
+Each checks before acting where the port can say (is this payment already on the invoice?) and always passes the
+outbox key on as Xero's Idempotency-Key."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, update
+
+from integrations.ports import InvoiceDraft, InvoiceLine, PaymentDraft
+from rules.model import Receipt
+from rules.money import Money
+from worker.domains import domain_row
+from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.store.outbox_tables import domains
+
+if TYPE_CHECKING:
+    from worker.app import App
+    from worker.outbox import OutboxRow
+
+
+def _references(receipt: Receipt) -> set[str]:
+    refs = {value.strip() for name, value in receipt.text if name == "reference" and value.strip()}
+    if receipt.gateway_txn_id:
+        refs.add(receipt.gateway_txn_id)
+    return refs
+
+
+def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    p = row.payload
+    amount = Money.of(str(p["amount"]), str(p["currency"]))
+    reference, invoice_id = str(p["reference"]), str(p["invoice_id"])
+    existing = list(app.accounting.payments_on_invoice(invoice_id))
+    for payment in existing:
+        if reference in _references(payment) and payment.money.same_value(amount):
+            # Recorded before (the reply or our record of it was lost), or Xero took this very payment itself.
+            return Done(result={"payment_id": payment.receipt_id, "already_in_xero": True})
+    lookalikes = [pay for pay in existing if pay.money.same_value(amount)]
+    if lookalikes:
+        refs = ", ".join(sorted(r for pay in lookalikes for r in _references(pay)) or ["no reference"])
+        return Failed(
+            reason=f"Invoice {p.get('invoice_number', invoice_id)} already has a payment of {amount} ({refs}) that "
+            f"may be the same money as receipt {p['receipt_id']} ({reference}); not recording it twice.",
+            suggested_action="Compare the two in Xero; if they are different payments, record receipt "
+            f"{p['receipt_id']} on the invoice by hand with reference {reference}.",
+        )
+    payment_id = app.accounting.record_payment(
+        PaymentDraft(
+            invoice_id=invoice_id,
+            amount=amount,
+            paid_on=date.fromisoformat(str(p["paid_on"])),
+            reference=reference,
+            account_code=app.settings.xero.bank_account_code,
+        ),
+        idempotency_key=row.key,
+    )
+    checkpoint("after_xero_write")
+    return Done(result={"payment_id": payment_id})
+
+
+def add_history_note(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    # The port cannot read History back, so the check is ours (the row is done once) plus Xero's Idempotency-Key.
+    app.accounting.add_history_note(str(row.payload["invoice_id"]), str(row.payload["note"]), idempotency_key=row.key)
+    checkpoint("after_xero_write")
+    return Done(result={"noted": True})
+
+
+def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    p = row.payload
+    domain, expires = str(p["domain"]), date.fromisoformat(str(p["expires"]))
+    with app.engine.connect() as conn:
+        known = domain_row(conn, domain)
+    if known is None or known.status != "active":
+        return Done(result={"skipped": "domain no longer held"})
+    if known.renewal_invoiced_for == expires and known.renewal_invoice_id:
+        return Done(result={"invoice_id": known.renewal_invoice_id, "already": True})
+    if known.expires != expires:
+        return Done(result={"skipped": f"expiry moved to {known.expires}; a new invoice follows if due"})
+    today = app.clock().date()
+    years = int(p.get("years", 1))
+    price = Money.of(str(p["amount"]), str(p["currency"]))
+    draft = InvoiceDraft(
+        contact_id=str(p["contact_id"]),
+        lines=(
+            InvoiceLine(
+                description=f"Renewal of {domain} for {years} year(s) from {expires}",
+                quantity=Decimal(years),
+                unit_amount=price,
+                item_code=str(p.get("item_code", "")),
+                account_code=app.settings.hosting.account_code,
+            ),
+        ),
+        issued=today,
+        due=min(today + timedelta(days=app.settings.hosting.invoice_due_days), expires),
+        reference=f"RENEW {domain} {expires}",
+    )
+    invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
+    checkpoint("after_xero_write")
+
+    def record(conn: Connection) -> None:
+        conn.execute(
+            update(domains)
+            .where(domains.c.domain == domain)
+            .values(renewal_invoiced_for=expires, renewal_invoice_id=invoice_id, updated_at=app.clock())
+        )
+
+    return Done(result={"invoice_id": invoice_id, "invoice_number": number}, record=record)

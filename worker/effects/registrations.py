@@ -1,0 +1,349 @@
+"""Registering and renewing domains, exactly once.
+
+Before spending: the order is not done, the domain is still available (registration) or ours with the expected
+expiry (renewal), and the upstream price is known. An intent row is committed before the registrar call, so after
+a crash or a lost reply the next attempt reconciles (asks the registrar) instead of buying again. With the manual
+registrar the handler records a to-do and the order waits for `reseller-worker orders done`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from integrations.ports import DomainDetails, OutgoingMail, RegistrarResult
+from integrations.registrar.manual import MANUAL_STATUS
+from integrations.registrar.terms import add_years
+from rules.money import Money
+from worker.domains import domain_row, hold_domain
+from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.outbox import effect_key, enqueue
+from worker.review import raise_review_item
+from worker.store.outbox_tables import registrar_actions
+from worker.store.tables import orders, review_items
+
+if TYPE_CHECKING:
+    from worker.app import App
+    from worker.outbox import OutboxRow
+
+log = structlog.get_logger(__name__)
+
+
+def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    p = row.payload
+    domain, years, order_id = str(p["domain"]), int(p["years"]), str(p["order_id"])
+    blocked, action = _preflight(app, row)
+    if blocked is not None:
+        return blocked
+    details = app.registrar.details(domain)
+    manual = details.status == MANUAL_STATUS
+    if action is not None and action.status == "in_flight" and details.ours and not manual:
+        # Our earlier attempt went through and its reply (or our record of it) was lost.
+        log.info("registration_found_done", domain=domain, key=row.key)
+        return _done(app, row, _result_from(details, action), action="register")
+    if details.ours:
+        return Failed(
+            reason=f"{order_id} asks to register {domain}, but it is already ours (expires {details.expires}).",
+            suggested_action=f"Check whether {order_id} should have been a renewal; if the customer paid for nothing "
+            "new, credit or refund the invoice.",
+        )
+    if not manual and not app.registrar.is_available(domain):
+        return Failed(
+            reason=f"{domain} is no longer available: someone else registered it after {order_id} was paid.",
+            suggested_action=f"Offer the customer another name or refund invoice {p.get('invoice_number', '')}.",
+        )
+    cost = app.registrar.price(domain, action="register", years=years)
+    if cost is None and not manual:
+        return _price_unknown(domain, "register")
+    _start(app, row, action="register", pre_expiry=None, cost=cost)
+    checkpoint("before_registrar_call")
+    result = app.registrar.register(
+        domain, years=years, contact_ref=str(p.get("contact_id", "")), idempotency_key=row.key
+    )
+    checkpoint("after_registrar_call")
+    if result.done_by_hand:
+        return _to_do(app, row, result, action="register", pre_expiry=None)
+    return _done(app, row, result, action="register")
+
+
+def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    p = row.payload
+    domain, years, order_id = str(p["domain"]), int(p["years"]), str(p["order_id"])
+    blocked, action = _preflight(app, row)
+    if blocked is not None:
+        return blocked
+    details = app.registrar.details(domain)
+    manual = details.status == MANUAL_STATUS
+    with app.engine.connect() as conn:
+        known = domain_row(conn, domain)
+    expected = known.expires if known is not None else None
+    if action is not None and action.status == "in_flight" and action.pre_expiry is not None and not manual:
+        pre: date | None = action.pre_expiry
+        assert pre is not None
+        target = add_years(pre, years)
+        if details.ours and details.expires == target:
+            log.info("renewal_found_done", domain=domain, key=row.key)  # the lost-reply case
+            return _done(app, row, _result_from(details, action), action="renew")
+        if not (details.ours and details.expires == pre):
+            return _drift(domain, order_id, details, pre)
+    elif manual:
+        pre = expected
+    else:
+        if not details.ours:
+            return Failed(
+                reason=f"{domain} is not in the registrar account, so {order_id} cannot renew it.",
+                suggested_action="Check whether it was transferred away or expired; refund or transfer it back.",
+            )
+        if details.expires is None or (expected is not None and details.expires != expected):
+            return _drift(domain, order_id, details, expected)
+        pre = details.expires
+    cost = app.registrar.price(domain, action="renew", years=years)
+    if cost is None and not manual:
+        return _price_unknown(domain, "renew")
+    _start(app, row, action="renew", pre_expiry=pre, cost=cost)
+    checkpoint("before_registrar_call")
+    # The manual registrar never reads the expiry; the API one sends it as the replay guard.
+    result = app.registrar.renew(domain, years=years, current_expiry=pre or app.clock().date(), idempotency_key=row.key)
+    checkpoint("after_registrar_call")
+    if result.done_by_hand:
+        return _to_do(app, row, result, action="renew", pre_expiry=pre)
+    return _done(app, row, result, action="renew")
+
+
+def finish_by_hand(
+    conn: Connection,
+    *,
+    order_id: str,
+    reference: str,
+    now: datetime,
+    expires: date | None = None,
+    cost: Money | None = None,
+) -> str:
+    """Close a manual to-do (`orders done`): record the registration or renewal a person made, queue the
+    history note, resolve the review item. Returns the domain; raises LookupError when nothing waits."""
+    action = conn.execute(
+        select(registrar_actions).where(registrar_actions.c.order_id == order_id, registrar_actions.c.status == "to_do")
+    ).first()
+    if action is None:
+        raise LookupError(f"no registration or renewal of {order_id} is waiting to be done by hand")
+    if expires is None:
+        start = action.pre_expiry if action.action == "renew" and action.pre_expiry else now.date()
+        expires = add_years(start, action.years)
+    values: dict[str, Any] = {
+        "status": "done",
+        "reference": reference,
+        "expires": expires,
+        "updated_at": now,
+        "completed_at": now,
+    }
+    if cost is not None:
+        values.update(cost=str(cost.amount), cost_currency=cost.currency)
+    conn.execute(
+        update(registrar_actions).where(registrar_actions.c.idempotency_key == action.idempotency_key).values(**values)
+    )
+    order = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
+    hold_domain(
+        conn,
+        domain=action.domain,
+        expires=expires,
+        now=now,
+        registrar_order_id=reference,
+        order_id=order_id,
+        contact_id=order.contact_id if order is not None else "",
+        sell_amount=_per_year(action.sale, action.years),
+        sell_currency=action.sale_currency,
+    )
+    if order is not None:
+        verb = "registered" if action.action == "register" else "renewed"
+        _queue_note(
+            conn,
+            invoice_id=order.invoice_id,
+            order_id=order_id,
+            source_key=action.idempotency_key,
+            note=f"Domain {action.domain} {verb} for {action.years} year(s) by hand (registrar reference "
+            f"{reference}); expires {expires}. [{order_id}]",
+            now=now,
+        )
+    conn.execute(
+        update(review_items)
+        .where(review_items.c.kind == "to_do", review_items.c.subject == order_id, review_items.c.status == "open")
+        .values(status="done", resolution=f"done by hand, reference {reference}", resolved_at=now)
+    )
+    return str(action.domain)
+
+
+# ---- steps -----------------------------------------------------------------------------------------------------
+
+
+def _preflight(app: App, row: OutboxRow) -> tuple[Outcome | None, Any]:
+    """The order must exist and not be done; an action already recorded done or waiting for a person is not
+    repeated."""
+    order_id = str(row.payload["order_id"])
+    with app.engine.connect() as conn:
+        order = conn.execute(select(orders.c.status).where(orders.c.order_id == order_id)).first()
+        action = conn.execute(select(registrar_actions).where(registrar_actions.c.idempotency_key == row.key)).first()
+    if order is None:
+        return Failed(
+            reason=f"order {order_id} is not known to the worker.",
+            suggested_action="Run sync_xero, then requeue; or do it by hand.",
+        ), action
+    if order.status == "done":
+        return Done(result={"skipped": "order already done"}), action
+    if action is not None and action.status in ("done", "to_do"):
+        return Done(result={"skipped": f"already {action.status}"}), action
+    return None, action
+
+
+def _start(app: App, row: OutboxRow, *, action: str, pre_expiry: date | None, cost: Money | None) -> None:
+    """Commit the intent before the call: from here on, an unknown outcome is reconciled, never re-bought."""
+    p, now = row.payload, app.clock()
+    values: dict[str, Any] = {
+        "order_id": str(p["order_id"]),
+        "domain": str(p["domain"]),
+        "action": action,
+        "years": int(p["years"]),
+        "pre_expiry": pre_expiry,
+        "status": "in_flight",
+        "cost": "" if cost is None else str(cost.amount),
+        "cost_currency": "" if cost is None else cost.currency,
+        "sale": str(p.get("sale", "")),
+        "sale_currency": str(p.get("sale_currency", "")),
+        "updated_at": now,
+    }
+    with app.engine.begin() as conn:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(registrar_actions).values(idempotency_key=row.key, created_at=now, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["idempotency_key"], set_=values))
+
+
+def _done(app: App, row: OutboxRow, result: RegistrarResult, *, action: str) -> Done:
+    p = row.payload
+    order_id, domain, years = str(p["order_id"]), str(p["domain"]), int(p["years"])
+    verb = "registered" if action == "register" else "renewed"
+
+    def record(conn: Connection) -> None:
+        now = app.clock()
+        values: dict[str, Any] = {
+            "status": "done",
+            "expires": result.expires,
+            "updated_at": now,
+            "completed_at": now,
+            "registrar_order_id": result.registrar_order_id,
+        }
+        if result.cost is not None:
+            values.update(cost=str(result.cost.amount), cost_currency=result.cost.currency)
+        conn.execute(update(registrar_actions).where(registrar_actions.c.idempotency_key == row.key).values(**values))
+        hold_domain(
+            conn,
+            domain=domain,
+            expires=result.expires,
+            now=now,
+            contact_id=str(p.get("contact_id", "")),
+            registrar_order_id=result.registrar_order_id,
+            order_id=order_id,
+            sell_amount=_per_year(str(p.get("sale", "")), years),
+            sell_currency=str(p.get("sale_currency", "")),
+        )
+        _queue_note(
+            conn,
+            invoice_id=str(p["invoice_id"]),
+            order_id=order_id,
+            source_key=row.key,
+            note=f"Domain {domain} {verb} for {years} year(s) at the registrar (order "
+            f"{result.registrar_order_id}); expires {result.expires}. [{order_id}]",
+            now=now,
+        )
+
+    return Done(
+        result={"domain": domain, "expires": str(result.expires), "registrar_order_id": result.registrar_order_id},
+        record=record,
+    )
+
+
+def _to_do(app: App, row: OutboxRow, result: RegistrarResult, *, action: str, pre_expiry: date | None) -> Done:
+    p = row.payload
+    order_id, domain, years = str(p["order_id"]), str(p["domain"]), int(p["years"])
+    customer = f"{p.get('contact_name', '') or 'the customer'} (Xero contact {p.get('contact_id', '')})"
+    price = f"upstream price {result.cost}" if result.cost else "upstream price not configured: note what you paid"
+    if action == "register":
+        what = f"Register {domain} for {years} year(s) for {customer}"
+    else:
+        from_expiry = f"from its expiry {pre_expiry}" if pre_expiry else "(expiry unknown to the worker: check it)"
+        what = f"Renew {domain} for {years} year(s) {from_expiry} for {customer}"
+    reason = f"{what}; invoice {p.get('invoice_number', '')} is paid (receipt {p.get('receipt_id', '')}); {price}."
+    command = f"reseller-worker orders done {order_id} --ref <registrar reference>"
+    suggested = f"Do it at the registrar, then run: {command}"
+
+    def record(conn: Connection) -> None:
+        now = app.clock()
+        conn.execute(
+            update(registrar_actions)
+            .where(registrar_actions.c.idempotency_key == row.key)
+            .values(status="to_do", updated_at=now)
+        )
+        raise_review_item(
+            conn,
+            kind="to_do",
+            subject=order_id,
+            reason=reason,
+            now=now,
+            suggested_action=suggested,
+            candidates=[order_id],
+            detail={"domain": domain, "years": years, "action": action, "key": row.key},
+        )
+
+    to = app.settings.registrar.notify_to
+    mail = (
+        OutgoingMail(to=to, subject=f"To do: {what.split(' for ')[0]}", text=f"{reason}\n\n{suggested}\n")
+        if to
+        else None
+    )
+    return Done(result={"to_do": order_id, "domain": domain}, record=record, notify=mail)
+
+
+def _queue_note(conn: Connection, *, invoice_id: str, order_id: str, source_key: str, note: str, now: datetime) -> None:
+    enqueue(
+        conn,
+        key=effect_key("note", invoice_id, source_key),
+        kind="history_note",
+        payload={"invoice_id": invoice_id, "note": note, "order_id": order_id},
+        now=now,
+    )
+
+
+def _result_from(details: DomainDetails, action: Any) -> RegistrarResult:
+    cost = Money.of(action.cost, action.cost_currency) if action.cost and action.cost_currency else None
+    return RegistrarResult(
+        domain=details.domain, registrar_order_id=details.registrar_order_id, expires=details.expires, cost=cost
+    )
+
+
+def _drift(domain: str, order_id: str, details: DomainDetails, expected: date | None) -> Failed:
+    return Failed(
+        reason=f"{domain}: the registrar says {'ours' if details.ours else 'not ours'}, expiring {details.expires}; "
+        f"the worker expected {expected}. Renewing now could renew twice or renew the wrong term.",
+        suggested_action=f"Check {domain} at the registrar; if it still needs renewing for {order_id}, renew it by "
+        "hand, then record the new expiry.",
+    )
+
+
+def _price_unknown(domain: str, action: str) -> Failed:
+    return Failed(
+        reason=f"The upstream price to {action} {domain} is unknown, so the margin cannot be reported.",
+        suggested_action=f"Add the TLD of {domain} to [registrar] {action}_prices, then requeue the action.",
+    )
+
+
+def _per_year(sale: str, years: int) -> str:
+    if not sale or years < 1:
+        return sale
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return str((Decimal(sale) / years).quantize(Decimal("0.01")))
+    except InvalidOperation:
+        return ""

@@ -1,0 +1,189 @@
+"""`dispatch_outbox`: claim due outbox rows, run each one's handler, and record the outcome.
+
+Transient errors come back later with backoff; permanent errors, `Failed` outcomes and rows past the attempt limit
+fail into a `failed_action` review item saying what to do by hand. Each completed row settles its orders.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from integrations.errors import IntegrationError, PermanentError, RateLimited, TransientError
+from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, no_checkpoint
+from worker.effects.books import add_history_note, raise_renewal_invoice, record_payment
+from worker.effects.hosting import change_hosting, start_hosting, stop_hosting
+from worker.effects.orders import settle_orders
+from worker.effects.registrations import register_domain, renew_domain
+from worker.outbox import OutboxPolicy, OutboxRow, claim, complete, fail, reschedule
+from worker.store.outbox_tables import outbox_orders
+
+if TYPE_CHECKING:
+    from worker.app import App
+
+log = structlog.get_logger(__name__)
+
+HANDLERS: dict[str, Handler] = {
+    "record_payment": record_payment,
+    "register_domain": register_domain,
+    "renew_domain": renew_domain,
+    "history_note": add_history_note,
+    "renewal_invoice": raise_renewal_invoice,
+    "start_hosting": start_hosting,
+    "change_hosting": change_hosting,
+    "stop_hosting": stop_hosting,
+}
+
+_WHAT_BY_HAND = {
+    "record_payment": "Record the payment on the invoice in Xero by hand (reference in the detail), then mark "
+    "this item done.",
+    "register_domain": "Check the domain at the registrar; register it by hand if it is not ours, then run "
+    "`reseller-worker orders done <order> --ref <reference>`.",
+    "renew_domain": "Check the expiry at the registrar; renew by hand if it has not moved, then run "
+    "`reseller-worker orders done <order> --ref <reference>`.",
+    "history_note": "Add the note (in the detail) to the invoice's History in Xero, or ignore it.",
+    "renewal_invoice": "Raise the renewal invoice in Xero by hand.",
+    "start_hosting": "Create the repeating invoice for this hosting service in Xero by hand.",
+    "change_hosting": "Update the repeating invoice in Xero by hand.",
+    "stop_hosting": "End the repeating invoice in Xero by hand.",
+}
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def dispatch_outbox(app: App) -> dict[str, int | str]:
+    """The job: run every due outbox row once."""
+    return dispatch(app)
+
+
+def dispatch(
+    app: App,
+    *,
+    policy: OutboxPolicy | None = None,
+    worker_id: str | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    handlers: dict[str, Handler] | None = None,
+    max_rows: int | None = None,
+) -> dict[str, int | str]:
+    """Claim and run due rows in batches until none are due (or `max_rows` ran); returns the counts."""
+    policy = policy or OutboxPolicy()
+    me = worker_id or worker_identity()
+    table = handlers if handlers is not None else HANDLERS
+    counts: dict[str, int] = {"claimed": 0, "done": 0, "retry": 0, "failed": 0, "lost_claim": 0, "orders_done": 0}
+    with app.engine.begin() as conn:  # recovery sweep: a crash may have left settled effects unsettled
+        counts["orders_done"] += settle_orders(conn, now=app.clock())
+    while max_rows is None or counts["claimed"] < max_rows:
+        limit = policy.batch if max_rows is None else min(policy.batch, max_rows - counts["claimed"])
+        rows = claim(app.engine, worker_id=me, now=app.clock(), policy=policy, limit=limit)
+        if not rows:
+            break
+        counts["claimed"] += len(rows)
+        for row in rows:
+            outcome_name = _run(app, row, table, policy, checkpoint, counts)
+            counts[outcome_name] += 1
+    return dict(counts)
+
+
+def _run(
+    app: App,
+    row: OutboxRow,
+    table: dict[str, Handler],
+    policy: OutboxPolicy,
+    checkpoint: Checkpoint,
+    counts: dict[str, int],
+) -> str:
+    bound = log.bind(key=row.key, kind=row.kind, attempt=row.attempts)
+    handler = table.get(row.kind)
+    try:
+        if handler is None:
+            raise PermanentError(f"no handler for outbox kind {row.kind!r}", system="outbox")
+        outcome: Outcome = handler(app, row, checkpoint)
+    except RateLimited as exc:
+        return _retry(app, row, policy, f"{exc}", timedelta(seconds=exc.retry_after), bound)
+    except TransientError as exc:
+        return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
+    except PermanentError as exc:
+        return _fail(app, row, f"{exc.system or 'outside system'} refused: {exc}", bound)
+    except IntegrationError as exc:
+        return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
+    except Exception as exc:  # a bug must not stop the other rows; the row retries and finally fails to review
+        bound.exception("outbox_handler_crashed")
+        return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
+    if isinstance(outcome, Failed):
+        return _fail(app, row, outcome.reason, bound, outcome.suggested_action)
+    return _complete(app, row, outcome, checkpoint, counts, bound)
+
+
+def _complete(
+    app: App,
+    row: OutboxRow,
+    outcome: Done,
+    checkpoint: Checkpoint,
+    counts: dict[str, int],
+    bound: structlog.typing.FilteringBoundLogger,
+) -> str:
+    with app.engine.begin() as conn:
+        if not complete(conn, row, result=outcome.result, now=app.clock()):
+            conn.rollback()
+            bound.warning("outbox_claim_lost")
+            return "lost_claim"
+        if outcome.record is not None:
+            outcome.record(conn)
+    checkpoint("after_record")
+    bound.info("outbox_done", **{k: str(v) for k, v in outcome.result.items()})
+    if outcome.notify is not None and app.mailer is not None:
+        try:
+            app.mailer.send(outcome.notify)
+        except IntegrationError as exc:  # the to-do is in the report anyway
+            bound.warning("to_do_mail_failed", error=str(exc))
+    with app.engine.begin() as conn:
+        order_ids = [
+            r[0]
+            for r in conn.execute(
+                outbox_orders.select()
+                .with_only_columns(outbox_orders.c.order_id)
+                .where(outbox_orders.c.idempotency_key == row.key)
+            )
+        ]
+        counts["orders_done"] += settle_orders(conn, now=app.clock(), order_ids=order_ids)
+    return "done"
+
+
+def _retry(
+    app: App,
+    row: OutboxRow,
+    policy: OutboxPolicy,
+    error: str,
+    wait: timedelta | None,
+    bound: structlog.typing.FilteringBoundLogger,
+) -> str:
+    if row.attempts >= policy.max_attempts:
+        return _fail(app, row, f"gave up after {row.attempts} attempts; last error: {error}", bound)
+    with app.engine.begin() as conn:
+        if not reschedule(conn, row, error=error, now=app.clock(), policy=policy, wait=wait):
+            return "lost_claim"
+    bound.warning("outbox_retry", error=error)
+    return "retry"
+
+
+def _fail(
+    app: App, row: OutboxRow, reason: str, bound: structlog.typing.FilteringBoundLogger, suggested_action: str = ""
+) -> str:
+    with app.engine.begin() as conn:
+        if not fail(
+            conn,
+            row,
+            reason=reason,
+            now=app.clock(),
+            suggested_action=suggested_action or _WHAT_BY_HAND.get(row.kind, "Do it by hand."),
+        ):
+            return "lost_claim"
+    bound.error("outbox_failed", reason=reason)
+    return "failed"
