@@ -1,0 +1,170 @@
+"""Sender authentication of a notice: our own DKIM verification (dkimpy), aligned with the From domain, and
+the verdict of our own mail server (the topmost Authentication-Results carrying our authserv-id).
+
+A valid signature proves only which platform sent the mail; whether it proves a payment is decided later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dkim
+from dkim.util import InvalidTagValueList, parse_tag_value
+
+from integrations.notices.headers import Headers
+from rules.notice_text import in_domain
+
+# A message may carry several signatures; each aligned one is verified once, and only this many are tried.
+MAX_SIGNATURES_VERIFIED = 3
+REQUIRED_SIGNED_HEADERS = frozenset({b"from", b"subject", b"date"})
+
+
+def _quiet_logger() -> logging.Logger:
+    # dkimpy logs a missing key at ERROR level; our reading reports it as a reason instead.
+    logger = logging.Logger("integrations.notices.dkimpy")
+    logger.addHandler(logging.NullHandler())
+    return logger
+
+
+_DKIM_LOGGER = _quiet_logger()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServerVerdict:
+    """What our own MX wrote in its topmost Authentication-Results header."""
+
+    found: bool
+    dkim: str = ""  # pass / fail / none / ... for the first dkim result
+    dkim_domain: str = ""
+    dmarc: str = ""
+    spf: str = ""
+
+    def failed(self) -> str:
+        """Why our MX says the mail is not authentic, or ""."""
+        if self.dkim in ("fail", "permerror"):
+            return f"our mail server recorded dkim={self.dkim}"
+        if self.dmarc == "fail":
+            return "our mail server recorded dmarc=fail"
+        return ""
+
+    def passed_spf_or_dkim(self) -> bool:
+        return "pass" in (self.dkim, self.spf, self.dmarc)
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def server_verdict(headers: Headers, trusted_authserv_id: str) -> ServerVerdict:
+    """Read the topmost Authentication-Results whose authserv-id is ours; every lower one arrived with the
+    message (a sender can write any header it likes), so it is never read."""
+    trusted = trusted_authserv_id.strip().lower()
+    if not trusted:
+        return ServerVerdict(found=False)
+    for value in headers.all("authentication-results"):
+        text = _COMMENT.sub(" ", value.decode("utf-8", errors="replace"))
+        parts = [p.strip() for p in text.split(";")]
+        authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
+        if authserv != trusted:
+            continue
+        results: dict[str, tuple[str, dict[str, str]]] = {}
+        for part in parts[1:]:
+            tokens = part.split()
+            if not tokens or "=" not in tokens[0]:
+                continue
+            method, _, result = tokens[0].partition("=")
+            props = {}
+            for token in tokens[1:]:
+                key, sep, val = token.partition("=")
+                if sep:
+                    props[key.lower()] = val.strip().lower()
+            results.setdefault(method.lower(), (result.lower(), props))
+        dkim_result, dkim_props = results.get("dkim", ("", {}))
+        return ServerVerdict(
+            found=True,
+            dkim=dkim_result,
+            dkim_domain=dkim_props.get("header.d", dkim_props.get("header.i", "").lstrip("@")),
+            dmarc=results.get("dmarc", ("", {}))[0],
+            spf=results.get("spf", ("", {}))[0],
+        )
+    return ServerVerdict(found=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DkimResult:
+    ok: bool
+    domain: str = ""  # d= of the signature that verified, or of the last one tried
+    reason: str = ""
+    dns_error: bool = False  # the key could not be fetched (timeout, server failure): try again later
+
+
+def verify_dkim(
+    raw: bytes,
+    headers: Headers,
+    from_domain: str,
+    allowed_domain: str,
+    dns_txt: Callable[[str], str | None],
+) -> DkimResult:
+    """Verify, once each, the signatures whose d= equals or is a parent of the From domain and lies within the
+    allow-listed domain; the first that verifies wins. Body-length (l=) signatures and signatures that leave
+    From, Subject or Date unsigned are refused: content could be added or swapped without breaking them."""
+    candidates: list[tuple[int, str]] = []
+    refused: list[str] = []
+    for index, value in enumerate(headers.all("dkim-signature")):
+        try:
+            tags = parse_tag_value(value.replace(b"\n", b""))
+        except (InvalidTagValueList, ValueError, IndexError):
+            refused.append("an unreadable DKIM-Signature")
+            continue
+        domain = tags.get(b"d", b"").decode("ascii", errors="replace").strip().lower().rstrip(".")
+        if not (in_domain(from_domain, domain) and in_domain(domain, allowed_domain)):
+            refused.append(f"a signature by d={domain or '?'} (not aligned with {from_domain})")
+            continue
+        if b"l" in tags:
+            refused.append(f"a d={domain} signature with a body length limit (l=)")
+            continue
+        signed = {h.strip().lower() for h in tags.get(b"h", b"").split(b":")}
+        missing = REQUIRED_SIGNED_HEADERS - signed
+        if missing:
+            refused.append(
+                f"a d={domain} signature that leaves {', '.join(sorted(m.decode() for m in missing))} unsigned"
+            )
+            continue
+        candidates.append((index, domain))
+    if not candidates:
+        why = "; ".join(refused[:3]) if refused else "no DKIM signature"
+        return DkimResult(ok=False, reason=f"not authenticated: {why}")
+
+    dns_failed = False
+    key_missing = False
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
+        nonlocal dns_failed, key_missing
+        try:
+            record = dns_txt(name.decode("ascii", errors="replace").rstrip("."))
+        except Exception:  # a resolver failure is "unknown", not "forged": reported apart
+            dns_failed = True
+            return None
+        key_missing = not record
+        return record.encode("ascii", errors="replace") if record else None
+
+    try:
+        verifier = dkim.DKIM(raw, logger=_DKIM_LOGGER, minkey=1024)
+    except dkim.DKIMException as exc:
+        return DkimResult(ok=False, reason=f"not authenticated: message unreadable for DKIM ({str(exc)[:60]})")
+    last = ""
+    for index, domain in candidates[:MAX_SIGNATURES_VERIFIED]:
+        try:
+            if verifier.verify(idx=index, dnsfunc=dnsfunc):
+                return DkimResult(ok=True, domain=domain, reason=f"DKIM d={domain} verified")
+            last = f"DKIM d={domain} " + ("has no published key" if key_missing else "signature does not verify")
+        except dkim.DKIMException as exc:
+            problem = "body altered after signing" if "body hash" in str(exc) else str(exc)[:80]
+            last = f"DKIM d={domain} failed: {problem}"
+        if dns_failed:
+            return DkimResult(
+                ok=False, domain=domain, reason=f"DKIM key for d={domain} could not be fetched", dns_error=True
+            )
+    return DkimResult(ok=False, domain=candidates[0][1], reason=f"not authenticated: {last}")

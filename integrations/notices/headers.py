@@ -1,0 +1,181 @@
+"""The header block of a raw message, read with the standard library before anything trusts it.
+
+Security checks (exactly one From, size, sane header lines, one Date/Subject/Message-ID) look at the raw
+bytes, never at what a lenient MIME parser made of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parsedate_to_datetime
+
+MAX_HEADER_BYTES = 256 * 1024
+MAX_HEADER_COUNT = 500
+# Headers RFC 5322 allows at most once; a second copy is how a signed value is shadowed by an unsigned one.
+SINGLE_HEADERS = (
+    "from",
+    "date",
+    "subject",
+    "message-id",
+    "sender",
+    "reply-to",
+    "to",
+    "content-type",
+    "content-transfer-encoding",
+    "mime-version",
+)
+
+_NAME = re.compile(rb"^([\x21-\x39\x3b-\x7e]{1,100}):")
+_MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,250}$")
+
+
+class Malformed(Exception):
+    """The message cannot be trusted to mean what it seems: the reason says why."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Headers:
+    """Unfolded header fields in order, top first, with the raw value bytes kept for DKIM tags."""
+
+    fields: tuple[tuple[str, bytes], ...]  # (lower-case name, raw value without the name and colon)
+    body_offset: int
+
+    def all(self, name: str) -> list[bytes]:
+        return [value for key, value in self.fields if key == name]
+
+    def text(self, name: str) -> str:
+        """The first field of that name, RFC 2047 decoded, unfolded and stripped; "" when absent."""
+        values = self.all(name)
+        return decode_text(values[0]) if values else ""
+
+
+def split_header_block(raw: bytes) -> tuple[bytes, int]:
+    """The header block and the offset of the body; the block is capped so a header bomb stays cheap."""
+    window = raw[: MAX_HEADER_BYTES + 4]
+    ends = [i for i in (window.find(b"\r\n\r\n"), window.find(b"\n\n")) if i >= 0]
+    if not ends:
+        if len(raw) > MAX_HEADER_BYTES:
+            raise Malformed(f"no end of headers within {MAX_HEADER_BYTES} bytes")
+        return raw, len(raw)
+    end = min(ends)
+    separator = 4 if raw[end : end + 4] == b"\r\n\r\n" else 2
+    return raw[:end], end + separator
+
+
+def read_headers(raw: bytes) -> Headers:
+    """Parse the header block strictly enough to refuse what a lenient parser would silently paper over."""
+    block, body_offset = split_header_block(raw)
+    if b"\x00" in block:
+        raise Malformed("NUL byte in the headers")
+    fields: list[tuple[str, bytes]] = []
+    for line in block.replace(b"\r\n", b"\n").split(b"\n"):
+        if not line:
+            continue
+        if line[:1] in (b" ", b"\t"):
+            if not fields:
+                raise Malformed("the message starts with a continuation line")
+            name, value = fields[-1]
+            fields[-1] = (name, value + b"\n" + line)
+            continue
+        match = _NAME.match(line)
+        if not match:
+            raise Malformed(f"not a header line: {line[:40]!r}")
+        fields.append((match.group(1).decode("ascii").lower(), line[match.end() :]))
+        if len(fields) > MAX_HEADER_COUNT:
+            raise Malformed(f"more than {MAX_HEADER_COUNT} header fields")
+    return Headers(fields=tuple(fields), body_offset=body_offset)
+
+
+def decode_text(value: bytes) -> str:
+    """A header value as text: RFC 2047 words decoded, raw 8-bit taken as UTF-8 (replacing what is not)."""
+    text = value.decode("utf-8", errors="replace")
+    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    if "=?" in text:
+        # Undecodable words keep their raw text: odd charsets must not stop the reading.
+        with contextlib.suppress(ValueError, LookupError, UnicodeError, AssertionError):
+            text = str(make_header(decode_header(text)))
+    return text.replace("\x00", "")
+
+
+def message_id_of(headers: Headers | None, raw: bytes) -> str:
+    """Message-ID without angle brackets, or a stable digest of the bytes when it is missing or unusable."""
+    if headers is not None:
+        values = headers.all("message-id")
+        if values:
+            candidate = decode_text(values[0]).strip().strip("<>").strip()
+            if _MESSAGE_ID.match(candidate):
+                return candidate
+    return "sha256-" + hashlib.sha256(raw).hexdigest()
+
+
+def sniff_message_id(raw: bytes) -> str:
+    """Best-effort Message-ID of bytes too broken to parse, else the digest: every reading has an id."""
+    try:
+        return message_id_of(read_headers(raw), raw)
+    except Exception:
+        head = raw[:MAX_HEADER_BYTES]
+        found = re.search(rb"(?im)^message-id:[ \t]*<?([\x21-\x3b\x3d\x3f-\x7e]{1,250})>?[ \t]*\r?$", head)
+        if found:
+            return found.group(1).decode("ascii")
+        return "sha256-" + hashlib.sha256(raw).hexdigest()
+
+
+def check_singletons(headers: Headers) -> None:
+    """Exactly one From and one Date, at most one of each SINGLE_HEADERS."""
+    count = len(headers.all("from"))
+    if count == 0:
+        raise Malformed("no From header")
+    for name in SINGLE_HEADERS:
+        if len(headers.all(name)) > 1:
+            raise Malformed(f"{len(headers.all(name))} {name} headers (RFC 5322 allows one)")
+    if not headers.all("date"):
+        raise Malformed("no Date header")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Sender:
+    display_name: str
+    address: str  # lower-case
+    domain: str  # lower-case, IDNA (xn--) form
+
+
+def sender_of(headers: Headers) -> Sender:
+    """The one address in the one From header; several addresses or an unparseable one is refused."""
+    value = decode_text(headers.all("from")[0])
+    pairs = [(name, addr) for name, addr in getaddresses([value]) if addr or name]
+    addresses = [addr for _, addr in pairs if addr]
+    if len(addresses) != 1 or len(pairs) != 1:
+        raise Malformed(f"From must hold exactly one address, not {value[:80]!r}")
+    name, address = pairs[0]
+    if address.count("@") != 1:
+        raise Malformed(f"From address {address[:80]!r} is not an address")
+    local, domain = address.rsplit("@", 1)
+    domain = domain.strip().rstrip(".").lower()
+    if not local or not domain or "." not in domain:
+        raise Malformed(f"From address {address[:80]!r} has no usable domain")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise Malformed(f"From domain {domain[:80]!r} is not a valid domain name") from exc
+    if not re.fullmatch(r"[a-z0-9.\-]{1,253}", domain):
+        raise Malformed(f"From domain {domain[:80]!r} is not a valid domain name")
+    return Sender(display_name=name.strip(), address=f"{local}@{domain}".lower(), domain=domain)
+
+
+def date_of(headers: Headers) -> datetime:
+    """The Date header as an aware UTC datetime; "-0000" or no zone at all is read as UTC (RFC 5322 3.3)."""
+    value = decode_text(headers.all("date")[0])
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
+        raise Malformed(f"unreadable Date {value[:60]!r}") from exc
+    if when is None:
+        raise Malformed(f"unreadable Date {value[:60]!r}")
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

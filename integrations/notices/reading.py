@@ -1,0 +1,438 @@
+"""read_notice: one raw e-mail from the payments inbox in, one NoticeReading out, for the inbox job and the replay.
+
+Order matters: bytes and headers are checked with the standard library first, then who sent it (allow-list,
+look-alikes, DKIM aligned with From, our own MX's verdict), and only then is the content read (mail-parser,
+with the standard library as fallback) against the gateway's notice format. Nothing raises.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import warnings
+from email.message import Message
+from typing import Any
+
+import mailparser
+import structlog
+
+from integrations.notices.authentication import server_verdict, verify_dkim
+from integrations.notices.formats import builtin_formats
+from integrations.notices.headers import (
+    Headers,
+    Malformed,
+    Sender,
+    check_singletons,
+    date_of,
+    message_id_of,
+    read_headers,
+    sender_of,
+    sniff_message_id,
+)
+from integrations.notices.trust import SenderTrust
+from rules.model import DecisionKind, NoticeReading, Receipt, ReceiptSource
+from rules.notice_text import (
+    MAX_TEXT_CHARS,
+    NoticeFormat,
+    NoticeFormats,
+    claims_gateway,
+    classify,
+    extract,
+    html_to_text,
+    in_domain,
+    lookalike_of,
+    parse_money,
+    tidy_text,
+)
+
+log = structlog.get_logger(__name__)
+
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,24})")
+_FORWARDED_SUBJECT = re.compile(r"(?im)^[ \t>*]*subject[ \t]*:[ \t]*([^\n]{1,300})$")
+_FORWARD_PREFIX = re.compile(r"^\s*(?:(?:fwd?|fw|tr|wg|re|aw)\s*:\s*)+", re.IGNORECASE)
+
+
+def read_notice(raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = None) -> NoticeReading:
+    """Read one raw message: a receipt (authenticated, or forwarded by our staff), a verdict with its reason
+    (reject / ignore / review), or quarantine for malformed and hostile input. Never raises."""
+    try:
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            return NoticeReading(
+                message_id="sha256-" + "0" * 64,
+                received_at=None,
+                quarantine=True,
+                reason=f"not a message: {type(raw).__name__}, not bytes",
+            )
+        data = bytes(raw)
+        return _read(data, trust, formats if formats is not None else builtin_formats())
+    except Exception as exc:  # the last line of defence: a reading must always come back
+        log.warning("notice_unreadable", error=type(exc).__name__)
+        data = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else b""
+        return NoticeReading(
+            message_id=sniff_message_id(data),
+            received_at=None,
+            quarantine=True,
+            reason=f"could not read the message ({type(exc).__name__}): quarantined for a person",
+        )
+
+
+def _quarantine(message_id: str, reason: str, received_at: Any = None) -> NoticeReading:
+    return NoticeReading(message_id=message_id, received_at=received_at, quarantine=True, reason=reason)
+
+
+def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReading:
+    try:
+        headers = read_headers(raw)
+    except Malformed as exc:
+        return _quarantine(sniff_message_id(raw), f"malformed headers: {exc}")
+    message_id = message_id_of(headers, raw)
+    if len(raw) > trust.max_bytes:
+        return _quarantine(message_id, f"message is {len(raw):,} bytes, over the {trust.max_bytes:,}-byte cap")
+    from_count = len(headers.all("from"))
+    if from_count > 1:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=None,
+            verdict=DecisionKind.REJECT,
+            reason=f"{from_count} From headers: a spoofing trick (exactly one is allowed)",
+        )
+    try:
+        check_singletons(headers)
+        sender = sender_of(headers)
+        received_at = date_of(headers)
+    except Malformed as exc:
+        return _quarantine(message_id, f"malformed headers: {exc}")
+    subject = tidy_text(headers.text("subject"))
+
+    gateway_domain = _allowed_domain(sender.domain, trust)
+    if gateway_domain:
+        return _from_gateway(raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats)
+    if any(in_domain(sender.domain, own) for own in trust.own_domains):
+        return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats)
+    return _from_stranger(raw, sender, subject, message_id, received_at, trust, formats)
+
+
+def _allowed_domain(domain: str, trust: SenderTrust) -> str:
+    """The most specific allow-listed sender domain that `domain` is, or is inside; "" if none."""
+    matches = [allowed for allowed in trust.payment_senders if in_domain(domain, allowed)]
+    return max(matches, key=len) if matches else ""
+
+
+# ---------------------------------------------------------------------------------------------- senders
+
+
+def _from_gateway(
+    raw: bytes,
+    headers: Headers,
+    sender: Sender,
+    subject: str,
+    allowed: str,
+    message_id: str,
+    received_at: Any,
+    trust: SenderTrust,
+    formats: NoticeFormats,
+) -> NoticeReading:
+    gateway = trust.payment_senders[allowed]
+    server = server_verdict(headers, trust.trusted_authserv_id)
+    checked = verify_dkim(raw, headers, sender.domain, allowed, trust.dns_txt)
+    if checked.dns_error:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            gateway=gateway,
+            reason=f"{gateway} mail from {sender.address}: {checked.reason}; read it again later",
+        )
+    if not checked.ok:
+        mx = f"; our mail server recorded dkim={server.dkim or 'nothing'}" if server.found else ""
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT,
+            gateway=gateway,
+            reason=f"claims to be {gateway} ({sender.address}) but is {checked.reason}{mx}",
+        )
+    if server.failed():
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT,
+            gateway=gateway,
+            reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed()}",
+        )
+    fmt = formats.get(gateway)
+    if fmt is None:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            gateway=gateway,
+            reason=f"authenticated {gateway} mail, but no notice format for {gateway} is installed",
+        )
+    body = _body_text(raw)
+    return _read_content(
+        fmt,
+        subject,
+        body,
+        message_id=message_id,
+        received_at=received_at,
+        trust=trust,
+        authenticity=checked.reason,
+        forwarded_by="",
+    )
+
+
+def _from_own_domain(
+    raw: bytes,
+    headers: Headers,
+    sender: Sender,
+    subject: str,
+    message_id: str,
+    received_at: Any,
+    trust: SenderTrust,
+    formats: NoticeFormats,
+) -> NoticeReading:
+    server = server_verdict(headers, trust.trusted_authserv_id)
+    if server.found and not server.passed_spf_or_dkim():
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT,
+            reason=f"claims to come from our own {sender.address}, but our mail server authenticated neither SPF "
+            f"nor DKIM (spf={server.spf or 'none'}, dkim={server.dkim or 'none'})",
+        )
+    body = _body_text(raw)
+    gateway = _inner_gateway(body, trust, formats)
+    fmt = formats.get(gateway) if gateway else None
+    if fmt is None:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.IGNORE,
+            forwarded=True,
+            reason=f"mail from our own {sender.address} that forwards no payment notice of a known gateway",
+        )
+    inner = _FORWARDED_SUBJECT.search(body)
+    inner_subject = tidy_text(inner.group(1)) if inner else _FORWARD_PREFIX.sub("", subject)
+    return _read_content(
+        fmt,
+        inner_subject,
+        body,
+        message_id=message_id,
+        received_at=received_at,
+        trust=trust,
+        authenticity=f"forwarded by our own {sender.address}",
+        forwarded_by=sender.address,
+    )
+
+
+def _from_stranger(
+    raw: bytes,
+    sender: Sender,
+    subject: str,
+    message_id: str,
+    received_at: Any,
+    trust: SenderTrust,
+    formats: NoticeFormats,
+) -> NoticeReading:
+    imitated = lookalike_of(sender.domain, [*trust.payment_senders, *trust.own_domains])
+    if imitated:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT,
+            reason=f"sender domain {sender.domain} is a look-alike of {imitated}",
+        )
+    claimed = claims_gateway(f"{sender.display_name} {sender.address.split('@')[0]}", subject, formats.brands())
+    if claimed:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT,
+            reason=f"claims to be {claimed} but comes from {sender.address}, which is no allow-listed {claimed} sender",
+        )
+    body = _body_text(raw)
+    for fmt in formats.by_gateway.values():
+        if classify(fmt, subject, body).kind == "payment":
+            return NoticeReading(
+                message_id=message_id,
+                received_at=received_at,
+                verdict=DecisionKind.REJECT,
+                reason=f"reads like a {fmt.gateway} payment notice but comes from {sender.address}, which is no "
+                "allow-listed payment service",
+            )
+    return NoticeReading(
+        message_id=message_id,
+        received_at=received_at,
+        verdict=DecisionKind.IGNORE,
+        reason=f"mail from {sender.address}: not a payment service and not our own domain",
+    )
+
+
+def _inner_gateway(body: str, trust: SenderTrust, formats: NoticeFormats) -> str:
+    """The gateway whose notice a staff member forwarded: by its sender address in the body, else its name."""
+    for found in _EMAIL_DOMAIN.finditer(body[:20_000]):
+        domain = found.group(1).lower()
+        allowed = _allowed_domain(domain, trust)
+        if allowed:
+            return trust.payment_senders[allowed]
+    words = set(re.findall(r"[a-z0-9]+", body[:20_000].lower()))
+    for brand, gateway in formats.brands().items():
+        if brand in words:
+            return gateway
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------- content
+
+
+def _read_content(
+    fmt: NoticeFormat,
+    subject: str,
+    body: str,
+    *,
+    message_id: str,
+    received_at: Any,
+    trust: SenderTrust,
+    authenticity: str,
+    forwarded_by: str,
+) -> NoticeReading:
+    gateway = fmt.gateway
+    forwarded = bool(forwarded_by)
+    what = f"{gateway} mail forwarded by {forwarded_by}" if forwarded else f"{gateway} mail ({authenticity})"
+    kind = classify(fmt, subject, body)
+    if kind.kind not in ("payment", "unknown"):
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.IGNORE,
+            forwarded=forwarded,
+            gateway=gateway,
+            reason=f"{what} is no payment: {kind.reason} ({kind.evidence})",
+        )
+    fields = extract(fmt, body)
+    if not fields.amount:
+        if kind.kind == "unknown":
+            return NoticeReading(
+                message_id=message_id,
+                received_at=received_at,
+                verdict=DecisionKind.IGNORE,
+                forwarded=forwarded,
+                gateway=gateway,
+                reason=f"{what} has no payment wording and no amount: not a payment",
+            )
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            forwarded=forwarded,
+            gateway=gateway,
+            gateway_txn_id=fields.txn_id,
+            reason=f"{what} reads as a payment ({kind.evidence}) but no amount could be found: check by hand",
+        )
+    money = parse_money(fields.amount, fields.currency, trust.default_currency)
+    if money.money is None:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            forwarded=forwarded,
+            gateway=gateway,
+            gateway_txn_id=fields.txn_id,
+            reason=f"{what}: the amount cannot be read ({money.problem}): check by hand",
+        )
+    if kind.kind == "unknown" and not forwarded:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            gateway=gateway,
+            gateway_txn_id=fields.txn_id,
+            reason=f"{what} in no known wording mentions {money.money}: check whether it is a payment",
+        )
+    text = list(fields.text)
+    if money.assumed_currency:
+        text.append(("currency_assumed", money.money.currency))
+    invoice_number = next((value for name, value in text if name == "invoice"), "") if gateway == "xero" else ""
+    receipt = Receipt(
+        receipt_id=message_id,
+        source=ReceiptSource.NOTICE,
+        received_at=received_at,
+        money=money.money,
+        payer_name=fields.payer_name,
+        payer_email=fields.payer_email,
+        text=tuple(text),
+        gateway=gateway,
+        gateway_txn_id=fields.txn_id,
+        invoice_number=invoice_number,
+        raw_kind=f"{gateway}:forwarded" if forwarded else f"{gateway}:payment",
+    )
+    payer = fields.payer_name or fields.payer_email or "an unnamed payer"
+    if forwarded:
+        reason = f"{what}: {money.money} from {payer}; genuine but no proof of payment, a person decides"
+    else:
+        reason = f"{what}: payment of {money.money} from {payer}"
+    return NoticeReading(
+        message_id=message_id,
+        received_at=received_at,
+        receipt=receipt,
+        forwarded=forwarded,
+        gateway=gateway,
+        gateway_txn_id=fields.txn_id,
+        reason=reason,
+    )
+
+
+def _body_text(raw: bytes) -> str:
+    """Plain-text parts, then HTML parts as text, each tidied; mail-parser first, the standard library if it fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = mailparser.parse_from_bytes(raw)
+            plain = [str(p) for p in parsed.text_plain]
+            html = [str(p) for p in parsed.text_html]
+    except Exception:
+        plain, html = _stdlib_parts(raw)
+    pieces: list[str] = []
+    budget = MAX_TEXT_CHARS
+    for part in plain:
+        pieces.append(tidy_text(part[:budget]))
+        budget -= len(pieces[-1])
+        if budget <= 0:
+            break
+    for part in html:
+        if budget <= 0:
+            break
+        pieces.append(html_to_text(part[: budget * 4]))
+        budget -= len(pieces[-1])
+    return "\n\n".join(pieces)[:MAX_TEXT_CHARS]
+
+
+def _stdlib_parts(raw: bytes) -> tuple[list[str], list[str]]:
+    plain: list[str] = []
+    html: list[str] = []
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        parts: list[Message] = list(message.walk())[:200]
+    except Exception:
+        return plain, html
+    for part in parts:
+        if part.get_content_maintype() != "text" or part.get_filename():
+            continue
+        try:
+            payload = part.get_payload(decode=True)
+        except Exception:
+            continue
+        if not isinstance(payload, bytes):
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            text = payload.decode(charset, errors="replace")
+        except LookupError:
+            text = payload.decode("utf-8", errors="replace")
+        (html if part.get_content_subtype() == "html" else plain).append(text)
+    return plain, html
+
+
+__all__ = ["read_notice"]

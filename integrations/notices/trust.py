@@ -1,0 +1,92 @@
+"""Whom the notice reader trusts: our mail server's authserv-id, the payment services' sender domains, our
+own domains, and where DKIM keys come from (DNS in production, a corpus's context.json in a replay)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # real notices are a few kilobytes; anything near this is not one
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SenderTrust:
+    trusted_authserv_id: str  # the authserv-id our own MX writes into Authentication-Results; "" if none
+    payment_senders: Mapping[str, str]  # sender domain -> gateway (paypal.com -> paypal)
+    own_domains: tuple[str, ...]  # the reseller's own mail domains: staff forwards
+    dns_txt: Callable[[str], str | None] = field(repr=False)  # "sel._domainkey.example.com" -> TXT or None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    default_currency: str = "NZD"  # for a bare "$45.00": the reseller's home currency, said so in the receipt
+
+
+def dns_txt_resolver(timeout_seconds: float = 5.0) -> Callable[[str], str | None]:
+    """Production key lookup through dnspython with a timeout; NXDOMAIN/no answer is None, a timeout or server
+    failure raises (the reader reports it as "try again", not as a forgery)."""
+    import dns.exception
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = timeout_seconds
+    resolver.timeout = timeout_seconds
+
+    def lookup(name: str) -> str | None:
+        try:
+            answer = resolver.resolve(name.rstrip(".") + ".", "TXT")
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+            return None
+        except dns.exception.Timeout:
+            raise
+        for record in answer:
+            return b"".join(record.strings).decode("ascii", errors="replace")
+        return None
+
+    return lookup
+
+
+def zone_lookup(records: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Key lookup from a fixed table (a corpus's context.json `dns_txt`, or test fixtures); no network."""
+    table = {name.lower().rstrip("."): value for name, value in records.items()}
+
+    def lookup(name: str) -> str | None:
+        return table.get(name.lower().rstrip("."))
+
+    return lookup
+
+
+def _inbox_domain(inbox: str) -> tuple[str, ...]:
+    return (inbox.rsplit("@", 1)[1].lower(),) if "@" in inbox else ()
+
+
+def trust_from_context(context: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_BYTES) -> SenderTrust:
+    """SenderTrust for a replay of a corpus: everything from its context.json, keys from its `dns_txt`."""
+    own = tuple(str(d).lower() for d in context.get("own_domains", ())) or _inbox_domain(str(context.get("inbox", "")))
+    return SenderTrust(
+        trusted_authserv_id=str(context.get("trusted_authserv_id", "")),
+        payment_senders={str(k).lower(): str(v) for k, v in dict(context.get("payment_senders", {})).items()},
+        own_domains=own,
+        dns_txt=zone_lookup({str(k): str(v) for k, v in dict(context.get("dns_txt", {})).items()}),
+        max_bytes=max_bytes,
+        default_currency=str(context.get("home_currency", "NZD")) or "NZD",
+    )
+
+
+def trust_from_settings(
+    matching: Any,
+    *,
+    inbox_address: str = "",
+    dns_txt: Callable[[str], str | None] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    default_currency: str = "NZD",
+) -> SenderTrust:
+    """SenderTrust for the daemon from config.matching.MatchingSettings (duck-typed: integrations must not
+    need config); own domains default to the inbox address's domain, keys to DNS."""
+    own = tuple(d.lower() for d in matching.own_domains) or _inbox_domain(inbox_address)
+    return SenderTrust(
+        trusted_authserv_id=matching.trusted_authserv_id,
+        payment_senders={str(k).lower(): str(v) for k, v in matching.payment_senders.items()},
+        own_domains=own,
+        dns_txt=dns_txt if dns_txt is not None else dns_txt_resolver(),
+        max_bytes=max_bytes,
+        default_currency=default_currency,
+    )
