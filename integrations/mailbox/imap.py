@@ -106,7 +106,7 @@ class ImapMailbox:
             self._client = None
             self._known_folders.clear()
 
-    def _run(self, what: str, op: Callable[[IMAPClient], T]) -> T:
+    def _run(self, what: str, op: Callable[[IMAPClient], T], *, retry: bool = True) -> T:
         """One operation, retried on a dropped connection with a fresh one (the one retry policy)."""
 
         def attempt() -> T:
@@ -134,7 +134,7 @@ class ImapMailbox:
                 self._drop()
                 raise TransientError(f"IMAP {what}: unexpected reply: {exc}", system="imap") from exc
 
-        return self._retry(attempt)()
+        return self._retry(attempt)() if retry else attempt()
 
     # ---- the Mailbox port ---------------------------------------------------------------------------------
 
@@ -149,6 +149,7 @@ class ImapMailbox:
 
     def fetch_new(self, *, after_uid: int, limit: int) -> Sequence[MailMessage]:
         def op(client: IMAPClient) -> list[MailMessage]:
+            client.noop()  # the server updates the selected folder's view between commands, not during one
             # `UID n:*` always matches the highest UID even below n (RFC 3501): filter client-side too.
             found = client.search(["UID", f"{after_uid + 1}:*"])
             uids = sorted(int(u) for u in found if int(u) > after_uid)[:limit]
@@ -224,10 +225,13 @@ class ImapMailbox:
                     responses = client.idle_check(timeout=seconds)
                 finally:
                     _, after = client.idle_done()
+                if _said_bye(responses) or _said_bye(after):
+                    raise IMAPClientAbortError("server ended the session during IDLE")
                 return _has_new(responses) or _has_new(after)
 
             try:
-                if self._run("idle", op):
+                # Not retried: after a drop the caller should fetch at once (IDLE is only a hint).
+                if self._run("idle", op, retry=False):
                     return True
             except TransientError:
                 return True
@@ -238,7 +242,7 @@ class ImapMailbox:
         while (remaining := deadline - self._clock()) > 0:
             self._sleep(min(self._poll_seconds, remaining))
             try:
-                if self._run("noop", lambda c: _has_new(c.noop()[1])):
+                if self._run("noop", lambda c: _has_new(c.noop()[1]), retry=False):
                     return True
             except TransientError:
                 return True
@@ -260,6 +264,10 @@ def _body(data: dict[bytes, Any]) -> bytes:
 
 def _has_new(responses: Any) -> bool:
     return any(isinstance(item, tuple) and len(item) >= 2 and item[1] in NEW_MAIL for item in responses or ())
+
+
+def _said_bye(responses: Any) -> bool:
+    return any(isinstance(item, tuple) and item and item[0] == b"BYE" for item in responses or ())
 
 
 def _quietly_shut(client: IMAPClient) -> None:

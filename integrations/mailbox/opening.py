@@ -1,0 +1,57 @@
+"""Which Mailbox the `[inbox]` settings describe, as a function that opens a fresh one per job run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from config.inbox import InboxSettings
+from integrations.errors import NotConfigured
+from integrations.mailbox.imap import ImapMailbox
+from integrations.mailbox.maildir import MaildirMailbox
+from integrations.ports import Mailbox
+
+
+def token_file_reader(path: Path) -> Callable[[], str]:
+    """An XOAUTH2 token source: the file an outside refresher (msal, google-auth) keeps current, read per login."""
+
+    def token() -> str:
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise NotConfigured(f"cannot read the OAuth2 token file {path}: {exc}", system="imap") from exc
+        if not value:
+            raise NotConfigured(f"the OAuth2 token file {path} is empty", system="imap")
+        return value
+
+    return token
+
+
+def mailbox_opener(inbox: InboxSettings) -> Callable[[], Mailbox] | None:
+    """None when no inbox is configured; otherwise a callable that opens the configured mailbox."""
+    if inbox.kind == "maildir":
+        return lambda: MaildirMailbox(inbox.maildir, max_message_bytes=inbox.max_message_bytes)
+    if inbox.kind != "imap":
+        return None
+    token = (
+        token_file_reader(inbox.oauth2_token_file)
+        if inbox.auth == "xoauth2" and inbox.oauth2_token_file is not None
+        else None
+    )
+
+    def open_imap() -> Mailbox:
+        return ImapMailbox(
+            host=inbox.host,
+            port=inbox.port,
+            username=inbox.username,
+            security=inbox.security,
+            password=inbox.password if token is None else "",
+            oauth2_token=token,
+            folder=inbox.folder,
+            timeout_seconds=inbox.timeout_seconds,
+            idle_seconds=inbox.idle_seconds,
+            poll_seconds=inbox.poll_seconds,
+            max_message_bytes=inbox.max_message_bytes,
+        )
+
+    return open_imap
