@@ -9,8 +9,10 @@ at its next time; the daemon stays up.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +22,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config.settings import Settings
 from worker.jobs.runner import Job, run_job
+from worker.single_instance import AlreadyRunning, acquire_instance_lock
 from worker.timetable import JobPlan, missing_jobs, plan_jobs
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from worker.app import App
 
 log = structlog.get_logger(__name__)
+EXIT_ALREADY_RUNNING = 3
 
 
 def _guarded(app: App, name: str, job: Job, stopping: threading.Event) -> Callable[[], None]:
@@ -112,3 +119,17 @@ def serve(
     scheduler.shutdown(wait=True)
     log.info("daemon_stopped")
     return 0
+
+
+def run_exclusive(settings: Settings, engine: Engine, make_app: Callable[[], App], jobs: Mapping[str, Job]) -> int:
+    """`reseller-worker run`: take the one-per-database lock (before migrations or adapters, so a second daemon
+    changes nothing), build the app, serve until stopped. Exit 3 naming the holder when the lock is taken."""
+    try:
+        lock = acquire_instance_lock(engine, settings.worker.data_dir, now=datetime.now(UTC))
+    except AlreadyRunning as exc:
+        print(f"reseller-worker: {exc}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    try:
+        return serve(make_app(), jobs)
+    finally:
+        lock.release()

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from worker.health import Health
 
-EXIT_ALREADY_RUNNING = 3
-
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     run = sub.add_parser(
@@ -127,22 +125,11 @@ def _migrated_engine(settings: Settings) -> Engine:
 
 
 def run_daemon(ctx: CommandContext) -> int:
-    from worker.app import utc_now
-    from worker.scheduler import serve
-    from worker.single_instance import AlreadyRunning, acquire_instance_lock
+    from worker.scheduler import run_exclusive
     from worker.timetable import daemon_jobs
 
     settings = ctx.settings()
-    # The lock comes before migrations and adapters, so a second daemon changes nothing before it stops.
-    try:
-        lock = acquire_instance_lock(_engine(settings), settings.worker.data_dir, now=utc_now())
-    except AlreadyRunning as exc:
-        print(f"reseller-worker: {exc}", file=sys.stderr)
-        return EXIT_ALREADY_RUNNING
-    try:
-        return serve(ctx.app(), daemon_jobs())
-    finally:
-        lock.release()
+    return run_exclusive(settings, _engine(settings), ctx.app, daemon_jobs())
 
 
 def _health(settings: Settings, engine: Engine) -> Health:
