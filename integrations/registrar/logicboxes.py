@@ -44,6 +44,7 @@ class LogicBoxesRegistrar:
         session: requests.Session | None = None,
         retry_attempts: int = 3,
         retry_initial_wait: float = 0.5,
+        retry_max_wait: float = 10.0,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._auth = {"auth-userid": auth_userid, "api-key": api_key}
@@ -57,6 +58,7 @@ class LogicBoxesRegistrar:
             attempts=retry_attempts,
             max_seconds=max(timeout_seconds * retry_attempts, 1.0),
             initial_wait=retry_initial_wait,
+            max_wait=retry_max_wait,
         )
 
     # ---- the port --------------------------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""The manual registrar's to-do flow and the orders/hosting commands."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from config.settings import Settings
+from integrations.registrar.fake import FakeRegistrar
+from integrations.registrar.manual import ManualRegistrar
+from integrations.registrar.terms import UpstreamPrices
+from integrations.xero.fake import FakeAccounting
+from rules.model import OrderKind
+from worker.app import App
+from worker.cli import build_parser
+from worker.commands.orders import hosting_change, hosting_start, hosting_stop, orders_done, orders_list
+from worker.domains import domain_book
+from worker.jobs.dispatch import dispatch
+from worker.store.outbox_tables import domains, hosting_services, registrar_actions
+
+from .conftest import Clock, make_app, new_order, order_status, pay, payments_for, review
+
+
+@pytest.fixture
+def manual_app(app: App, accounting: FakeAccounting, clock: Clock) -> App:
+    prices = UpstreamPrices(currency="NZD", register={"co.nz": Decimal("18.00")}, renew={})
+    manual = ManualRegistrar(prices=prices, book=domain_book(app.engine))
+    return make_app(app.engine, app.settings, clock, accounting, manual)
+
+
+def _args(**kw: object) -> argparse.Namespace:
+    return argparse.Namespace(**kw)
+
+
+def test_manual_registration_waits_for_orders_done(
+    manual_app: App, accounting: FakeAccounting, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The payment is recorded, a to-do names domain, term and customer; `orders done` closes it and the order."""
+    order = new_order("ORD-1042", years=2)
+    pay(manual_app, accounting, order)
+    dispatch(manual_app)
+    assert len(payments_for(accounting, order.invoice_id)) == 1
+    [todo] = review(manual_app, "to_do")
+    assert todo.subject == "ORD-1042"
+    assert "Register example.co.nz for 2 year(s) for Aroha Ltd" in todo.reason and "36.00 NZD" in todo.reason
+    assert "reseller-worker orders done ORD-1042 --ref" in todo.suggested_action
+    assert order_status(manual_app, "ORD-1042") == "paid"
+
+    orders_list(manual_app.engine, manual_app.settings, _args(status="paid", limit=10), clock)
+    assert "to-do: waiting for `orders done`" in capsys.readouterr().out
+
+    code = orders_done(
+        manual_app.engine,
+        manual_app.settings,
+        _args(order="ORD-1042", ref="RC-998877", expires=None, cost="17.50"),
+        clock,
+    )
+    assert code == 0
+    dispatch(manual_app)  # the history note
+    assert order_status(manual_app, "ORD-1042") == "done"
+    assert review(manual_app, "to_do")[0].status == "done"
+    assert any("by hand (registrar reference RC-998877)" in n for n in accounting.history[order.invoice_id])
+    with manual_app.engine.connect() as conn:
+        action = conn.execute(select(registrar_actions)).one()
+        held = conn.execute(select(domains)).one()
+    assert (action.status, action.cost, action.reference) == ("done", "17.50", "RC-998877")
+    assert held.expires == date(2028, 11, 26)
+
+
+def test_orders_done_without_a_to_do_says_so(manual_app: App, clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
+    """Closing an order that waits for nothing is refused with a clear message."""
+    code = orders_done(
+        manual_app.engine, manual_app.settings, _args(order="ORD-404", ref="x", expires=None, cost=None), clock
+    )
+    assert code == 1 and "no registration or renewal of ORD-404" in capsys.readouterr().out
+
+
+def test_manual_renewal_starts_from_the_known_expiry(manual_app: App, accounting: FakeAccounting, clock: Clock) -> None:
+    """For a renewal the to-do names the expiry it starts from; `orders done` adds the term to it."""
+    from worker.domains import hold_domain
+
+    with manual_app.engine.begin() as conn:
+        hold_domain(conn, domain="kept.co.nz", expires=date(2026, 12, 24), now=clock())
+    pay(manual_app, accounting, new_order("ORD-1043", kind=OrderKind.DOMAIN_RENEWAL, domain="kept.co.nz"))
+    dispatch(manual_app)
+    [todo] = review(manual_app, "to_do")
+    assert "Renew kept.co.nz for 1 year(s) from its expiry 2026-12-24" in todo.reason
+    orders_done(
+        manual_app.engine, manual_app.settings, _args(order="ORD-1043", ref="R1", expires=None, cost=None), clock
+    )
+    with manual_app.engine.connect() as conn:
+        assert conn.execute(select(domains.c.expires)).scalar_one() == date(2027, 12, 24)
+
+
+def test_hosting_start_change_stop(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """start creates a monthly repeating invoice at the plan's rate, change updates it, stop ends it."""
+    accounting.add_contact("c-9", __import__("integrations.ports", fromlist=["ContactDraft"]).ContactDraft(name="K"))
+    assert (
+        hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
+        == 0
+    )
+    assert (
+        hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
+        == 1
+    )
+    dispatch(app)
+    [(rid, rep)] = accounting.repeating.items()
+    assert rep.draft.lines[0].unit_amount.amount == Decimal("25.00") and rep.draft.period_months == 1
+    assert hosting_change(app.engine, settings, _args(domain="site.nz", plan="business"), clock) == 0
+    dispatch(app)
+    assert accounting.repeating[rid].draft.lines[0].unit_amount.amount == Decimal("45.00")
+    assert hosting_stop(app.engine, settings, _args(domain="site.nz"), clock) == 0
+    dispatch(app)
+    assert accounting.repeating[rid].status == "DELETED"
+    assert accounting.calls["create_repeating_invoice"] == 1
+    with app.engine.connect() as conn:
+        assert conn.execute(select(hosting_services.c.status)).scalar_one() == "stopped"
+
+
+def test_unknown_plan_is_refused(
+    app: App, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan that has no rate is named in the error, nothing is queued."""
+    assert hosting_start(app.engine, settings, _args(domain="s.nz", plan="gold", contact="c", start=None), clock) == 2
+    assert "starter" in capsys.readouterr().out
+
+
+def test_paid_setup_invoice_starts_hosting(app: App, accounting: FakeAccounting, registrar: FakeRegistrar) -> None:
+    """A paid setup order with a plan starts the hosting service and its repeating invoice."""
+    order = new_order("ORD-7001", kind=OrderKind.SETUP, domain="shop.nz", plan="business", amount="99.00")
+    pay(app, accounting, order)
+    dispatch(app)
+    [rep] = accounting.repeating.values()
+    assert rep.draft.lines[0].unit_amount.amount == Decimal("45.00") and "shop.nz" in rep.draft.lines[0].description
+    assert order_status(app, "ORD-7001") == "done"
+
+
+def test_every_new_command_has_help() -> None:
+    """orders list/done and hosting start/change/stop parse and describe themselves."""
+    parser = build_parser()
+    for argv in (
+        ["orders", "list"],
+        ["orders", "done", "ORD-1", "--ref", "x"],
+        ["hosting", "start", "--domain", "a.nz", "--plan", "starter", "--contact", "c"],
+        ["hosting", "change", "--domain", "a.nz", "--plan", "business"],
+        ["hosting", "stop", "--domain", "a"],
+    ):
+        assert callable(parser.parse_args(argv).handler)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["orders", "done", "--help"])
