@@ -54,7 +54,7 @@ class BookError(Exception):
     """A Xero validation error: the message is what Xero would put in ValidationErrors."""
 
 
-_WHERE_CLAUSE = re.compile(r'\s*([A-Za-z.]+)\s*(==|!=)\s*(?:"([^"]*)"|(\w+))\s*')
+_WHERE_CLAUSE = re.compile(r'\s*([A-Za-z.]+)\s*(==|!=)\s*(?:Guid\()?(?:"([^"]*)"|(\w+))\)?\s*')
 
 
 def where_matches(where: str, record: Json) -> bool:
