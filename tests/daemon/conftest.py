@@ -26,8 +26,15 @@ def url_for(engine: Engine) -> str:
 
 def make_app(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utc_now) -> App:
     """An App for jobs that need only the database (accounting and registrar are not used by these tests)."""
-    return App(settings=settings, engine=engine, clock=clock, accounting=None,  # type: ignore[arg-type]
-               registrar=None, mailer=FakeMailer(), open_mailbox=None)  # type: ignore[arg-type]
+    return App(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        accounting=None,  # type: ignore[arg-type]
+        registrar=None,
+        mailer=FakeMailer(),
+        open_mailbox=None,
+    )  # type: ignore[arg-type]
 
 
 def with_schedule(settings: Settings, **changes: object) -> Settings:

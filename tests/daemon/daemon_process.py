@@ -17,8 +17,11 @@ from worker.store.database import make_engine, upgrade
 
 def main() -> int:
     data_dir, url, seconds = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-    environ = {"RW_WORKER_DATA_DIR": str(data_dir), "RW_WORKER_DATABASE_URL": url,
-               "RW_REPORT_MATCH_RECEIPTS_EVERY": "1"}
+    environ = {
+        "RW_WORKER_DATA_DIR": str(data_dir),
+        "RW_WORKER_DATABASE_URL": url,
+        "RW_REPORT_MATCH_RECEIPTS_EVERY": "1",
+    }
     settings = load_settings(None, environ, base_dir=data_dir)
     engine = make_engine(url)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -35,8 +38,15 @@ def main() -> int:
 
     def make_app() -> App:
         upgrade(engine)
-        return App(settings=settings, engine=engine, clock=utc_now, accounting=None,  # type: ignore[arg-type]
-                   registrar=None, mailer=None, open_mailbox=None)  # type: ignore[arg-type]
+        return App(
+            settings=settings,
+            engine=engine,
+            clock=utc_now,
+            accounting=None,  # type: ignore[arg-type]
+            registrar=None,
+            mailer=None,
+            open_mailbox=None,
+        )  # type: ignore[arg-type]
 
     configure_logging("json")
     return run_exclusive(settings, engine, make_app, {"match_receipts": slow_job})

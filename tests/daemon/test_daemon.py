@@ -17,16 +17,23 @@ import structlog
 from sqlalchemy import Engine, select
 
 from config.settings import Settings
+from tests.daemon.conftest import make_app, url_for
 from worker.app import App
 from worker.scheduler import build_scheduler, serve
 from worker.single_instance import AlreadyRunning, acquire_instance_lock, current_holder
 from worker.store.tables import job_runs
 from worker.timetable import plan_jobs
-from tests.daemon.conftest import make_app, url_for
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL_JOBS = ("sync_xero", "watch_inbox", "match_receipts", "dispatch_outbox", "raise_renewals", "sync_registrar",
-            "send_report")
+ALL_JOBS = (
+    "sync_xero",
+    "watch_inbox",
+    "match_receipts",
+    "dispatch_outbox",
+    "raise_renewals",
+    "sync_registrar",
+    "send_report",
+)
 
 
 def nothing(app: App) -> dict[str, int]:
@@ -90,7 +97,8 @@ def test_failing_job_is_logged_with_traceback_and_runs_again(fast_settings: Sett
     app = make_app(fast_settings, engine)
     with structlog.testing.capture_logs() as logs:
         thread = threading.Thread(
-            target=serve, args=(app, {"match_receipts": boom, "dispatch_outbox": fine}),
+            target=serve,
+            args=(app, {"match_receipts": boom, "dispatch_outbox": fine}),
             kwargs={"stop": stop, "install_signal_handlers": False},
         )
         thread.start()
@@ -129,7 +137,10 @@ def test_lock_is_exclusive_and_names_its_holder(settings: Settings, engine: Engi
 def _daemon(tmp_path: Path, url: str, seconds: float) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.daemon.daemon_process", str(tmp_path / "var"), url, str(seconds)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -141,8 +152,9 @@ def test_second_run_exits_non_zero_naming_the_holder(tmp_path: Path, engine: Eng
         wait_for(lambda: (tmp_path / "var" / "job.log").exists())
         env = {k: v for k, v in os.environ.items() if not k.startswith("RW_")}
         env.update({"RW_WORKER_DATA_DIR": str(tmp_path / "var"), "RW_WORKER_DATABASE_URL": url})
-        second = subprocess.run([sys.executable, "-m", "worker", "run"], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "worker", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert second.returncode == 3, second.stderr
         assert f"pid {first.pid}" in second.stderr
         assert "another reseller-worker daemon is running" in second.stderr

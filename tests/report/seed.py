@@ -148,8 +148,12 @@ def add_job_run(
 ) -> None:
     conn.execute(
         job_runs.insert().values(
-            job=job, last_started_at=success or failure, last_success_at=success, last_failure_at=failure,
-            last_error=error, last_summary={},
+            job=job,
+            last_started_at=success or failure,
+            last_success_at=success,
+            last_failure_at=failure,
+            last_error=error,
+            last_summary={},
         )
     )
 
@@ -166,19 +170,34 @@ def add_domain(conn: Connection, domain: str, *, expires: date, contact_id: str 
     table = optional_table(conn, "domains")
     if table is None:
         return False
-    values: dict[str, Any] = {"domain": domain, "contact_id": contact_id, "expires": expires, "status": "active",
-                              "updated_at": now}
+    values: dict[str, Any] = {
+        "domain": domain,
+        "contact_id": contact_id,
+        "expires": expires,
+        "status": "active",
+        "updated_at": now,
+    }
     conn.execute(table.insert().values({k: v for k, v in values.items() if k in table.c}))
     return True
 
 
-def add_registrar_cost(conn: Connection, key: str, *, domain: str, cost: str, currency: str, now: datetime = NOW) -> bool:
+def add_registrar_cost(
+    conn: Connection, key: str, *, domain: str, cost: str, currency: str, now: datetime = NOW
+) -> bool:
     table = optional_table(conn, "registrar_actions")
     if table is None:
         return False
     values: dict[str, Any] = {
-        "idempotency_key": key, "order_id": "ORD-1", "domain": domain, "action": "register", "years": 1,
-        "status": "done", "cost": cost, "cost_currency": currency, "created_at": now, "updated_at": now,
+        "idempotency_key": key,
+        "order_id": "ORD-1",
+        "domain": domain,
+        "action": "register",
+        "years": 1,
+        "status": "done",
+        "cost": cost,
+        "cost_currency": currency,
+        "created_at": now,
+        "updated_at": now,
     }
     conn.execute(table.insert().values({k: v for k, v in values.items() if k in table.c}))
     return True

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
 from integrations.mailer import FakeMailer
-from worker.health import read_job_states
-from worker.report.gather import gather_report
-from worker.report.html import render_html
-from worker.report.model import MorningReport
-from worker.report.sending import build_report, last_sent, send
-from worker.report.text import render_text
-from worker.timetable import JobPlan
 from tests.report.seed import (
     NOW,
     add_domain,
@@ -28,12 +21,19 @@ from tests.report.seed import (
     add_registrar_cost,
     add_review,
 )
+from worker.health import read_job_states
+from worker.report.gather import gather_report
+from worker.report.html import render_html
+from worker.report.model import MorningReport
+from worker.report.sending import build_report, last_sent, send
+from worker.report.text import render_text
+from worker.timetable import JobPlan
 
 GOLDEN = Path(__file__).parent / "golden"
 PLANS = (
     JobPlan(name="sync_xero", every=timedelta(minutes=5)),
     JobPlan(name="match_receipts", every=timedelta(minutes=1)),
-    JobPlan(name="send_report", at=__import__("datetime").time(7, 0), run_at_start=False),
+    JobPlan(name="send_report", at=time(7, 0), run_at_start=False),
 )
 HOSTILE = '<script>alert("x")</script><img src=http://evil.example/x.png onerror=steal()>'
 
@@ -54,37 +54,89 @@ def seed_morning(conn: Connection) -> bool:
     earlier = NOW - timedelta(hours=10)
     add_order(conn, "ORD-1", domain="kiwi-cafe.nz", amount="45.00", name="Kiwi Cafe")
     add_order(conn, "ORD-2", domain="kiwi-cafe.co.nz", amount="45.00", name="Kiwi Cafe")
-    add_order(conn, "ORD-3", kind="domain_renewal", domain="paid-up.nz", status="paid", name="Paid Up Ltd",
-              contact_id="C-3")
+    add_order(
+        conn, "ORD-3", kind="domain_renewal", domain="paid-up.nz", status="paid", name="Paid Up Ltd", contact_id="C-3"
+    )
     add_receipt(conn, "bank:line-1", payer_name="KIWI CAFE LTD")
     add_review(
-        conn, "ambiguous", "bank:line-1", "45.00 NZD fits two open invoices of Kiwi Cafe",
-        candidates=("ORD-1", "ORD-2"), detail={"payer": "KIWI CAFE LTD", "reference": "website"},
-        suggested="Check which domain the customer paid for", now=earlier,
+        conn,
+        "ambiguous",
+        "bank:line-1",
+        "45.00 NZD fits two open invoices of Kiwi Cafe",
+        candidates=("ORD-1", "ORD-2"),
+        detail={"payer": "KIWI CAFE LTD", "reference": "website"},
+        suggested="Check which domain the customer paid for",
+        now=earlier,
     )
     add_receipt(conn, "bank:line-2", amount="99.00", payer_name="J & K SMITH")
-    add_review(conn, "unmatched", "bank:line-2", "no open invoice for 99.00 NZD", detail={"payer": "J & K SMITH"},
-               suggested="Find the customer and link the payer")
-    add_outbox(conn, "register:broken.nz:ORD-9", "register_domain", {"domain": "broken.nz", "order_id": "ORD-9"},
-               status="failed", attempts=5, last_error="registrar said: domain not available")
-    add_review(conn, "failed_action", "register:broken.nz:ORD-9", "registration failed after 5 attempts",
-               suggested="Register broken.nz by hand")
-    add_review(conn, "rejected_notice", "msg-forged@example", "DKIM signature does not verify for paypal.com",
-               detail={"from": "service@paypal.com", "amount": "450.00 NZD"})
-    add_outbox(conn, "register:kiwi-cafe.nz:ORD-7", "register_domain",
-               {"domain": "kiwi-cafe.nz", "order_id": "ORD-1"}, status="done", now=earlier)
-    add_outbox(conn, "payment:inv-ORD-1:bank:line-0", "record_payment",
-               {"order_id": "ORD-1", "invoice_id": "inv-ORD-1", "amount": "45.00", "currency": "NZD"},
-               status="done", now=earlier)
-    add_outbox(conn, "payment:old", "record_payment", {"amount": "10.00", "currency": "NZD"}, status="done",
-               now=NOW - timedelta(days=3))
-    has_outbox_tables = add_registrar_cost(conn, "register:kiwi-cafe.nz:ORD-7", domain="kiwi-cafe.nz",
-                                           cost="21.50", currency="NZD")
+    add_review(
+        conn,
+        "unmatched",
+        "bank:line-2",
+        "no open invoice for 99.00 NZD",
+        detail={"payer": "J & K SMITH"},
+        suggested="Find the customer and link the payer",
+    )
+    add_outbox(
+        conn,
+        "register:broken.nz:ORD-9",
+        "register_domain",
+        {"domain": "broken.nz", "order_id": "ORD-9"},
+        status="failed",
+        attempts=5,
+        last_error="registrar said: domain not available",
+    )
+    add_review(
+        conn,
+        "failed_action",
+        "register:broken.nz:ORD-9",
+        "registration failed after 5 attempts",
+        suggested="Register broken.nz by hand",
+    )
+    add_review(
+        conn,
+        "rejected_notice",
+        "msg-forged@example",
+        "DKIM signature does not verify for paypal.com",
+        detail={"from": "service@paypal.com", "amount": "450.00 NZD"},
+    )
+    add_outbox(
+        conn,
+        "register:kiwi-cafe.nz:ORD-7",
+        "register_domain",
+        {"domain": "kiwi-cafe.nz", "order_id": "ORD-1"},
+        status="done",
+        now=earlier,
+    )
+    add_outbox(
+        conn,
+        "payment:inv-ORD-1:bank:line-0",
+        "record_payment",
+        {"order_id": "ORD-1", "invoice_id": "inv-ORD-1", "amount": "45.00", "currency": "NZD"},
+        status="done",
+        now=earlier,
+    )
+    add_outbox(
+        conn,
+        "payment:old",
+        "record_payment",
+        {"amount": "10.00", "currency": "NZD"},
+        status="done",
+        now=NOW - timedelta(days=3),
+    )
+    has_outbox_tables = add_registrar_cost(
+        conn, "register:kiwi-cafe.nz:ORD-7", domain="kiwi-cafe.nz", cost="21.50", currency="NZD"
+    )
     add_domain(conn, "soon.nz", expires=date(2026, 12, 10))
     add_domain(conn, "paid-up.nz", expires=date(2026, 12, 5), contact_id="C-3")
     add_domain(conn, "later.nz", expires=date(2027, 6, 1))
-    add_job_run(conn, "sync_xero", success=NOW - timedelta(hours=2), failure=NOW - timedelta(minutes=3),
-                error="TransientError: Xero 503")
+    add_job_run(
+        conn,
+        "sync_xero",
+        success=NOW - timedelta(hours=2),
+        failure=NOW - timedelta(minutes=3),
+        error="TransientError: Xero 503",
+    )
     add_job_run(conn, "match_receipts", success=NOW - timedelta(seconds=30))
     add_job_run(conn, "send_report", success=NOW - timedelta(days=1))
     return has_outbox_tables
@@ -94,10 +146,18 @@ def morning_report(engine: Engine) -> MorningReport:
     with engine.begin() as conn:
         seed_morning(conn)
     with engine.connect() as conn:
-        states = read_job_states(conn, PLANS, now=NOW, daemon_since=NOW - timedelta(days=2), late_factor=3,
-                                 grace=timedelta(minutes=5))
-        return gather_report(conn, now=NOW, since=NOW - timedelta(days=1), timezone="Pacific/Auckland",
-                             states=states, expiring_within_days=30, today=date(2026, 11, 26))
+        states = read_job_states(
+            conn, PLANS, now=NOW, daemon_since=NOW - timedelta(days=2), late_factor=3, grace=timedelta(minutes=5)
+        )
+        return gather_report(
+            conn,
+            now=NOW,
+            since=NOW - timedelta(days=1),
+            timezone="Pacific/Auckland",
+            states=states,
+            expiring_within_days=30,
+            today=date(2026, 11, 26),
+        )
 
 
 def test_text_report_matches_golden_file(engine: Engine) -> None:
@@ -150,8 +210,15 @@ def test_html_escapes_hostile_input_and_loads_nothing(sqlite_engine: Engine) -> 
     """Payer names, reasons and subjects full of markup come out as text; the page references no resource."""
     with sqlite_engine.begin() as conn:
         add_receipt(conn, "bank:evil", payer_name=HOSTILE)
-        add_review(conn, "unmatched", f"bank:evil{HOSTILE}", f"reason {HOSTILE}", detail={HOSTILE: HOSTILE},
-                   candidates=(f"ORD-{HOSTILE}",), suggested=HOSTILE)
+        add_review(
+            conn,
+            "unmatched",
+            f"bank:evil{HOSTILE}",
+            f"reason {HOSTILE}",
+            detail={HOSTILE: HOSTILE},
+            candidates=(f"ORD-{HOSTILE}",),
+            suggested=HOSTILE,
+        )
     report = morning_report(sqlite_engine)
     page = render_html(report)
     tags = TagCollector()
