@@ -182,9 +182,7 @@ def gather_rejected(conn: Connection, since: datetime) -> list[RejectedNotice]:
             if m["message_id"] in subjects:
                 continue
             subjects.add(m["message_id"])
-            evidence = tuple(
-                (key, str(m[key])) for key in ("gateway", "gateway_txn_id", "folder") if key in m and m[key]
-            )
+            evidence = tuple((key, str(m[key])) for key in ("gateway", "gateway_txn_id", "folder") if m.get(key))
             found.append(
                 RejectedNotice(
                     review_id=0,
@@ -274,8 +272,19 @@ def gather_done(conn: Connection, since: datetime) -> list[ActionDone]:
         order_amount, invoice_number = amounts.get(str(payload.get("order_id", "")), (None, ""))
         cost, sale = costs.get(row.idempotency_key, (None, None))
         cost = cost or _money_from(result.get("cost"))
-        amount = _money(payload.get("amount"), payload.get("currency")) or sale or order_amount
-        subject = str(payload.get("domain") or invoice_number or payload.get("invoice_id") or row.idempotency_key)
+        amount = (
+            _money(payload.get("amount"), payload.get("currency"))
+            or _money(payload.get("sale"), payload.get("sale_currency"))
+            or sale
+            or order_amount
+        )
+        subject = str(
+            payload.get("domain")
+            or payload.get("invoice_number")
+            or invoice_number
+            or payload.get("invoice_id")
+            or row.idempotency_key
+        )
         done.append(
             ActionDone(
                 kind=ACTION_LABELS.get(row.kind, row.kind.replace("_", " ")),
