@@ -16,6 +16,7 @@ from rules.model import Order, Receipt, ReceiptSource
 from rules.money import Money
 from rules.payers import ContactIndex, PayerLevel, PayerMatch
 from rules.references import (
+    InvoiceRef,
     Patterns,
     builtin_patterns,
     domain_label,
@@ -193,6 +194,7 @@ class Evidence:
 
     invoice_refs: dict[str, str] = field(default_factory=dict)  # order id -> how it was found
     unknown_invoice_refs: list[str] = field(default_factory=list)  # prefixed numbers no invoice has
+    typed_refs: list[InvoiceRef] = field(default_factory=list)  # every prefixed number, for near misses
     domain_refs: dict[str, str] = field(default_factory=dict)
     # squashed reference words that start (or are) orders' domains: (word, order ids)
     domain_words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
@@ -245,15 +247,8 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 ev.credit(oid, SCORE["invoice" if ref.prefixed else "invoice_bare"], how)
         elif ref.prefixed:
             ev.unknown_invoice_refs.append(ref.raw)
-        if ref.prefixed or not hits:
-            for near in near_keys(ref.key) if ref.prefixed else ():
-                for oid in book.orders_with_key(near):
-                    if oid not in ev.invoice_refs:
-                        ev.credit(
-                            oid,
-                            SCORE["invoice_near"],
-                            f"'{ref.raw}' is one slip from {book.orders[oid].invoice_number}",
-                        )
+        if ref.prefixed:
+            ev.typed_refs.append(ref)
 
     for domain in find_domains(joined):
         for oid in book.by_domain.get(domain, ()):
@@ -292,8 +287,13 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             if oid not in ev.invoice_refs and oid not in ev.domain_refs:
                 ev.credit(oid, SCORE["same_contact"], "same customer as a referenced order")
 
+    _credit_amounts(ev, book, receipt, list(ev.scores))
+    return ev
+
+
+def _credit_amounts(ev: Evidence, book: OrderBook, receipt: Receipt, order_ids: Iterable[str]) -> None:
     paid = receipt.money.rounded()
-    for oid in list(ev.scores):
+    for oid in order_ids:
         currency, owed = book.amount_of[oid]
         if currency != paid.currency or not owed:
             continue
@@ -301,7 +301,21 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             ev.credit(oid, SCORE["amount"], "same amount")
         elif abs(paid.amount - owed) / owed <= CLOSE_AMOUNT:
             ev.credit(oid, SCORE["amount_close"], "amount near")
-    return ev
+
+
+def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
+    """Invoice numbers one typing slip from what the payer typed: worked out only when a person will look,
+    since they can only ever be suggestions."""
+    added: list[str] = []
+    for ref in ev.typed_refs:
+        for near in near_keys(ref.key):
+            for oid in book.orders_with_key(near):
+                if oid not in ev.invoice_refs and oid not in ev.scores:
+                    added.append(oid)
+                if oid not in ev.invoice_refs:
+                    how = f"'{ref.raw}' is one slip from {book.orders[oid].invoice_number}"
+                    ev.credit(oid, SCORE["invoice_near"], how)
+    _credit_amounts(ev, book, receipt, dict.fromkeys(added))
 
 
 # ---- strategies: each proposes the orders a receipt settles, or says nothing ------------------------------------

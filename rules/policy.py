@@ -16,6 +16,7 @@ from rules.matching import (
     PaymentRecord,
     Proposal,
     amount_only_candidates,
+    credit_near_misses,
     gather_evidence,
     ranked_candidates,
 )
@@ -60,9 +61,12 @@ def _decision(
     )
 
 
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
 def _contains(text: str, phrases: tuple[str, ...]) -> str:
     """The first phrase found as whole words in `text`, or ''."""
-    lowered = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
+    lowered = " " + _SEPARATORS.sub(" ", text.lower()) + " "
     for phrase in phrases:
         if f" {phrase.lower()} " in lowered:
             return phrase
@@ -148,6 +152,7 @@ def _review(
     strategy: str,
     first: tuple[str, ...] = (),
 ) -> Decision:
+    credit_near_misses(ev, book, receipt)
     candidates = ranked_candidates(ev, book, receipt, policy, first=first)
     if not candidates:
         candidates = amount_only_candidates(book, receipt, policy)[: policy.max_candidates]

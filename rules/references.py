@@ -80,13 +80,16 @@ def digits_key(digits: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+_LAST_NUMBER = re.compile(r"(\d+)\D*$")
+_DIGITS = re.compile(r"\d+")
+
+
 def invoice_number_key(number: str) -> tuple[str, str] | None:
     """(prefix, digits key) of an invoice number that exists: 'INV-0042' -> ('inv', '42'). None without digits."""
-    m = re.search(r"(\d+)\D*$", number)
+    m = _LAST_NUMBER.search(number)
     if not m:
         return None
-    prefix = squash(number[: m.start()])
-    prefix = re.sub(r"\d+", "", prefix)
+    prefix = _DIGITS.sub("", squash(number[: m.start()]))
     return prefix, digits_key(m.group(1))
 
 

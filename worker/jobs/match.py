@@ -1,0 +1,241 @@
+"""The `match_receipts` job: decide every new receipt in time order with the same code replay runs, and apply
+each decision in its own transaction (decision row, orders paid, review item, outbox effects).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import Connection, and_, insert, select, update
+
+from config.settings import Settings
+from rules.matching import MatchPolicy, OrderBook, PaymentRecord
+from rules.model import Decision, DecisionKind, Order, Receipt, ReceiptSource
+from rules.money import Money
+from rules.policy import apply, decide
+from rules.references import builtin_patterns
+from worker.outbox import enqueue_effects_for_decision
+from worker.review import order_from_row, raise_review_item, receipt_from_row
+from worker.store.tables import decisions, orders, receipts
+
+if TYPE_CHECKING:
+    from worker.app import App
+
+log = structlog.get_logger(__name__)
+
+SOURCE_RANK = {ReceiptSource.XERO_PAYMENT.value: 0, ReceiptSource.BANK_LINE.value: 1, ReceiptSource.NOTICE.value: 2}
+# How far back Xero's payments are loaded to confirm Xero notices, and closed orders to explain repeats.
+HISTORY = timedelta(days=60)
+
+
+def match_policy(settings: Settings) -> MatchPolicy:
+    """The matching policy from the `[matching]` settings."""
+    m = settings.matching
+    patterns = builtin_patterns().extended(m.extra_patterns)
+    return MatchPolicy(
+        home_currency=m.home_currency,
+        auto_tolerance=m.fee_tolerance,
+        max_candidates=m.max_candidates,
+        min_domain_prefix=m.min_domain_prefix,
+        bank_field_length=m.bank_field_length,
+        notice_confirm_window=timedelta(hours=m.notice_confirm_hours),
+        amount_only_candidates=m.amount_only_candidates,
+        own_names=m.own_account_names,
+        platform_gateways=frozenset(g.lower() for g in m.platform_gateways),
+        patterns=patterns,
+    )
+
+
+def stored_receipt(row: Any) -> tuple[Receipt, bool]:
+    """A receipt row as the rules see it, with Xero's flags, and whether staff forwarded it."""
+    receipt = receipt_from_row(row)
+    payload = row.payload if isinstance(row.payload, dict) else {}
+    flags = payload.get("flags") or ()
+    if isinstance(flags, list | tuple):
+        receipt = replace(receipt, flags=tuple(str(f) for f in flags))
+    return receipt, bool(payload.get("forwarded"))
+
+
+def _load_book(conn: Connection, policy: MatchPolicy, since: datetime) -> OrderBook:
+    rows = conn.execute(
+        select(orders).where(
+            (orders.c.status == "open") | (orders.c.status.in_(("paid", "done")) & (orders.c.updated_at >= since))
+        )
+    ).all()
+    loaded: list[Order] = []
+    closed: dict[str, str] = {}
+    for row in rows:
+        try:
+            loaded.append(order_from_row(row))
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("order_unreadable", order_id=row.order_id, error=str(exc))
+            continue
+        if row.status != "open":
+            closed[row.order_id] = row.paid_by or "an earlier receipt"
+    seen = conn.execute(
+        select(receipts.c.gateway, receipts.c.gateway_txn_id, receipts.c.receipt_id)
+        .join(decisions, decisions.c.receipt_id == receipts.c.receipt_id)
+        .where(
+            receipts.c.gateway_txn_id != "",
+            decisions.c.kind.in_((DecisionKind.AUTO.value, DecisionKind.REVIEW.value)),
+            receipts.c.received_at >= since,
+        )
+    ).all()
+    return OrderBook(
+        loaded,
+        patterns=policy.patterns,
+        closed=closed,
+        seen_transactions={(r.gateway, r.gateway_txn_id): r.receipt_id for r in seen},
+    )
+
+
+def _load_record(conn: Connection, since: datetime) -> PaymentRecord:
+    rows = conn.execute(
+        select(receipts).where(receipts.c.source == ReceiptSource.XERO_PAYMENT.value, receipts.c.received_at >= since)
+    ).all()
+    return PaymentRecord(stored_receipt(r)[0] for r in rows)
+
+
+def _new_receipts(conn: Connection, limit: int) -> list[Any]:
+    rows = conn.execute(
+        select(receipts).where(receipts.c.status == "new").order_by(receipts.c.received_at).limit(limit)
+    ).all()
+    return sorted(rows, key=lambda r: (r.received_at, SOURCE_RANK.get(r.source, 9)))
+
+
+def _waits_for_platform(decision: Decision, receipt: Receipt, policy: MatchPolicy, now: datetime) -> bool:
+    """A platform notice not yet confirmed may only be early: Xero's payment record arrives with the next sync.
+    It is rejected only once the confirmation window has passed."""
+    return (
+        decision.kind is DecisionKind.REJECT
+        and decision.strategy == "platform_notice"
+        and now - receipt.received_at < policy.notice_confirm_window
+    )
+
+
+def record_decision(
+    conn: Connection, *, decision: Decision, receipt: Receipt, book: OrderBook, now: datetime
+) -> Decision:
+    """Write one decision and everything it means, inside the caller's transaction. Returns the decision as
+    written (an auto decision whose order was closed meanwhile becomes a review)."""
+    claimed = conn.execute(
+        update(receipts)
+        .where(receipts.c.receipt_id == receipt.receipt_id, receipts.c.status == "new")
+        .values(status="decided")
+    )
+    if (claimed.rowcount or 0) != 1:
+        return decision  # another worker decided it first; nothing to write
+    if decision.kind is DecisionKind.AUTO:
+        paid = conn.execute(
+            update(orders)
+            .where(and_(orders.c.order_id.in_(decision.orders), orders.c.status == "open"))
+            .values(status="paid", paid_by=receipt.receipt_id, updated_at=now)
+        )
+        if (paid.rowcount or 0) != len(decision.orders):
+            # Someone closed an order between loading and now: never act twice, let a person look.
+            conn.execute(
+                update(orders)
+                .where(and_(orders.c.order_id.in_(decision.orders), orders.c.paid_by == receipt.receipt_id))
+                .values(status="open", paid_by=None, updated_at=now)
+            )
+            decision = replace(
+                decision,
+                kind=DecisionKind.REVIEW,
+                review_kind="already_paid",
+                reason=decision.reason + "; but an order was closed meanwhile",
+                suggested_action="Check for a double payment; refund or credit it if so.",
+            )
+    conn.execute(
+        insert(decisions).values(
+            receipt_id=receipt.receipt_id,
+            kind=decision.kind.value,
+            orders=list(decision.orders),
+            reason=decision.reason,
+            strategy=decision.strategy,
+            decided_at=now,
+        )
+    )
+    if decision.kind is DecisionKind.AUTO:
+        chosen = [book.orders[o] for o in decision.orders]
+        enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=chosen, now=now)
+    elif decision.kind in (DecisionKind.REVIEW, DecisionKind.REJECT):
+        raise_review_item(
+            conn,
+            kind=(decision.review_kind or ("rejected_notice" if decision.kind is DecisionKind.REJECT else "unmatched"))[
+                :32
+            ],
+            subject=receipt.receipt_id,
+            reason=decision.reason,
+            now=now,
+            suggested_action=decision.suggested_action,
+            candidates=decision.orders,
+            detail={
+                "source": receipt.source.value,
+                "amount": str(receipt.money.amount),
+                "currency": receipt.money.currency,
+                "payer": receipt.payer_name,
+                "received_at": receipt.received_at.isoformat(),
+                "strategy": decision.strategy,
+                "decision": decision.kind.value,
+            },
+        )
+    return decision
+
+
+def _review_kind(decision: Decision) -> str:
+    fallback = "rejected_notice" if decision.kind is DecisionKind.REJECT else "unmatched"
+    return (decision.review_kind or fallback)[:32]
+
+
+def decide_stored(app: App, *, limit: int = 5000) -> Counter[str]:
+    """Decide the new receipts in time order; one transaction per receipt."""
+    policy = match_policy(app.settings)
+    now = app.clock()
+    since = now - HISTORY
+    with app.engine.connect() as conn:
+        book = _load_book(conn, policy, since)
+        record = _load_record(conn, since)
+        rows = _new_receipts(conn, limit)
+    counts: Counter[str] = Counter()
+    for row in rows:
+        try:
+            receipt, forwarded = stored_receipt(row)
+        except (ValueError, TypeError, KeyError) as exc:
+            receipt, forwarded = None, False
+            log.warning("receipt_unreadable", receipt_id=row.receipt_id, error=str(exc))
+        if receipt is None:
+            decision = Decision(
+                receipt_id=row.receipt_id,
+                kind=DecisionKind.REVIEW,
+                strategy="unreadable",
+                reason="the stored receipt could not be read",
+                review_kind="unreadable",
+            )
+            receipt = _placeholder(row)
+        else:
+            decision = decide(receipt, book, record, policy, forwarded=forwarded)
+            if _waits_for_platform(decision, receipt, policy, now):
+                counts["waiting"] += 1
+                continue
+        with app.engine.begin() as conn:
+            decision = record_decision(conn, decision=decision, receipt=receipt, book=book, now=now)
+        apply(book, receipt, decision)
+        counts[decision.kind.value] += 1
+    counts["decided"] = sum(counts[k.value] for k in DecisionKind)
+    return counts
+
+
+def _placeholder(row: Any) -> Receipt:
+    return Receipt(
+        receipt_id=row.receipt_id, source=ReceiptSource.BANK_LINE, received_at=row.received_at, money=Money.zero("NZD")
+    )
+
+
+def match_receipts(app: App) -> dict[str, int | str]:
+    """Job: decide new receipts against open orders and apply each decision."""
+    counts = decide_stored(app)
+    return {k: counts[k] for k in ("decided", "auto", "review", "ignore", "reject", "waiting")}
