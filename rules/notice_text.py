@@ -159,6 +159,15 @@ def _compile(pattern: str, where: str) -> re.Pattern[str]:
         raise FormatError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
 
 
+def _compile_any(patterns: Iterable[str], where: str) -> tuple[re.Pattern[str], ...]:
+    """Several alternatives as one pattern (one scan of the text instead of one per alternative); each is first
+    compiled alone so an error names the pattern at fault."""
+    patterns = tuple(patterns)
+    for pattern in patterns:
+        _compile(pattern, where)
+    return (_compile("|".join(f"(?:{p})" for p in patterns), where),) if patterns else ()
+
+
 def _label_line(labels: Iterable[str], where: str) -> re.Pattern[str]:
     """One pattern for "Label: value" lines: a colon, a tab (an HTML table cell) or a wide gap separates."""
     alternatives = "|".join(f"(?:{label})" for label in labels)
@@ -193,8 +202,8 @@ def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
             NotPaymentKind(
                 kind=row["kind"],
                 reason=str(row.get("reason", row["kind"])),
-                subject=tuple(_compile(p, row_where) for p in _strings(row, "subject", row_where)),
-                body=tuple(_compile(p, row_where) for p in _strings(row, "body", row_where)),
+                subject=_compile_any(_strings(row, "subject", row_where), row_where),
+                body=_compile_any(_strings(row, "body", row_where), row_where),
             )
         )
     label_table = data.get("labels", {})
@@ -211,8 +220,8 @@ def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
     return NoticeFormat(
         gateway=gateway,
         brands=tuple(b.lower() for b in _strings(data, "brands", where)),
-        payment_subject=tuple(_compile(p, f"{where} payment") for p in _strings(payment, "subject", where)),
-        payment_body=tuple(_compile(p, f"{where} payment") for p in _strings(payment, "body", where)),
+        payment_subject=_compile_any(_strings(payment, "subject", where), f"{where} payment"),
+        payment_body=_compile_any(_strings(payment, "body", where), f"{where} payment"),
         not_payment=tuple(kinds),
         labels=labels,
         sentences=tuple(_compile(p, f"{where} sentences") for p in _strings(data, "sentences", where)),

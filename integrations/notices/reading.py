@@ -11,6 +11,7 @@ import email
 import email.policy
 import re
 import warnings
+from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
@@ -110,7 +111,7 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
         return _from_gateway(raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats)
     if any(in_domain(sender.domain, own) for own in trust.own_domains):
         return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats)
-    return _from_stranger(raw, sender, subject, message_id, received_at, trust, formats)
+    return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
 
 
 def _allowed_domain(domain: str, trust: SenderTrust) -> str:
@@ -170,11 +171,10 @@ def _from_gateway(
             gateway=gateway,
             reason=f"authenticated {gateway} mail, but no notice format for {gateway} is installed",
         )
-    body = _body_text(raw)
     return _read_content(
         fmt,
         subject,
-        body,
+        _body_of(raw, headers),
         message_id=message_id,
         received_at=received_at,
         trust=trust,
@@ -202,7 +202,8 @@ def _from_own_domain(
             reason=f"claims to come from our own {sender.address}, but our mail server authenticated neither SPF "
             f"nor DKIM (spf={server.spf or 'none'}, dkim={server.dkim or 'none'})",
         )
-    body = _body_text(raw)
+    parts = _body_of(raw, headers)
+    body = parts.text(with_html=not parts.plain)
     gateway = _inner_gateway(body, trust, formats)
     fmt = formats.get(gateway) if gateway else None
     if fmt is None:
@@ -218,7 +219,7 @@ def _from_own_domain(
     return _read_content(
         fmt,
         inner_subject,
-        body,
+        parts,
         message_id=message_id,
         received_at=received_at,
         trust=trust,
@@ -229,6 +230,7 @@ def _from_own_domain(
 
 def _from_stranger(
     raw: bytes,
+    headers: Headers,
     sender: Sender,
     subject: str,
     message_id: str,
@@ -252,7 +254,7 @@ def _from_stranger(
             verdict=DecisionKind.REJECT,
             reason=f"claims to be {claimed} but comes from {sender.address}, which is no allow-listed {claimed} sender",
         )
-    body = _body_text(raw)
+    body = _body_of(raw, headers).text(with_html=True)
     for fmt in formats.by_gateway.values():
         if classify(fmt, subject, body).kind == "payment":
             return NoticeReading(
@@ -290,7 +292,7 @@ def _inner_gateway(body: str, trust: SenderTrust, formats: NoticeFormats) -> str
 def _read_content(
     fmt: NoticeFormat,
     subject: str,
-    body: str,
+    parts: _Body,
     *,
     message_id: str,
     received_at: Any,
@@ -301,6 +303,13 @@ def _read_content(
     gateway = fmt.gateway
     forwarded = bool(forwarded_by)
     what = f"{gateway} mail forwarded by {forwarded_by}" if forwarded else f"{gateway} mail ({authenticity})"
+    # The plain text is read first; HTML is converted only when there is no plain text or it names no amount
+    # (an HTML-only receipt with a "view it as HTML" plain part).
+    body = parts.text(with_html=not parts.plain)
+    fields = extract(fmt, body)
+    if not fields.amount and parts.plain and parts.html:
+        body = parts.text(with_html=True)
+        fields = extract(fmt, body)
     kind = classify(fmt, subject, body)
     if kind.kind not in ("payment", "unknown"):
         return NoticeReading(
@@ -311,7 +320,6 @@ def _read_content(
             gateway=gateway,
             reason=f"{what} is no payment: {kind.reason} ({kind.evidence})",
         )
-    fields = extract(fmt, body)
     if not fields.amount:
         if kind.kind == "unknown":
             return NoticeReading(
@@ -384,36 +392,54 @@ def _read_content(
     )
 
 
-def _body_text(raw: bytes) -> str:
-    """Plain-text parts, then HTML parts as text, each tidied; mail-parser first, the standard library if it fails."""
+class _BodyParser(mailparser.MailParser):  # type: ignore[misc]
+    """mail-parser's body decoding (charsets, transfer encodings, inline vs attachment) without rebuilding its
+    summary dictionaries twice per message, which we never read."""
+
+    def _make_mail(self, complete: bool = True) -> dict[str, Any]:
+        return {}
+
+
+# Only these headers matter for the body; the rest were read (strictly) from the raw bytes already.
+_CONTENT_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version", "content-disposition"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Body:
+    plain: str  # tidied text of the text/plain parts
+    html: tuple[str, ...]  # raw text/html parts, converted only when the plain text is not enough
+
+    def text(self, with_html: bool) -> str:
+        if not with_html or not self.html:
+            return self.plain
+        budget = max(0, MAX_TEXT_CHARS - len(self.plain))
+        converted = "\n\n".join(html_to_text(part[: budget * 4]) for part in self.html)
+        return f"{self.plain}\n\n{converted}"[:MAX_TEXT_CHARS] if self.plain else converted[:MAX_TEXT_CHARS]
+
+
+def _body_of(raw: bytes, headers: Headers) -> _Body:
+    """Parse the MIME body once (standard library), decode its text parts with mail-parser, and fall back to the
+    standard library's own decoding if mail-parser fails on the message."""
+    head = b"".join(
+        name.encode("ascii") + b":" + value + b"\n" for name, value in headers.fields if name in _CONTENT_HEADERS
+    )
+    message = email.message_from_bytes(head + b"\n" + raw[headers.body_offset :], policy=email.policy.compat32)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = mailparser.parse_from_bytes(raw)
+            parsed = _BodyParser(message=message)
             plain = [str(p) for p in parsed.text_plain]
             html = [str(p) for p in parsed.text_html]
     except Exception:
-        plain, html = _stdlib_parts(raw)
-    pieces: list[str] = []
-    budget = MAX_TEXT_CHARS
-    for part in plain:
-        pieces.append(tidy_text(part[:budget]))
-        budget -= len(pieces[-1])
-        if budget <= 0:
-            break
-    for part in html:
-        if budget <= 0:
-            break
-        pieces.append(html_to_text(part[: budget * 4]))
-        budget -= len(pieces[-1])
-    return "\n\n".join(pieces)[:MAX_TEXT_CHARS]
+        plain, html = _stdlib_parts(message)
+    tidy = "\n\n".join(tidy_text(part) for part in plain)[:MAX_TEXT_CHARS]
+    return _Body(plain=tidy, html=tuple(part[: MAX_TEXT_CHARS * 4] for part in html))
 
 
-def _stdlib_parts(raw: bytes) -> tuple[list[str], list[str]]:
+def _stdlib_parts(message: Message) -> tuple[list[str], list[str]]:
     plain: list[str] = []
     html: list[str] = []
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
         parts: list[Message] = list(message.walk())[:200]
     except Exception:
         return plain, html
