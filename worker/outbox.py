@@ -9,6 +9,7 @@ compare-and-set UPDATE on SQLite (one writer at a time), so two workers never ru
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -230,53 +231,36 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, policy: OutboxPolicy
         and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
         and_(outbox.c.status == "running", outbox.c.claimed_at <= now - policy.lease),
     )
-    query = (
-        select(outbox.c.id, outbox.c.status, outbox.c.claimed_by)
-        .where(due)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    claimed: list[OutboxRow] = []
+    chosen = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
+    # Each claim gets its own token, so the rows it took are exactly the rows carrying it.
+    token = f"{worker_id[:52]}#{uuid.uuid4().hex[:10]}"
+    take = {
+        "status": "running",
+        "claimed_by": token,
+        "claimed_at": now,
+        "attempts": outbox.c.attempts + 1,
+        "updated_at": now,
+    }
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            candidates = conn.execute(query.with_for_update(skip_locked=True)).all()
+            ids = [r.id for r in conn.execute(chosen.with_for_update(skip_locked=True))]
+            if ids:
+                conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**take))
         else:
-            candidates = conn.execute(query).all()
-        for cand in candidates:
-            # Compare-and-set: only the worker that still sees the row as it was when chosen gets it.
-            guard = and_(outbox.c.id == cand.id, outbox.c.status == cand.status)
-            guard = and_(
-                guard,
-                outbox.c.claimed_by.is_(None) if cand.claimed_by is None else outbox.c.claimed_by == cand.claimed_by,
-            )
-            won = conn.execute(
-                update(outbox)
-                .where(guard)
-                .values(
-                    status="running",
-                    claimed_by=worker_id,
-                    claimed_at=now,
-                    attempts=outbox.c.attempts + 1,
-                    updated_at=now,
-                )
-            ).rowcount
-            if won:
-                row = conn.execute(
-                    select(
-                        outbox.c.id, outbox.c.idempotency_key, outbox.c.kind, outbox.c.payload, outbox.c.attempts
-                    ).where(outbox.c.id == cand.id)
-                ).one()
-                claimed.append(
-                    OutboxRow(
-                        id=row.id,
-                        key=row.idempotency_key,
-                        kind=row.kind,
-                        payload=dict(row.payload),
-                        attempts=row.attempts,
-                        claimed_by=worker_id,
-                    )
-                )
-    return claimed
+            # SQLite: one UPDATE statement opens the write transaction and claims atomically (one writer at a
+            # time; a SELECT first would let two workers read the same rows before either writes).
+            conn.execute(update(outbox).where(outbox.c.id.in_(chosen.scalar_subquery()), due).values(**take))
+        rows = conn.execute(
+            select(outbox.c.id, outbox.c.idempotency_key, outbox.c.kind, outbox.c.payload, outbox.c.attempts)
+            .where(outbox.c.claimed_by == token, outbox.c.status == "running")
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        ).all()
+    return [
+        OutboxRow(
+            id=r.id, key=r.idempotency_key, kind=r.kind, payload=dict(r.payload), attempts=r.attempts, claimed_by=token
+        )
+        for r in rows
+    ]
 
 
 def _ours(row: OutboxRow) -> Any:
