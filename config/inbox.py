@@ -24,7 +24,7 @@ class InboxSettings:
     oauth2_token_file: Path | None = None  # kept fresh by the operator's token refresher; read at every login
     idle_seconds: float = 540.0  # re-issue IDLE well before the 29-minute limit; NAT boxes drop sooner
     poll_seconds: float = 30.0  # how often to look when the server has no IDLE
-    max_message_bytes: int = 2_000_000  # larger messages are quarantined unread
+    max_message_bytes: int = 2 * 1024 * 1024  # larger messages are quarantined unread (as the reader does)
 
 
 def is_loopback(host: str) -> bool:
@@ -75,5 +75,5 @@ def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:
         oauth2_token_file=token_file,
         idle_seconds=float(r.int("idle_seconds", 540, minimum=5, maximum=1740)),
         poll_seconds=float(r.int("poll_seconds", 30, minimum=1, maximum=3600)),
-        max_message_bytes=r.int("max_message_bytes", 2_000_000, minimum=10_000, maximum=50_000_000),
+        max_message_bytes=r.int("max_message_bytes", 2 * 1024 * 1024, minimum=10_000, maximum=50_000_000),
     )

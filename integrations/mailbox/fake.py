@@ -15,7 +15,9 @@ from integrations.ports import MailMessage
 class FakeMailbox:
     """One watched folder plus any number of target folders; `deliver` plays the part of the mail server."""
 
-    def __init__(self, *, folder: str = "INBOX", uidvalidity: int = 1, max_message_bytes: int = 2_000_000) -> None:
+    def __init__(
+        self, *, folder: str = "INBOX", uidvalidity: int = 1, max_message_bytes: int = 2 * 1024 * 1024
+    ) -> None:
         self.folder = folder
         self.folders: dict[str, dict[int, bytes]] = {folder: {}}
         self._uidvalidity = uidvalidity

@@ -46,7 +46,7 @@ class ImapMailbox:
         ssl_context: ssl.SSLContext | None = None,
         idle_seconds: float = 540.0,
         poll_seconds: float = 30.0,
-        max_message_bytes: int = 2_000_000,
+        max_message_bytes: int = 2 * 1024 * 1024,
         retry_attempts: int = 4,
         retry_max_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,

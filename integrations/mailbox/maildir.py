@@ -28,7 +28,7 @@ class MaildirMailbox:
         path: Path,
         *,
         poll_seconds: float = 0.5,
-        max_message_bytes: int = 2_000_000,
+        max_message_bytes: int = 2 * 1024 * 1024,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, func, select
 from config.settings import Settings
 from integrations.errors import NotConfigured, PermanentError
 from integrations.mailbox import ImapMailbox
-from integrations.ports import Folder
 from tests.inbox.conftest import make_app
 from tests.inbox.dovecot import PASSWORD, Dovecot, deliver
 from tests.inbox.standin import notice, read_standin
@@ -55,9 +54,7 @@ def count(engine: Engine, table: Any) -> int:
 def folder_sizes(dovecot: Dovecot, user: str, *folders: str) -> dict[str, int]:
     c = dovecot.client(user)
     try:
-        return {
-            f: int(c.folder_status(f, [b"MESSAGES"])[b"MESSAGES"]) if c.folder_exists(f) else 0 for f in folders
-        }
+        return {f: int(c.folder_status(f, [b"MESSAGES"])[b"MESSAGES"]) if c.folder_exists(f) else 0 for f in folders}
     finally:
         c.logout()
 
@@ -115,8 +112,9 @@ def test_dropped_connection_reconnects_and_loses_nothing(dovecot: Dovecot) -> No
     box.close()
 
 
-def test_without_move_and_idle_the_fallbacks_file_and_find_mail(legacy_dovecot: Dovecot, sqlite_engine: Engine,
-                                                               settings: Settings) -> None:
+def test_without_move_and_idle_the_fallbacks_file_and_find_mail(
+    legacy_dovecot: Dovecot, sqlite_engine: Engine, settings: Settings
+) -> None:
     """No MOVE: COPY + UID EXPUNGE files the mail (nothing left flagged); no IDLE: polling notices new mail."""
     user = legacy_dovecot.new_user()
     admin = legacy_dovecot.client(user)
@@ -134,16 +132,22 @@ def test_without_move_and_idle_the_fallbacks_file_and_find_mail(legacy_dovecot: 
 
 
 @pytest.mark.faults
-def test_crash_before_move_then_uidvalidity_reset(dovecot: Dovecot, sqlite_engine: Engine,
-                                                  settings: Settings) -> None:
+def test_crash_before_move_then_uidvalidity_reset(dovecot: Dovecot, sqlite_engine: Engine, settings: Settings) -> None:
     """Stored-not-moved mail survives the folder being deleted and recreated: adopted, filed, stored once."""
     user = dovecot.new_user()
     admin = dovecot.client(user)
     admin.create_folder("Payments")
     deliver(admin, "Payments", [notice(1), notice(2)])
     app = make_app(sqlite_engine, settings, None, folder="Payments")
-    box = CrashingImap(host="127.0.0.1", port=dovecot.port, username=user, security="none", password=PASSWORD,
-                       folder="Payments", timeout_seconds=10)
+    box = CrashingImap(
+        host="127.0.0.1",
+        port=dovecot.port,
+        username=user,
+        security="none",
+        password=PASSWORD,
+        folder="Payments",
+        timeout_seconds=10,
+    )
     with pytest.raises(Crash):
         process_inbox(app, box, read=read_standin)
     old_validity = box.uidvalidity()
@@ -164,8 +168,9 @@ def test_crash_before_move_then_uidvalidity_reset(dovecot: Dovecot, sqlite_engin
 
 
 @pytest.mark.faults
-def test_sigkill_between_storing_and_moving(dovecot: Dovecot, tmp_path: Path, settings: Settings,
-                                            sqlite_engine: Engine) -> None:
+def test_sigkill_between_storing_and_moving(
+    dovecot: Dovecot, tmp_path: Path, settings: Settings, sqlite_engine: Engine
+) -> None:
     """A real process killed with SIGKILL after storing, before moving: the next run files each message once."""
     user = dovecot.new_user()
     deliver(dovecot.client(user), "INBOX", [notice(n) for n in range(3)])
@@ -173,7 +178,10 @@ def test_sigkill_between_storing_and_moving(dovecot: Dovecot, tmp_path: Path, se
     marker = tmp_path / "at-boundary"
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.inbox.crash_child", db_url, str(dovecot.port), user, str(marker)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while not marker.exists():

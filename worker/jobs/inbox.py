@@ -63,14 +63,19 @@ def mailbox_key(inbox: InboxSettings) -> str:
 
 
 def notice_reader(settings: Settings) -> NoticeReader:
-    """The real reader (integrations.notices) with the sender trust the settings describe."""
-    from integrations import notices  # built by the Notices area; imported late so import stays cheap
+    """The real reader (integrations.notices) with the sender trust and notice formats the settings describe."""
+    from integrations.notices import load_formats, read_notice, trust_from_settings
 
-    trust = notices.sender_trust(settings.matching)
-    read_notice = notices.read_notice
+    trust = trust_from_settings(
+        settings.matching,
+        inbox_address=settings.inbox.username,
+        max_bytes=settings.inbox.max_message_bytes,
+        default_currency=settings.worker.home_currency,
+    )
+    formats = load_formats(getattr(settings.matching, "notice_formats_dir", "") or None)
 
     def read(raw: bytes) -> NoticeReading:
-        return read_notice(raw, trust)
+        return read_notice(raw, trust, formats)
 
     return read
 
