@@ -1,0 +1,109 @@
+"""Kill the worker with SIGKILL at each boundary between an outside call and its recording, restart it, and check
+that every paid order was registered or renewed exactly once and every receipt has exactly one payment."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from integrations.registrar.fake import FakeRegistrar
+from rules.model import Decision, DecisionKind, OrderKind
+from worker.domains import hold_domain
+from worker.outbox import enqueue_effects_for_decision
+from worker.store.tables import orders, outbox, review_items
+
+from .conftest import new_order, receipt_for
+
+pytestmark = pytest.mark.faults
+
+DRIVER = Path(__file__).with_name("crash_driver.py")
+ROOT = Path(__file__).resolve().parents[2]
+BOUNDARIES = ["before_registrar_call", "after_registrar_call", "after_xero_write", "after_record"]
+
+
+def _seed(engine: Engine, state: Path) -> list:
+    """Three paid registrations and one paid renewal, queued as the matching job queues them."""
+    now = datetime.now(UTC)
+    registrar = FakeRegistrar(state_file=state / "registrar.json")
+    registrar.add_ours("renew-me.nz", expires=date(2027, 1, 15))
+    paid = [new_order(f"ORD-90{i}", domain=f"crash{i}.nz") for i in range(3)]
+    paid.append(new_order("ORD-909", kind=OrderKind.DOMAIN_RENEWAL, domain="renew-me.nz"))
+    with engine.begin() as conn:
+        hold_domain(conn, domain="renew-me.nz", expires=date(2027, 1, 15), now=now)
+        for order in paid:
+            receipt = receipt_for(order)
+            conn.execute(
+                orders.insert().values(
+                    order_id=order.order_id,
+                    kind=order.kind.value,
+                    invoice_id=order.invoice_id,
+                    invoice_number=order.invoice_number,
+                    contact_id="c-1",
+                    contact={},
+                    domain=order.domain,
+                    amount_due="30.00",
+                    currency="NZD",
+                    issued="2026-11-01",
+                    due="2026-11-20",
+                    term_years=1,
+                    status="paid",
+                    paid_by=receipt.receipt_id,
+                    updated_at=now,
+                )
+            )
+            decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
+            enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now)
+    return paid
+
+
+def _run(engine: Engine, state: Path, crash_at: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "RW_CRASH_DB": engine.url.render_as_string(hide_password=False),
+        "RW_CRASH_STATE": str(state),
+        "RW_CRASH_AT": crash_at,
+    }
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            env["RW_CRASH_SEARCH_PATH"] = str(conn.exec_driver_sql("SHOW search_path").scalar_one())
+    return subprocess.run([sys.executable, str(DRIVER)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_sigkill_at_a_boundary_then_restart_acts_exactly_once(engine: Engine, tmp_path: Path, boundary: str) -> None:
+    """After a SIGKILL at the boundary and a restart: one registration/renewal per order, one payment per
+    receipt, every order done, nothing pending."""
+    paid = _seed(engine, tmp_path)
+    crashed = _run(engine, tmp_path, boundary)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(select(outbox.c.status).where(outbox.c.status == "running")).first() is not None
+            or boundary == "after_record"
+        )
+    restarted = _run(engine, tmp_path, "")
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    assert json.loads(restarted.stdout.strip().splitlines()[-1])["failed"] == 0
+
+    remote = json.loads((tmp_path / "registrar.json").read_text())
+    accounting = json.loads((tmp_path / "accounting.json").read_text())
+    for order in paid:
+        op = "renew" if order.kind is OrderKind.DOMAIN_RENEWAL else "register"
+        assert remote["applied"][op].get(order.domain) == 1, (order.order_id, remote["applied"])
+        payments = [p for p in accounting["payments"] if p["invoice_id"] == order.invoice_id]
+        assert len(payments) == 1 and payments[0]["reference"] == f"pi_{order.order_id}"
+        notes = [n for n in accounting["notes"] if n["invoice_id"] == order.invoice_id]
+        assert len(notes) >= 1  # a note may repeat after a crash; Xero's Idempotency-Key absorbs that
+    assert remote["domains"]["renew-me.nz"]["expires"] == "2028-01-15"
+    with engine.connect() as conn:
+        assert {r.status for r in conn.execute(select(orders.c.status))} == {"done"}
+        assert {r.status for r in conn.execute(select(outbox.c.status))} == {"done"}
+        assert conn.execute(select(review_items)).first() is None
