@@ -11,7 +11,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import logging
+
 import pytest
+import structlog
 from sqlalchemy import Engine, text
 
 from config.settings import Settings, load_settings
@@ -19,6 +22,17 @@ from worker.store.database import make_engine, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("RW_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A test that runs the CLI configures logging onto pytest's captured stream, which is closed afterwards;
+    put structlog and the root logger back so the next test does not write to a closed file."""
+    yield
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
 
 
 def require_service(available: bool, reason: str) -> None:
