@@ -63,7 +63,7 @@ from integrations.ports import (
 )
 from integrations.retrying import transient_retry
 from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice
-from integrations.xero.tokens import FINANCE_SCOPE, TokenSet, XeroTokens
+from integrations.xero.tokens import FINANCE_SCOPE, TokenSet, XeroTokens, token_store_for_mode
 from rules.model import Contact, Order, Receipt
 from rules.sources import SourceError, parse_xero_date, payment_receipt, statement_line_receipt
 
@@ -173,7 +173,7 @@ class _Seen:
 
 
 class XeroAccounting:
-    """The Accounting port on Xero. Build with `XeroAccounting.from_settings(settings.xero, ...)`."""
+    """The Accounting port on Xero. The worker builds it with `build_xero_accounting`."""
 
     def __init__(
         self,
@@ -185,6 +185,7 @@ class XeroAccounting:
         retry_attempts: int = 3,
         retry_seconds: float = 30.0,
         retry_max_wait: float = 10.0,
+        retry_initial_wait: float = 0.5,
         request_timeout: tuple[float, float] | None = None,
         space_polls: bool = True,
     ) -> None:
@@ -193,7 +194,9 @@ class XeroAccounting:
         self.clock = clock
         self.space_polls = space_polls
         self._timeout = request_timeout or (min(5.0, settings.timeout_seconds), settings.timeout_seconds)
-        self._retry = transient_retry(attempts=retry_attempts, max_seconds=retry_seconds, max_wait=retry_max_wait)
+        self._retry = transient_retry(
+            attempts=retry_attempts, max_seconds=retry_seconds, initial_wait=retry_initial_wait, max_wait=retry_max_wait
+        )
         self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
         self._client = ApiClient(
             shared_configuration(), oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda _t: None
@@ -213,12 +216,6 @@ class XeroAccounting:
         self._dirty = True  # our own write changed the books: the next poll must look
         self._bank_account_id = settings.bank_account_id
         self.calls = 0  # HTTP calls to the APIs made by this adapter (for the bench)
-
-    @classmethod
-    def from_settings(
-        cls, settings: XeroSettings, *, tokens: XeroTokens, data_dir: Path, clock: Callable[[], datetime] = _utc_now
-    ) -> XeroAccounting:
-        return cls(settings, tokens=tokens, clock=clock, state_path=data_dir / "xero-state.json")
 
     # ---- plumbing -------------------------------------------------------------------------------------------
 
@@ -794,3 +791,11 @@ def _error_message(body: Any) -> str:
                 return str(err.get("Message", ""))[:300]
         return str(data.get("Message") or data.get("Detail") or data.get("detail") or data.get("error") or "")[:300]
     return str(data)[:300]
+
+
+def build_xero_accounting(
+    settings: XeroSettings, *, data_dir: Path, clock: Callable[[], datetime] = _utc_now
+) -> XeroAccounting:
+    """The adapter as the worker runs it: tokens per mode, parked state in `data_dir/xero-state.json`."""
+    tokens = XeroTokens(settings=settings, store=token_store_for_mode(settings, data_dir), clock=clock)
+    return XeroAccounting(settings, tokens=tokens, clock=clock, state_path=data_dir / "xero-state.json")

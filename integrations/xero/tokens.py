@@ -148,6 +148,23 @@ def client_credentials(settings: XeroSettings) -> tuple[str, str]:
     return settings.client_id, settings.client_secret
 
 
+def token_store_for_mode(settings: XeroSettings, data_dir: Path) -> FileTokenStore | MemoryTokenStore:
+    """OAuth2 token sets live in a 0600 file under the data dir (the refresh token must survive restarts);
+    Custom Connection and sandbox tokens are simply fetched again, so they stay in memory."""
+    if settings.mode == "oauth2":
+        return FileTokenStore(data_dir / "xero-tokens.json")
+    return MemoryTokenStore()
+
+
+def check_xero(settings: XeroSettings, data_dir: Path) -> str:
+    """For `reseller-worker check`: obtain (or renew) a token and report it in one line; raises on failure."""
+    if settings.mode == "sandbox" and not settings.base_url:
+        return "sandbox mode: the demo starts its own Xero sandbox"
+    tokens = XeroTokens(settings=settings, store=token_store_for_mode(settings, data_dir), retry_attempts=1)
+    tokens.current()
+    return tokens.status()
+
+
 def token_url(settings: XeroSettings) -> str:
     return f"{settings.base_url}/connect/token" if settings.base_url else XERO_TOKEN_URL
 

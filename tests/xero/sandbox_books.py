@@ -38,6 +38,7 @@ def make_adapter(sb: XeroSandbox, **kwargs: Any) -> XeroAccounting:
     tokens = XeroTokens(settings=settings, store=MemoryTokenStore(), retry_attempts=2, retry_seconds=5)
     kwargs.setdefault("retry_attempts", 3)
     kwargs.setdefault("retry_seconds", 10.0)
+    kwargs.setdefault("retry_initial_wait", 0.05)
     return XeroAccounting(settings, tokens=tokens, **kwargs)
 
 

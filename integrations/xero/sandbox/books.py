@@ -188,7 +188,7 @@ class Books:
             raise BookError("Invoice Type must be specified.")
         contact = self.contact_ref(inv.get("Contact"))
         lines, total = self._lines(inv.get("LineItems") or [])
-        number = str(inv.get("InvoiceNumber") or f"INV-{next(self._numbers):04d}")
+        number = str(inv.get("InvoiceNumber") or self._next_number())
         if inv["Type"] == "ACCREC" and any(
             r.data.get("InvoiceNumber") == number and r.data["Type"] == "ACCREC" for r in self.invoices.values()
         ):
@@ -229,6 +229,13 @@ class Books:
             data["RepeatingInvoiceID"] = str(inv["RepeatingInvoiceID"])
         self.invoices[iid] = Record(data=data, updated=now)
         return data
+
+    def _next_number(self) -> str:
+        taken = {r.data.get("InvoiceNumber") for r in self.invoices.values()}
+        while True:
+            number = f"INV-{next(self._numbers):04d}"
+            if number not in taken:
+                return number
 
     def set_invoice_status(self, invoice_id: str, status: str) -> Json:
         rec = self.invoices[invoice_id]

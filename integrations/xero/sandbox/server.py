@@ -369,6 +369,14 @@ class XeroSandbox:
             if fault is not None and fault.kind == "status":
                 self.calls.append(Call(method, path, fault.status, key))
                 return _json({"Title": "Internal Server Error", "Status": fault.status}, fault.status, limits)
+            late_and_unapplied = fault is not None and fault.kind == "slow" and not fault.apply_first
+            if late_and_unapplied and method in ("PUT", "POST", "PATCH"):
+                self.calls.append(Call(method, path, 504, key))
+        if late_and_unapplied and fault is not None and method in ("PUT", "POST", "PATCH"):
+            # Plain slow on a write: the answer is late and Xero gave up without applying anything.
+            time.sleep(fault.seconds)
+            return _json({"Title": "Gateway Timeout", "Status": 504}, 504, limits)
+        with self._lock:
             if self.validate and name is not None:
                 problem = spec.request_problem(name, spec_request)
                 if problem is not None:
@@ -383,9 +391,6 @@ class XeroSandbox:
                     self._replies[key] = reply
             self.calls.append(Call(method, path, reply.status, key))
         if fault is not None and fault.kind == "slow":
-            if not fault.apply_first and method in ("PUT", "POST", "PATCH") and key:
-                with self._lock:  # plain slow: the answer is late and nothing was applied
-                    self._replies.pop(key, None)
             time.sleep(fault.seconds)
         response = _json(
             reply.body, reply.status, {**limits, **reply.headers, "Xero-Correlation-Id": str(uuid.uuid4())}

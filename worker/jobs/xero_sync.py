@@ -1,0 +1,180 @@
+"""`sync_xero`: gather what Xero knows into the worker's tables: open orders, payments and bank lines.
+
+Orders are upserted (an order we already settled is never reopened or overwritten); invoices that turned
+PAID/VOIDED/DELETED in Xero close their still-open orders; receipts are inserted once by receipt_id. Each feed
+keeps its own watermark, stored only after its rows are written, so a crash re-reads rather than skips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import Connection, select, update
+
+from integrations.errors import RateLimited
+from rules.model import Order, Receipt
+from worker.store.tables import orders, receipts, watermarks
+
+if TYPE_CHECKING:
+    from worker.app import App
+
+log = structlog.get_logger(__name__)
+
+WATERMARKS = {"orders": "xero.invoices", "payments": "xero.payments", "bank": "xero.bank_lines"}
+
+
+def _read_mark(conn: Connection, name: str) -> datetime | None:
+    value = conn.execute(select(watermarks.c.value).where(watermarks.c.name == name)).scalar_one_or_none()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("watermark_unreadable", name=name)
+        return None
+
+
+def _write_mark(conn: Connection, name: str, value: datetime | None, now: datetime) -> None:
+    if value is None:
+        return
+    done = conn.execute(
+        update(watermarks).where(watermarks.c.name == name).values(value=value.isoformat(), updated_at=now)
+    )
+    if done.rowcount == 0:
+        conn.execute(watermarks.insert().values(name=name, value=value.isoformat(), updated_at=now))
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    c = order.contact
+    return {
+        "kind": order.kind.value,
+        "invoice_id": order.invoice_id,
+        "invoice_number": order.invoice_number,
+        "contact_id": c.contact_id,
+        "contact": {"name": c.name, "first_name": c.first_name, "last_name": c.last_name, "email": c.email},
+        "domain": order.domain,
+        "amount_due": str(order.amount_due.amount),
+        "currency": order.amount_due.currency,
+        "issued": order.issued.isoformat(),
+        "due": order.due.isoformat(),
+        "plan": order.plan,
+        "term_years": order.term_years,
+    }
+
+
+def receipt_payload(receipt: Receipt) -> dict[str, Any]:
+    """The receipt as JSON for `receipts.payload`: every field, money as a decimal string, flags included."""
+    return {
+        "receipt_id": receipt.receipt_id,
+        "source": receipt.source.value,
+        "received_at": receipt.received_at.isoformat(),
+        "amount": str(receipt.money.amount),
+        "currency": receipt.money.currency,
+        "payer_name": receipt.payer_name,
+        "payer_email": receipt.payer_email,
+        "text": [[k, v] for k, v in receipt.text],
+        "gateway": receipt.gateway,
+        "gateway_txn_id": receipt.gateway_txn_id,
+        "invoice_id": receipt.invoice_id,
+        "invoice_number": receipt.invoice_number,
+        "raw_kind": receipt.raw_kind,
+        "flags": list(receipt.flags),
+    }
+
+
+def upsert_orders(conn: Connection, found: Sequence[Order], now: datetime) -> tuple[int, int]:
+    """(new, updated). Only orders still `open` are refreshed from Xero; settled ones are ours."""
+    new = updated = 0
+    for order in found:
+        status = conn.execute(select(orders.c.status).where(orders.c.order_id == order.order_id)).scalar_one_or_none()
+        if status is None:
+            conn.execute(
+                orders.insert().values(order_id=order.order_id, status="open", updated_at=now, **_order_values(order))
+            )
+            new += 1
+        elif status == "open":
+            conn.execute(
+                update(orders).where(orders.c.order_id == order.order_id).values(updated_at=now, **_order_values(order))
+            )
+            updated += 1
+    return new, updated
+
+
+def close_orders(conn: Connection, invoice_ids: Sequence[str], now: datetime) -> int:
+    """Open orders whose invoice was paid, voided or deleted in Xero (not by us) are closed."""
+    if not invoice_ids:
+        return 0
+    result = conn.execute(
+        update(orders)
+        .where(orders.c.invoice_id.in_(list(invoice_ids)), orders.c.status == "open")
+        .values(status="closed", updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def insert_receipts(conn: Connection, found: Sequence[Receipt], now: datetime) -> int:
+    new = 0
+    for receipt in found:
+        known = conn.execute(select(receipts.c.receipt_id).where(receipts.c.receipt_id == receipt.receipt_id)).first()
+        if known is not None:
+            continue
+        conn.execute(
+            receipts.insert().values(
+                receipt_id=receipt.receipt_id,
+                source=receipt.source.value,
+                received_at=receipt.received_at,
+                amount=str(receipt.money.amount),
+                currency=receipt.money.currency,
+                gateway=receipt.gateway,
+                gateway_txn_id=receipt.gateway_txn_id,
+                payload=receipt_payload(receipt),
+                status="new",
+                created_at=now,
+            )
+        )
+        new += 1
+    return new
+
+
+def sync_xero(app: App) -> dict[str, int | str]:
+    """Pull changed invoices, payments and bank lines; returns what changed. A rate limit ends the run early
+    with what was already stored (the day limit parks the adapter until Xero's Retry-After)."""
+    counts: dict[str, int | str] = {
+        "orders_new": 0,
+        "orders_updated": 0,
+        "orders_closed": 0,
+        "payments_new": 0,
+        "bank_lines_new": 0,
+    }
+    accounting = app.accounting
+    try:
+        with app.engine.connect() as conn:
+            mark = _read_mark(conn, WATERMARKS["orders"])
+        page = accounting.open_orders(since=mark)
+        with app.engine.begin() as conn:
+            now = app.clock()
+            counts["orders_new"], counts["orders_updated"] = upsert_orders(conn, page.orders, now)
+            counts["orders_closed"] = close_orders(conn, page.closed_invoice_ids, now)
+            _write_mark(conn, WATERMARKS["orders"], page.watermark, now)
+        for feed, key, fetch in (
+            ("payments", "payments_new", accounting.payments),
+            ("bank", "bank_lines_new", accounting.bank_lines),
+        ):
+            with app.engine.connect() as conn:
+                mark = _read_mark(conn, WATERMARKS[feed])
+            found = fetch(since=mark)
+            with app.engine.begin() as conn:
+                now = app.clock()
+                counts[key] = insert_receipts(conn, found.receipts, now)
+                _write_mark(conn, WATERMARKS[feed], found.watermark, now)
+    except RateLimited as exc:
+        counts["rate_limited"] = exc.limit
+        counts["retry_after_s"] = int(exc.retry_after)
+        log.warning("xero_sync_rate_limited", limit=exc.limit, retry_after=exc.retry_after)
+    quota = accounting.quota()
+    if quota.day_remaining is not None:
+        counts["day_remaining"] = quota.day_remaining
+    return counts
