@@ -14,11 +14,10 @@ from worker.report.text import alert_text, local, margin_totals, money, one_line
 STYLE = """
 *{box-sizing:border-box}
 body{margin:0;padding:16px;font:15px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;
-color:#1d2430;background:#f4f5f7}
+color:#1d2430;background:#f4f5f7;overflow-wrap:anywhere;word-break:break-word}
 main{max-width:880px;margin:0 auto}
 h1{font-size:20px;margin:0 0 4px}
 h2{font-size:16px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d8dde5}
-p,li,td,th,dd,dt,code{overflow-wrap:anywhere;word-break:break-word}
 .meta{color:#5b6573;margin:0 0 12px}
 .alert{background:#fde8e8;border:1px solid #e0a3a3;border-radius:6px;padding:8px 12px;margin:12px 0}
 .item{background:#fff;border:1px solid #d8dde5;border-radius:6px;padding:10px 12px;margin:8px 0}
@@ -27,7 +26,7 @@ p,li,td,th,dd,dt,code{overflow-wrap:anywhere;word-break:break-word}
 dl{display:grid;grid-template-columns:minmax(0,9em) minmax(0,1fr);gap:2px 10px;margin:0}
 dt{color:#5b6573}dd{margin:0;min-width:0}
 code{display:block;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;border-radius:4px;
-padding:4px 6px;margin:2px 0;white-space:pre-wrap;word-break:break-all}
+padding:4px 6px;margin:2px 0;white-space:pre-wrap}
 table{width:100%;border-collapse:collapse;table-layout:fixed;background:#fff}
 th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #e3e7ed;vertical-align:top}
 th{font-size:13px;color:#5b6573}
