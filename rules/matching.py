@@ -331,6 +331,7 @@ class Proposal:
     evidence: str
     sure: bool = True
     doubt: str = ""  # why a person must look, when not sure
+    doubt_kind: str = "ambiguous"  # the review kind when not sure: ambiguous or conflicting_reference
 
 
 def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str]) -> str:
@@ -367,7 +368,14 @@ def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Pro
     extra_domains = set(ev.domain_refs) - set(ids)
     if extra_domains:
         doubt = doubt or "the domain named points at another order: " + ", ".join(sorted(extra_domains))
-    return Proposal(strategy="invoice_reference", orders=ids, evidence=evidence, sure=not doubt, doubt=doubt)
+    return Proposal(
+        strategy="invoice_reference",
+        orders=ids,
+        evidence=evidence,
+        sure=not doubt,
+        doubt=doubt,
+        doubt_kind="conflicting_reference",
+    )
 
 
 def by_domain_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
@@ -379,7 +387,14 @@ def by_domain_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
     doubt = _payer_conflict(ev, book, ids)
     if ev.unknown_invoice_refs:
         doubt = doubt or f"it also quotes {', '.join(ev.unknown_invoice_refs)}, which is no invoice of ours"
-    return Proposal(strategy="domain_reference", orders=ids, evidence=evidence, sure=not doubt, doubt=doubt)
+    return Proposal(
+        strategy="domain_reference",
+        orders=ids,
+        evidence=evidence,
+        sure=not doubt,
+        doubt=doubt,
+        doubt_kind="conflicting_reference",
+    )
 
 
 def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
@@ -404,6 +419,7 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
             orders=(oid,),
             sure=not doubt,
             doubt=doubt,
+            doubt_kind="conflicting_reference",
             evidence=f"{shown} is domain {book.orders[oid].domain}",
         )
     steps = [f"{shown} starts {len(open_hits)} open orders' domains"]

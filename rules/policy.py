@@ -186,7 +186,7 @@ def _settle(receipt: Receipt, p: Proposal, ev: Evidence, book: OrderBook, policy
             reason=f"{p.strategy}: {p.evidence}; but {_names(book, closed)} was already paid by {paid_by}",
         )
     if not p.sure:
-        kind = "ambiguous" if p.strategy == "payer_and_amount" else "conflicting_reference"
+        kind = p.doubt_kind
         return _review(
             receipt,
             ev,

@@ -152,8 +152,7 @@ def near_keys(key: str) -> set[str]:
         for d in "0123456789":
             out.add(key[:i] + d + key[i + 1 :])
             out.add(key[:i] + d + key[i:])
-    out.discard(key)
-    return {digits_key(k) for k in out if k}
+    return {digits_key(k) for k in out if k} - {key}
 
 
 _DOMAIN = re.compile(r"(?<![a-z0-9@.\-])((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9\-])", re.I)
