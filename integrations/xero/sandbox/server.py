@@ -124,12 +124,14 @@ class XeroSandbox:
         self.validate = validate
         self.require_tenant = require_tenant
         self.calls: list[Call] = []
+        self.refuse_tokens = False  # answer 401 to every API call, as when the connection was revoked
         self.violations: list[str] = []
         self.grants: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, tuple[Grant, datetime | None]] = {}  # token -> grant, retired-at
         self.codes: dict[str, tuple[str, ...]] = {}
         self.token_requests: Counter[str] = Counter()
         self._faults: list[Fault] = []
+        self._token_delays: list[float] = []
         self._replies: dict[str, _Reply] = {}
         self._minute: deque[float] = deque()
         self._day_used = 0
@@ -196,6 +198,11 @@ class XeroSandbox:
             self._faults.append(
                 Fault(kind="slow", seconds=seconds, apply_first=apply_first, method=method, path=path, times=times)
             )
+
+    def slow_token_next(self, seconds: float) -> None:
+        """The next token request is granted, then answered `seconds` late (a lost refresh response)."""
+        with self._lock:
+            self._token_delays.append(seconds)
 
     def expire_tokens(self) -> None:
         """Every access token stops working now, as if 30 minutes had passed."""
@@ -299,6 +306,10 @@ class XeroSandbox:
         }
         if grant.refresh_token:
             body["refresh_token"] = grant.refresh_token
+        with self._lock:
+            delay = self._token_delays.pop(0) if self._token_delays else 0.0
+        if delay:
+            time.sleep(delay)
         return _json(body, 200)
 
     def _authorize(self, request: Request) -> Response:
@@ -411,7 +422,7 @@ class XeroSandbox:
     def _grant(self, request: Request) -> Grant | Response:
         auth = request.headers.get("Authorization", "")
         grant = self.grants.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
-        if grant is None:
+        if grant is None or self.refuse_tokens:
             return _json({"Title": "Unauthorized", "Status": 401, "Detail": "AuthenticationUnsuccessful"}, 401)
         if grant.expires_at <= self.clock():
             return _json(
