@@ -18,8 +18,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "small"
 
 @pytest.fixture(scope="module")
 def decisions() -> dict[str, dict[str, object]]:
-    return {d.receipt_id: {"decision": d.kind.value, "orders": list(d.orders), "reason": d.reason}
-            for d in replay(FIXTURE)}
+    return {
+        d.receipt_id: {"decision": d.kind.value, "orders": list(d.orders), "reason": d.reason} for d in replay(FIXTURE)
+    }
 
 
 def expected() -> list[dict[str, object]]:

@@ -10,8 +10,9 @@ from rules.references import builtin_patterns
 
 P = builtin_patterns()
 CONTACTS = [
-    Contact(contact_id="c-murphy", name="Emma Murphy", first_name="Emma", last_name="Murphy",
-            email="emma.murphy@xtra.co.nz"),
+    Contact(
+        contact_id="c-murphy", name="Emma Murphy", first_name="Emma", last_name="Murphy", email="emma.murphy@xtra.co.nz"
+    ),
     Contact(contact_id="c-law", name="Wanaka Law Ltd", first_name="Liam", last_name="Tuhoe", email="liam@wl.nz"),
     Contact(contact_id="c-smith", name="Smith Joinery", first_name="Kate", last_name="Smith", email="k@sj.nz"),
     Contact(contact_id="c-dental", name="Tuhoe Dental Limited", first_name="Aria", last_name="Reid", email=""),
@@ -60,7 +61,9 @@ def test_strangers_do_not_match_firmly(index: ContactIndex, payer: str) -> None:
 
 def test_company_names_are_not_people(index: ContactIndex) -> None:
     """'MARTIN LAW LIMITED' is a company name, never the person 'Martin Limited'."""
-    idx = ContactIndex([Contact(contact_id="y", name="Martin Yoga Limited", first_name="Sophie", last_name="Martin")], P)
+    idx = ContactIndex(
+        [Contact(contact_id="y", name="Martin Yoga Limited", first_name="Sophie", last_name="Martin")], P
+    )
     assert [m.level for m in idx.match("MARTIN LAW LIMITED")] in ([], [PayerLevel.SURNAME])
 
 

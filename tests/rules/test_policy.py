@@ -34,9 +34,17 @@ OAMARU = contact("c9", "Oamaru Tutoring", "Wiremu", "Thompson")
 
 
 def order(oid: str, number: str, who: Contact, domain: str, amount: str, currency: str = "NZD") -> Order:
-    return Order(order_id=oid, kind=OrderKind.DOMAIN_REGISTRATION, invoice_number=number, invoice_id=f"id-{number}",
-                 contact=who, domain=domain, amount_due=Money.of(amount, currency), issued=date(2026, 10, 1),
-                 due=date(2026, 10, 15))
+    return Order(
+        order_id=oid,
+        kind=OrderKind.DOMAIN_REGISTRATION,
+        invoice_number=number,
+        invoice_id=f"id-{number}",
+        contact=who,
+        domain=domain,
+        amount_due=Money.of(amount, currency),
+        issued=date(2026, 10, 1),
+        due=date(2026, 10, 15),
+    )
 
 
 ORDERS = [
@@ -53,25 +61,71 @@ ORDERS = [
 ]
 
 
-def bank(payee: str, reference: str = "", notes: str = "", amount: str = "35.00", *, rid: str = "line",
-         currency: str = "NZD", flags: tuple[str, ...] = (), kind: str = "CREDIT") -> Receipt:
+def bank(
+    payee: str,
+    reference: str = "",
+    notes: str = "",
+    amount: str = "35.00",
+    *,
+    rid: str = "line",
+    currency: str = "NZD",
+    flags: tuple[str, ...] = (),
+    kind: str = "CREDIT",
+) -> Receipt:
     text = tuple((k, v) for k, v in (("reference", reference), ("notes", notes)) if v)
-    return Receipt(receipt_id=rid, source=ReceiptSource.BANK_LINE, received_at=T0, money=Money.of(amount, currency),
-                   payer_name=payee, text=text, raw_kind=kind, flags=flags)
+    return Receipt(
+        receipt_id=rid,
+        source=ReceiptSource.BANK_LINE,
+        received_at=T0,
+        money=Money.of(amount, currency),
+        payer_name=payee,
+        text=text,
+        raw_kind=kind,
+        flags=flags,
+    )
 
 
-def notice(gateway: str, amount: str, memo: str = "", *, payer: str = "", email: str = "", txn: str = "t1",
-           rid: str = "msg", currency: str = "NZD", invoice_number: str = "", at: datetime = T0) -> Receipt:
-    return Receipt(receipt_id=rid, source=ReceiptSource.NOTICE, received_at=at, money=Money.of(amount, currency),
-                   payer_name=payer, payer_email=email, text=(("memo", memo),) if memo else (), gateway=gateway,
-                   gateway_txn_id=txn, invoice_number=invoice_number)
+def notice(
+    gateway: str,
+    amount: str,
+    memo: str = "",
+    *,
+    payer: str = "",
+    email: str = "",
+    txn: str = "t1",
+    rid: str = "msg",
+    currency: str = "NZD",
+    invoice_number: str = "",
+    at: datetime = T0,
+) -> Receipt:
+    return Receipt(
+        receipt_id=rid,
+        source=ReceiptSource.NOTICE,
+        received_at=at,
+        money=Money.of(amount, currency),
+        payer_name=payer,
+        payer_email=email,
+        text=(("memo", memo),) if memo else (),
+        gateway=gateway,
+        gateway_txn_id=txn,
+        invoice_number=invoice_number,
+    )
 
 
-def payment(invoice_number: str, amount: str, *, rid: str = "pay", at: datetime = T0,
-            flags: tuple[str, ...] = ()) -> Receipt:
-    return Receipt(receipt_id=rid, source=ReceiptSource.XERO_PAYMENT, received_at=at, money=Money.of(amount, "NZD"),
-                   gateway="xero", gateway_txn_id=rid, invoice_id=f"id-{invoice_number}",
-                   invoice_number=invoice_number, flags=flags)
+def payment(
+    invoice_number: str, amount: str, *, rid: str = "pay", at: datetime = T0, flags: tuple[str, ...] = ()
+) -> Receipt:
+    return Receipt(
+        receipt_id=rid,
+        source=ReceiptSource.XERO_PAYMENT,
+        received_at=at,
+        money=Money.of(amount, "NZD"),
+        gateway="xero",
+        gateway_txn_id=rid,
+        invoice_id=f"id-{invoice_number}",
+        invoice_number=invoice_number,
+        flags=flags,
+    )
 
 
 def fresh_book() -> OrderBook:
@@ -84,13 +138,15 @@ AUTO_CASES = [
     ("letter O for zero", bank("MURPHY E", "INV-O042"), ["ORD-1"], "invoice_reference"),
     ("stray characters", bank("E MURPHY", "INV--0042."), ["ORD-1"], "invoice_reference"),
     ("spread over particulars and code", bank("E MURPHY", "INV", "0042"), ["ORD-1"], "invoice_reference"),
-    ("combined", bank("KELLY CATERING", "INV-0043 INV-0044", amount="75.00"), ["ORD-2", "ORD-3"],
-     "invoice_reference"),
+    ("combined", bank("KELLY CATERING", "INV-0043 INV-0044", amount="75.00"), ["ORD-2", "ORD-3"], "invoice_reference"),
     ("bare number", bank("W & W THOMPSON", "1058", "WEBSITE", amount="25.00"), ["ORD-10"], "invoice_reference"),
-    ("domain written out", notice("paypal", "30.00", "kellycatering.com", payer="Nikau Kelly"), ["ORD-2"],
-     "domain_reference"),
-    ("domain cut short, amount picks one", bank("S HUGHES", "NAPIERCLEANI", amount="45.00"), ["ORD-8"],
-     "domain_word"),
+    (
+        "domain written out",
+        notice("paypal", "30.00", "kellycatering.com", payer="Nikau Kelly"),
+        ["ORD-2"],
+        "domain_reference",
+    ),
+    ("domain cut short, amount picks one", bank("S HUGHES", "NAPIERCLEANI", amount="45.00"), ["ORD-8"], "domain_word"),
     ("initial and surname", bank("E MURPHY", "THANKS", "WEBSITE"), ["ORD-1"], "payer_and_amount"),
     ("payer e-mail", notice("stripe", "45.00", "Payment", email="NIKAU@xtra.co.nz"), ["ORD-3"], "payer_and_amount"),
     ("Xero payment on the invoice", payment("INV-0051", "35.00"), ["ORD-5"], "xero_invoice"),
@@ -117,8 +173,12 @@ REVIEW_CASES = [
     ("domain cut short, no amount fits", bank("J BLOGGS", "NAPIERCLEANI", amount="30.00"), "ORD-8", "ambiguous"),
     ("domain cut short, payer picks one", bank("S HUGHES", "NAPIERCLEANI", amount="30.00"), "ORD-8", "short_paid"),
     ("payer's only order is for another amount", bank("E MURPHY", "", amount="20.00"), "ORD-1", "ambiguous"),
-    ("customer owes two orders, paid both without reference", bank("KELLY CATERING", "", amount="75.00"), "ORD-2",
-     "ambiguous"),
+    (
+        "customer owes two orders, paid both without reference",
+        bank("KELLY CATERING", "", amount="75.00"),
+        "ORD-2",
+        "ambiguous",
+    ),
     ("unknown payer", bank("SHARON SCOTT", "", amount="250.00"), None, "unmatched"),
 ]
 
@@ -219,8 +279,9 @@ def test_xero_notices_need_xero_s_own_record(recorded: Receipt | None, kind: Dec
 
 def test_forwarded_notice_is_reviewed_with_the_orders_it_names() -> None:
     """Staff forwarding a notice proves nothing: review, with the named order first."""
-    reading = NoticeReading(message_id="fwd", received_at=T0, forwarded=True,
-                            receipt=notice("paypal", "35.00", "INV-0042", rid="fwd"))
+    reading = NoticeReading(
+        message_id="fwd", received_at=T0, forwarded=True, receipt=notice("paypal", "35.00", "INV-0042", rid="fwd")
+    )
     d = decide_reading(reading, fresh_book(), PaymentRecord(), POLICY)
     assert (d.kind, d.review_kind, d.orders[0]) == (DecisionKind.REVIEW, "forwarded", "ORD-1")
 
@@ -229,10 +290,14 @@ def test_forwarded_notice_is_reviewed_with_the_orders_it_names() -> None:
     ("reading", "kind"),
     [
         (NoticeReading(message_id="q", received_at=None, quarantine=True, reason="broken MIME"), DecisionKind.REVIEW),
-        (NoticeReading(message_id="r", received_at=T0, verdict=DecisionKind.REJECT, reason="DKIM fails"),
-         DecisionKind.REJECT),
-        (NoticeReading(message_id="i", received_at=T0, verdict=DecisionKind.IGNORE, reason="a money request"),
-         DecisionKind.IGNORE),
+        (
+            NoticeReading(message_id="r", received_at=T0, verdict=DecisionKind.REJECT, reason="DKIM fails"),
+            DecisionKind.REJECT,
+        ),
+        (
+            NoticeReading(message_id="i", received_at=T0, verdict=DecisionKind.IGNORE, reason="a money request"),
+            DecisionKind.IGNORE,
+        ),
     ],
 )
 def test_readings_without_a_receipt_keep_their_verdict(reading: NoticeReading, kind: DecisionKind) -> None:

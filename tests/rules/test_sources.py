@@ -67,7 +67,10 @@ def test_statement_line() -> None:
 
 def test_statement_body_reads_every_line() -> None:
     """The whole response body gives one receipt per line in the account's currency."""
-    body = {"bankAccountCurrencyCode": "AUD", "statements": [{"statementLines": [LINE, {**LINE, "statementLineId": "b"}]}]}
+    body = {
+        "bankAccountCurrencyCode": "AUD",
+        "statements": [{"statementLines": [LINE, {**LINE, "statementLineId": "b"}]}],
+    }
     assert [(r.receipt_id, r.money.currency) for r in statement_receipts(body)] == [("line-1", "AUD"), ("b", "AUD")]
 
 
@@ -109,7 +112,9 @@ def test_bad_statement_lines_raise_source_error(bad: dict[str, Any]) -> None:
         statement_line_receipt(bad, currency="NZD")
 
 
-@pytest.mark.parametrize("bad", [{**PAYMENT, "PaymentID": ""}, {**PAYMENT, "UpdatedDateUTC": "/Date(x)/", "Date": None}])
+@pytest.mark.parametrize(
+    "bad", [{**PAYMENT, "PaymentID": ""}, {**PAYMENT, "UpdatedDateUTC": "/Date(x)/", "Date": None}]
+)
 def test_bad_payments_raise_source_error(bad: dict[str, Any]) -> None:
     """A payment without id or date is refused with a SourceError."""
     with pytest.raises(SourceError):
@@ -118,10 +123,12 @@ def test_bad_payments_raise_source_error(bad: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("/Date(1792606020000+0000)/", datetime.fromtimestamp(1792606020, tz=UTC)),
-     ("/Date(1792606020000+1300)/", datetime.fromtimestamp(1792606020, tz=UTC)),
-     ("2026-11-26T06:00:00", datetime(2026, 11, 26, 6, tzinfo=UTC)),
-     ("2026-11-26T06:00:00Z", datetime(2026, 11, 26, 6, tzinfo=UTC))],
+    [
+        ("/Date(1792606020000+0000)/", datetime.fromtimestamp(1792606020, tz=UTC)),
+        ("/Date(1792606020000+1300)/", datetime.fromtimestamp(1792606020, tz=UTC)),
+        ("2026-11-26T06:00:00", datetime(2026, 11, 26, 6, tzinfo=UTC)),
+        ("2026-11-26T06:00:00Z", datetime(2026, 11, 26, 6, tzinfo=UTC)),
+    ],
 )
 def test_xero_dates(value: str, expected: datetime) -> None:
     """Both of Xero's date forms become aware UTC datetimes."""
@@ -150,9 +157,19 @@ def test_amount_garbage_is_a_source_error(bad: Any) -> None:
 
 def test_order_from_dict_and_its_errors() -> None:
     """An orders.json entry becomes an Order; a broken one is a SourceError naming the order."""
-    data = {"order_id": "ORD-1", "kind": "hosting", "invoice_number": "INV-1", "invoice_id": "i",
-            "contact": {"contact_id": "c", "name": "N"}, "domain": "Ex.NZ", "amount_due": "25.00",
-            "currency": "nzd", "issued": "2026-10-01", "due": "2026-10-15", "plan": "Starter"}
+    data = {
+        "order_id": "ORD-1",
+        "kind": "hosting",
+        "invoice_number": "INV-1",
+        "invoice_id": "i",
+        "contact": {"contact_id": "c", "name": "N"},
+        "domain": "Ex.NZ",
+        "amount_due": "25.00",
+        "currency": "nzd",
+        "issued": "2026-10-01",
+        "due": "2026-10-15",
+        "plan": "Starter",
+    }
     order = order_from_dict(data)
     assert (order.domain, order.amount_due.currency, order.plan) == ("ex.nz", "NZD", "Starter")
     with pytest.raises(SourceError, match="ORD-1"):
