@@ -470,6 +470,7 @@ def receipt_payload(receipt: Receipt, *, forwarded: bool = False) -> dict[str, A
         "invoice_id": _clean(receipt.invoice_id),
         "invoice_number": _clean(receipt.invoice_number),
         "raw_kind": _clean(receipt.raw_kind),
+        "flags": [_clean(str(f)) for f in getattr(receipt, "flags", ())],
         "forwarded": forwarded,
     }
 
