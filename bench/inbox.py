@@ -23,18 +23,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import structlog  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import structlog
+from sqlalchemy import func, select
 
-from config.settings import load_settings  # noqa: E402
-from integrations.notices import read_notice, trust_from_context  # noqa: E402
-from rules.model import NoticeReading  # noqa: E402
-from tests.inbox.conftest import make_app  # noqa: E402
-from tests.inbox.dovecot import deliver, dovecot_available, start_dovecot  # noqa: E402
-from worker.jobs.inbox import process_inbox, watch_inbox  # noqa: E402
-from worker.store.database import make_engine, upgrade  # noqa: E402
-from worker.store.inbox_tables import inbox_messages  # noqa: E402
-from worker.store.tables import decisions, receipts  # noqa: E402
+from config.settings import load_settings
+from integrations.notices import read_notice, trust_from_context
+from rules.model import NoticeReading
+from tests.inbox.conftest import make_app
+from tests.inbox.dovecot import deliver, dovecot_available, start_dovecot
+from worker.jobs.inbox import process_inbox, watch_inbox
+from worker.store.database import make_engine, upgrade
+from worker.store.inbox_tables import inbox_messages
+from worker.store.tables import decisions, receipts
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "inbox" / "fixtures"
@@ -124,8 +124,10 @@ def main() -> int:
         assert recorded == len(backlog) == counts["moved"], (recorded, counts)
     finally:
         server.stop()
-    print(f"# notices from {source}; backlog outcomes: "
-          + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if k != "moved"))
+    print(
+        f"# notices from {source}; backlog outcomes: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if k != "moved")
+    )
     print(f"notice_to_receipt_seconds={statistics.median(to_receipt):.2f}")
     print(f"notice_to_decision_seconds={statistics.median(to_decision):.2f}")
     print(f"messages_per_second={len(backlog) / elapsed:.0f}")
