@@ -8,6 +8,8 @@ at its next time; the daemon stays up.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import signal
 import sys
 import threading
@@ -36,15 +38,26 @@ log = structlog.get_logger(__name__)
 EXIT_ALREADY_RUNNING = 3
 
 
+def _takes_stop(job: Job) -> bool:
+    try:
+        return "stop" in inspect.signature(job).parameters
+    except (TypeError, ValueError):  # builtins and some callables have no signature
+        return False
+
+
 def _guarded(app: App, name: str, job: Job, stopping: threading.Event) -> Callable[[], None]:
     """What the scheduler calls: skip once stopping (queued runs must not start), else one recorded run."""
+
+    # A long-running job (watch_inbox waits in IDLE) may take `stop`, so SIGTERM ends its wait within seconds.
+    stoppable: Callable[..., Any] = job
+    target: Job = functools.partial(stoppable, stop=stopping.is_set) if _takes_stop(job) else job
 
     def run() -> None:
         if stopping.is_set():
             log.info("job_skipped_stopping", job=name)
             return
         try:
-            run_job(app, name, job)
+            run_job(app, name, target)
         except Exception:
             # run_job already swallows job failures; this is the database itself failing to record the run.
             log.exception("job_not_recorded", job=name)

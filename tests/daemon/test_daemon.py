@@ -182,3 +182,32 @@ def test_signal_lets_the_running_job_finish(tmp_path: Path, sqlite_engine: Engin
     with sqlite_engine.connect() as conn:
         row = conn.execute(select(job_runs).where(job_runs.c.job == "match_receipts")).one()
     assert row.last_success_at is not None and row.last_summary["slept"] == 1
+
+
+def test_a_job_that_takes_stop_is_told_when_the_daemon_stops(settings: Settings, sqlite_engine: Engine) -> None:
+    """A waiting job (watch_inbox in IDLE) gets `stop` and returns promptly when the daemon is stopped."""
+    waiting = threading.Event()
+    finished: list[bool] = []
+
+    def watch_inbox(app: App, *, stop: Callable[[], bool] | None = None) -> dict[str, int]:
+        waiting.set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (stop and stop()):
+            time.sleep(0.05)
+        finished.append(bool(stop and stop()))
+        return {"waits": 1}
+
+    stop = threading.Event()
+    app = make_app(settings, sqlite_engine)
+    thread = threading.Thread(
+        target=serve,
+        args=(app, {"watch_inbox": watch_inbox}),
+        kwargs={"stop": stop, "install_signal_handlers": False},
+    )
+    started = time.monotonic()
+    thread.start()
+    waiting.wait(10)
+    stop.set()
+    thread.join(20)
+    assert not thread.is_alive() and finished == [True]
+    assert time.monotonic() - started < 15
