@@ -274,12 +274,18 @@ def html_to_text(html: str) -> str:
 
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u200b": None})
-_SPACES = re.compile(r"[ \u00a0\u2007\u202f\r\f\v]+")
+_SPACES = re.compile(r"[ \u00a0\u2007\u202f\f\v]+")
 
 
 def tidy_text(text: str) -> str:
     """Normalise Unicode and spacing; each line stripped, non-empty table cells joined by one tab."""
-    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_QUOTES)
+    text = text[:MAX_TEXT_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" not in text:
+        return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     lines = []
     for line in text.split("\n"):
         cells = (_SPACES.sub(" ", cell).strip() for cell in line.split("\t"))
