@@ -22,7 +22,7 @@ from rules.matching import (
 )
 from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptSource
 from rules.money import Money
-from rules.payers import company_key
+from rules.payers import company_key, name_words
 from rules.references import find_invoice_refs, squash
 
 ACTIONS = {
@@ -73,8 +73,54 @@ def _contains(text: str, phrases: tuple[str, ...]) -> str:
     return ""
 
 
-def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy) -> str:
-    """Why this receipt is no customer payment at all, or '' when it may be one."""
+# Words around a payment service's name in a payout line's payee ("STRIPE PAYMENTS AUSTRALIA PTY").
+_GATEWAY_PAYEE_FILLER = frozenset(
+    {
+        "payments",
+        "payment",
+        "payout",
+        "payouts",
+        "transfer",
+        "settlement",
+        "settlements",
+        "nz",
+        "au",
+        "australia",
+        "new",
+        "zealand",
+        "europe",
+        "ltd",
+        "limited",
+        "pty",
+        "inc",
+        "llc",
+        "uk",
+        "us",
+    }
+)
+
+
+def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
+    """The payment service a payee is, when it is one and nothing else ('STRIPE PAYMENTS' yes, 'Square Deal
+    Builders' no)."""
+    words = [w for w in name_words(payee, policy.patterns) if w != "&" and w not in _GATEWAY_PAYEE_FILLER]
+    key = "".join(words)
+    for gateway in policy.patterns.settlement_payees:
+        if key and key == squash(gateway):
+            return gateway
+    return ""
+
+
+def _names_an_invoice(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> bool:
+    joined = " ".join(v for _, v in receipt.text)
+    return any(
+        r.prefixed and book.orders_with_key(r.key) for r in find_invoice_refs(joined, policy.patterns, book.prefixes)
+    )
+
+
+def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy, book: OrderBook | None = None) -> str:
+    """Why this receipt is no customer payment at all, or '' when it may be one. Word patterns never overrule a
+    reference to one of our invoices: 'INV-0042 interest' is still a payment."""
     flags = set(receipt.flags)
     if "deleted" in flags:
         return "the line or payment is deleted in Xero"
@@ -91,18 +137,21 @@ def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy) -> str:
     patterns = policy.patterns
     words = " ".join([receipt.payer_name, *(v for _, v in receipt.text)])
     payee = receipt.payer_name
-    if hit := _contains(words, patterns.interest_words):
-        return f"bank interest ('{hit}')"
-    if hit := _contains(payee, patterns.settlement_payees):
-        return f"a settlement from the payment service {payee.strip()} ('{hit}'), not one customer's payment"
-    if hit := _contains(words, patterns.settlement_words):
-        return f"a card or gateway settlement ('{hit}'), not one customer's payment"
+    why = ""
     own = {company_key(n, patterns) for n in policy.own_names if n}
-    if payee and company_key(payee, patterns) in own:
-        return f"a transfer from the reseller's own account ({payee.strip()})"
-    if hit := _contains(words, patterns.own_transfer_words):
-        return f"a transfer between own accounts ('{hit}')"
-    return ""
+    if hit := _contains(words, patterns.interest_words):
+        why = f"bank interest ('{hit}')"
+    elif hit := _gateway_payee(payee, policy):
+        why = f"a settlement from the payment service {payee.strip()}, not one customer's payment"
+    elif hit := _contains(words, patterns.settlement_words):
+        why = f"a card or gateway settlement ('{hit}'), not one customer's payment"
+    elif payee and company_key(payee, patterns) in own:
+        why = f"a transfer from the reseller's own account ({payee.strip()})"
+    elif hit := _contains(words, patterns.own_transfer_words):
+        why = f"a transfer between own accounts ('{hit}')"
+    if why and book is not None and _names_an_invoice(receipt, book, policy):
+        return ""
+    return why
 
 
 def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
@@ -250,7 +299,7 @@ def decide(
 ) -> Decision:
     """Decide one receipt against the open orders. Pure: the caller applies the decision (see `apply`)."""
     rid = receipt.receipt_id
-    if why := not_a_customer_payment(receipt, policy):
+    if why := not_a_customer_payment(receipt, policy, book):
         return _decision(rid, DecisionKind.IGNORE, f"not a customer payment: {why}", "not_a_customer_payment")
     if receipt.source is ReceiptSource.NOTICE and not forwarded and receipt.gateway in policy.platform_gateways:
         return _platform_notice(receipt, book, record, policy)
@@ -357,8 +406,3 @@ def decide_reading(reading: NoticeReading, book: OrderBook, record: PaymentRecor
     if receipt.receipt_id != rid:
         receipt = replace(receipt, receipt_id=rid)
     return decide(receipt, book, record, policy, forwarded=reading.forwarded)
-
-
-def own_domain_names(reseller: str) -> tuple[str, ...]:
-    """The reseller's trading name in the forms a bank writes it, for spotting own-account transfers."""
-    return (reseller, squash(reseller)) if reseller else ()

@@ -180,6 +180,7 @@ REVIEW_CASES = [
         "ambiguous",
     ),
     ("unknown payer", bank("SHARON SCOTT", "", amount="250.00"), None, "unmatched"),
+    ("a customer named like a gateway", bank("SQUARE DEAL BUILDERS", "", amount="99.00"), None, "unmatched"),
 ]
 
 
@@ -209,7 +210,8 @@ IGNORE_CASES = [
     ("interest", bank("INTEREST", "CREDIT INTEREST", amount="17.37"), "interest"),
     ("card payout", bank("STRIPE", "STRIPE PAYOUT", amount="3855.00"), "settlement"),
     ("gateway settlement", bank("WINDCAVE", "SETTLEMENT", amount="839.88"), "settlement"),
-    ("settlement by another gateway", bank("GOCARDLESS LTD", "GC PAYOUT", amount="120.00"), "settlement"),
+    ("settlement by another gateway", bank("GOCARDLESS LTD", "GC", amount="120.00"), "settlement"),
+    ("gateway payee with filler words", bank("STRIPE PAYMENTS AUSTRALIA PTY", "", amount="99.00"), "settlement"),
     ("own account by name", bank("KIWIWEB DESIGN LIMITED", "TRANSFER", amount="1124.00"), "own account"),
     ("own transfer by words", bank("K W D L", "TRANSFER FROM SAVINGS", amount="500.00"), "own accounts"),
     ("payment on an invoice that is no order", payment("INV-1131", "450.00"), "no pending order"),
@@ -305,6 +307,12 @@ def test_readings_without_a_receipt_keep_their_verdict(reading: NoticeReading, k
     d = decide_reading(reading, fresh_book(), PaymentRecord(), POLICY)
     assert (d.receipt_id, d.kind) == (reading.message_id, kind)
     assert d.reason == reading.reason
+
+
+def test_words_never_overrule_an_invoice_number() -> None:
+    """'INTEREST' next to one of our invoice numbers is still a customer's payment."""
+    d = decide(bank("EMMA MURPHY", "INV-0042 INTEREST"), fresh_book(), PaymentRecord(), POLICY)
+    assert d.kind is DecisionKind.AUTO
 
 
 def test_tolerance_is_configuration() -> None:
