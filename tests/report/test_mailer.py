@@ -109,9 +109,27 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     where = tmp_path_factory.mktemp("tls")
     cert, key = where / "cert.pem", where / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return Certificate(cert=cert, key=key)
 
@@ -166,11 +184,24 @@ def test_contract_refuses_a_mail_without_recipients(mailer_and_inbox: Any) -> No
 def test_starttls_with_login(certificate: Certificate) -> None:
     """STARTTLS upgrades before the login; the message arrives and the login was used."""
     collector = Collector()
-    controller, port = start(collector, tls_context=certificate.server_context(), require_starttls=True,
-                             authenticator=collector.authenticator, auth_require_tls=True)
+    controller, port = start(
+        collector,
+        tls_context=certificate.server_context(),
+        require_starttls=True,
+        authenticator=collector.authenticator,
+        auth_require_tls=True,
+    )
     try:
-        mailer = SmtpMailer(host="127.0.0.1", port=port, security="starttls", sender=SENDER, username="worker",
-                            password="s3cret", timeout=5, tls_context=certificate.client_context())
+        mailer = SmtpMailer(
+            host="127.0.0.1",
+            port=port,
+            security="starttls",
+            sender=SENDER,
+            username="worker",
+            password="s3cret",
+            timeout=5,
+            tls_context=certificate.client_context(),
+        )
         mailer.send(MAIL)
     finally:
         controller.stop()
@@ -183,8 +214,14 @@ def test_implicit_tls(certificate: Certificate) -> None:
     collector = Collector()
     controller, port = start(collector, ssl_context=certificate.server_context())
     try:
-        SmtpMailer(host="127.0.0.1", port=port, security="ssl", sender=SENDER, timeout=5,
-                   tls_context=certificate.client_context()).send(MAIL)
+        SmtpMailer(
+            host="127.0.0.1",
+            port=port,
+            security="ssl",
+            sender=SENDER,
+            timeout=5,
+            tls_context=certificate.client_context(),
+        ).send(MAIL)
     finally:
         controller.stop()
     assert len(collector.delivered()) == 1
@@ -206,11 +243,24 @@ def test_untrusted_certificate_is_permanent(certificate: Certificate) -> None:
 def test_wrong_password_is_permanent(certificate: Certificate) -> None:
     """A refused login is permanent and the error does not contain the password."""
     collector = Collector()
-    controller, port = start(collector, tls_context=certificate.server_context(), require_starttls=True,
-                             authenticator=collector.authenticator, auth_require_tls=True)
+    controller, port = start(
+        collector,
+        tls_context=certificate.server_context(),
+        require_starttls=True,
+        authenticator=collector.authenticator,
+        auth_require_tls=True,
+    )
     try:
-        mailer = SmtpMailer(host="127.0.0.1", port=port, security="starttls", sender=SENDER, username="worker",
-                            password="wrong-pass", timeout=5, tls_context=certificate.client_context())
+        mailer = SmtpMailer(
+            host="127.0.0.1",
+            port=port,
+            security="starttls",
+            sender=SENDER,
+            username="worker",
+            password="wrong-pass",
+            timeout=5,
+            tls_context=certificate.client_context(),
+        )
         with pytest.raises(PermanentError) as caught:
             mailer.send(MAIL)
     finally:

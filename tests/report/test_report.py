@@ -22,7 +22,7 @@ from tests.report.seed import (
     add_review,
 )
 from worker.health import read_job_states
-from worker.report.gather import gather_report
+from worker.report.gather import gather_done, gather_report
 from worker.report.html import render_html
 from worker.report.model import MorningReport
 from worker.report.sending import build_report, last_sent, send
@@ -276,3 +276,20 @@ def test_send_without_recipients_sends_nothing(settings, sqlite_engine: Engine) 
     assert mailer.sent == []
     with sqlite_engine.connect() as conn:
         assert last_sent(conn) is None
+
+
+def test_hosting_started_is_news_and_history_notes_are_not(sqlite_engine: Engine) -> None:
+    """A started repeating invoice shows with its rate; a History note on an invoice is left out."""
+    with sqlite_engine.begin() as conn:
+        add_outbox(
+            conn,
+            "hosting:setup:ORD-5",
+            "start_hosting",
+            {"domain": "shop.nz", "plan": "business"},
+            status="done",
+            result={"rate": "25.00", "currency": "NZD", "repeating_invoice_id": "ri-1"},
+        )
+        add_outbox(conn, "note:inv-1:registered", "history_note", {"invoice_id": "inv-1"}, status="done")
+    with sqlite_engine.connect() as conn:
+        done = gather_done(conn, NOW - timedelta(days=1))
+    assert [(a.kind, a.subject, str(a.amount)) for a in done] == [("repeating invoice started", "shop.nz", "25.00 NZD")]

@@ -33,11 +33,12 @@ ACTION_LABELS = {
     "register_domain": "registration",
     "renew_domain": "renewal",
     "record_payment": "payment recorded",
-    "create_repeating_invoice": "repeating invoice started",
     "start_hosting": "repeating invoice started",
-    "create_invoice": "renewal invoice raised",
-    "raise_renewal_invoice": "renewal invoice raised",
+    "change_hosting": "repeating invoice changed",
+    "stop_hosting": "repeating invoice ended",
+    "renewal_invoice": "renewal invoice raised",
 }
+QUIET_ACTIONS = frozenset({"history_note"})  # bookkeeping detail, not news for the reseller
 
 
 def _evidence(detail: Any) -> tuple[tuple[str, str], ...]:
@@ -272,10 +273,13 @@ def gather_done(conn: Connection, since: datetime) -> list[ActionDone]:
         order_amount, invoice_number = amounts.get(str(payload.get("order_id", "")), (None, ""))
         cost, sale = costs.get(row.idempotency_key, (None, None))
         cost = cost or _money_from(result.get("cost"))
+        if row.kind in QUIET_ACTIONS:
+            continue
         amount = (
             _money(payload.get("amount"), payload.get("currency"))
             or _money(payload.get("sale"), payload.get("sale_currency"))
             or sale
+            or _money(result.get("rate") or result.get("amount"), result.get("currency"))
             or order_amount
         )
         subject = str(
