@@ -55,7 +55,7 @@ def _mail_owner() -> tuple[str, int, int]:
         return "nobody", 65534, 65534
 
 
-def _config(d: Path, port: int, capability: str) -> str:
+def _config(d: Path, port: int, capability: str, oauth2_url: str = "") -> str:
     name, uid, gid = _mail_owner()
     as_root = os.geteuid() == 0
     users = (
@@ -68,6 +68,14 @@ def _config(d: Path, port: int, capability: str) -> str:
         )
     )
     cap = f"protocol imap {{\n  imap_capability = {capability}\n}}\n" if capability else ""
+    mechanisms = "plain login xoauth2 oauthbearer" if oauth2_url else "plain login"
+    oauth = ""
+    if oauth2_url:
+        (d / "oauth2.conf.ext").write_text(
+            f"introspection_mode = post\nintrospection_url = {oauth2_url}\nusername_attribute = username\n"
+            "active_attribute = active\nactive_value = true\n"
+        )
+        oauth = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {d}/oauth2.conf.ext\n}}\n"
     return f"""protocols = imap
 listen = 127.0.0.1
 base_dir = {d}/run
@@ -75,11 +83,12 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 mail_max_userip_connections = 100
-{users}passdb {{
+{users}{oauth}passdb {{
   driver = static
+  mechanisms = plain login
   args = password={PASSWORD}
 }}
 userdb {{
@@ -112,6 +121,7 @@ class Dovecot:
     directory: Path
     port: int = 0
     capability: str = ""
+    oauth2_url: str = ""  # an introspection endpoint: XOAUTH2/OAUTHBEARER logins are checked there
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -129,7 +139,7 @@ class Dovecot:
             os.chown(d / "mail", uid, gid)
         if not self.port:
             self.port = _free_port()
-        self.conf.write_text(_config(d, self.port, self.capability))
+        self.conf.write_text(_config(d, self.port, self.capability, self.oauth2_url))
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -183,9 +193,9 @@ class Dovecot:
         subprocess.run([DOVEADM, "-c", str(self.conf), "kick", user], check=True, capture_output=True, timeout=10)
 
 
-def start_dovecot(capability: str = "") -> Dovecot:
+def start_dovecot(capability: str = "", oauth2_url: str = "") -> Dovecot:
     directory = Path(tempfile.mkdtemp(prefix="rw-dovecot-"))
-    server = Dovecot(directory=directory, capability=capability)
+    server = Dovecot(directory=directory, capability=capability, oauth2_url=oauth2_url)
     server.start()
     return server
 
