@@ -121,6 +121,9 @@ class ImapMailbox:
             except LoginError as exc:
                 self._drop()
                 raise PermanentError(f"IMAP login refused for {self.username}: {exc}", system="imap") from exc
+            except ssl.SSLCertVerificationError as exc:
+                self._drop()
+                raise PermanentError(f"IMAP server certificate refused for {self.host}: {exc}", system="imap") from exc
             except (IMAPClientAbortError, OSError, EOFError) as exc:
                 # OSError covers refused connections, resets, TLS errors and socket timeouts
                 self._drop()

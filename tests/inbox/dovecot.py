@@ -55,7 +55,7 @@ def _mail_owner() -> tuple[str, int, int]:
         return "nobody", 65534, 65534
 
 
-def _config(d: Path, port: int, capability: str, oauth2_url: str = "") -> str:
+def _config(d: Path, port: int, capability: str, oauth2_url: str = "", tls_port: int = 0) -> str:
     name, uid, gid = _mail_owner()
     as_root = os.geteuid() == 0
     users = (
@@ -69,6 +69,7 @@ def _config(d: Path, port: int, capability: str, oauth2_url: str = "") -> str:
     )
     cap = f"protocol imap {{\n  imap_capability = {capability}\n}}\n" if capability else ""
     mechanisms = "plain login xoauth2 oauthbearer" if oauth2_url else "plain login"
+    tls = f"ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem" if tls_port else "ssl = no"
     oauth = ""
     if oauth2_url:
         (d / "oauth2.conf.ext").write_text(
@@ -81,7 +82,7 @@ listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
@@ -107,7 +108,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -122,6 +124,8 @@ class Dovecot:
     port: int = 0
     capability: str = ""
     oauth2_url: str = ""  # an introspection endpoint: XOAUTH2/OAUTHBEARER logins are checked there
+    tls: bool = False  # a self-signed certificate for 127.0.0.1 (cert.pem): IMAPS on tls_port, STARTTLS on port
+    tls_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -139,7 +143,14 @@ class Dovecot:
             os.chown(d / "mail", uid, gid)
         if not self.port:
             self.port = _free_port()
-        self.conf.write_text(_config(d, self.port, self.capability, self.oauth2_url))
+        if self.tls:
+            self.tls_port = self.tls_port or _free_port()
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+        self.conf.write_text(_config(d, self.port, self.capability, self.oauth2_url, self.tls_port))
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -193,9 +204,9 @@ class Dovecot:
         subprocess.run([DOVEADM, "-c", str(self.conf), "kick", user], check=True, capture_output=True, timeout=10)
 
 
-def start_dovecot(capability: str = "", oauth2_url: str = "") -> Dovecot:
+def start_dovecot(capability: str = "", oauth2_url: str = "", tls: bool = False) -> Dovecot:
     directory = Path(tempfile.mkdtemp(prefix="rw-dovecot-"))
-    server = Dovecot(directory=directory, capability=capability, oauth2_url=oauth2_url)
+    server = Dovecot(directory=directory, capability=capability, oauth2_url=oauth2_url, tls=tls)
     server.start()
     return server
 

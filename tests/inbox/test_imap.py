@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -268,3 +270,24 @@ def test_xoauth2_login_asks_the_token_source_at_every_connection() -> None:
     finally:
         server.stop()
         http.shutdown()
+
+
+def test_imaps_and_starttls_verify_the_server_certificate() -> None:
+    """IMAPS and STARTTLS work with a trusted certificate; an untrusted one is refused, not retried."""
+    require_service(dovecot_available() and shutil.which("openssl") is not None, "dovecot or openssl missing")
+    server = start_dovecot(tls=True)
+    try:
+        trusted = ssl.create_default_context(cafile=str(server.directory / "cert.pem"))
+        user = server.new_user()
+        for security, port in (("imaps", server.tls_port), ("starttls", server.port)):
+            box = ImapMailbox(host="127.0.0.1", port=port, username=user, security=security, password=PASSWORD,
+                              ssl_context=trusted)  # fmt: skip
+            assert box.uidvalidity() > 0
+            box.close()
+        untrusted = ImapMailbox(
+            host="127.0.0.1", port=server.tls_port, username=user, security="imaps", password=PASSWORD
+        )
+        with pytest.raises(PermanentError, match="certificate"):
+            untrusted.uidvalidity()
+    finally:
+        server.stop()
