@@ -293,3 +293,35 @@ def test_hosting_started_is_news_and_history_notes_are_not(sqlite_engine: Engine
     with sqlite_engine.connect() as conn:
         done = gather_done(conn, NOW - timedelta(days=1))
     assert [(a.kind, a.subject, str(a.amount)) for a in done] == [("repeating invoice started", "shop.nz", "25.00 NZD")]
+
+
+def test_send_report_job_mails_keeps_html_and_records_its_run(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The daily job through run_job: one mail, the HTML kept under data_dir/reports, a recorded success."""
+    from tests.daemon.conftest import make_app
+    from worker.jobs.runner import run_job
+    from worker.report.sending import send_report
+
+    settings = dataclasses.replace(settings, report=dataclasses.replace(settings.report, to=("owner@example.nz",)))
+    with sqlite_engine.begin() as conn:
+        seed_morning(conn)
+    app = make_app(settings, sqlite_engine, clock=lambda: NOW)
+    summary = run_job(app, "send_report", send_report)
+    assert summary is not None and summary["sent"] == 1 and summary["decisions"] == 2
+    html = Path(str(summary["html"]))
+    assert html.parent == settings.worker.data_dir / "reports" and html.read_text().startswith("<!DOCTYPE html>")
+    assert len(app.mailer.sent) == 1  # type: ignore[union-attr]
+
+
+def test_send_report_job_failure_is_recorded_and_boundary_kept(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """An SMTP outage fails the run (logged, retried tomorrow); 'since the last report' does not move."""
+    from integrations.errors import TransientError
+    from tests.daemon.conftest import make_app
+    from worker.jobs.runner import run_job
+    from worker.report.sending import send_report
+
+    settings = dataclasses.replace(settings, report=dataclasses.replace(settings.report, to=("owner@example.nz",)))
+    app = make_app(settings, sqlite_engine, clock=lambda: NOW)
+    app.mailer.fail_with.append(TransientError("smtp down", system="smtp"))  # type: ignore[union-attr]
+    assert run_job(app, "send_report", send_report) is None
+    with sqlite_engine.connect() as conn:
+        assert last_sent(conn) is None
