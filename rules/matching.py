@@ -334,14 +334,21 @@ class Proposal:
     doubt_kind: str = "ambiguous"  # the review kind when not sure: ambiguous or conflicting_reference
 
 
-def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str]) -> str:
-    """A payer firmly named as another customer (full name or e-mail) who is not the referenced one."""
+def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str], paid: Money) -> str:
+    """The payer is another customer, not the referenced one: named in full (or by e-mail) with an open order,
+    or by initial and surname with an open order for exactly this amount."""
     contacts = {book.orders[o].contact.contact_id for o in order_ids}
-    firm = [m for m in ev.payers if m.level >= PayerLevel.NAME]
-    if not firm or any(m.contact_id in contacts for m in ev.payers if m.level >= PayerLevel.INITIALS):
+    if any(m.contact_id in contacts for m in ev.payers if m.level >= PayerLevel.INITIALS):
         return ""
-    others = [m for m in firm if book.open_orders(book.by_contact.get(m.contact_id, ()))]
-    return f"but {others[0].how}, another customer with an open order" if others else ""
+    for m in ev.payers:
+        if m.level < PayerLevel.INITIALS:
+            continue
+        theirs = book.open_orders(book.by_contact.get(m.contact_id, ()))
+        if m.level == PayerLevel.INITIALS:
+            theirs = [o for o in theirs if book.orders[o].amount_due.same_value(paid)]
+        if theirs:
+            return f"but {m.how}, another customer with an open order ({book.orders[theirs[0]].invoice_number})"
+    return ""
 
 
 def by_xero_invoice(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
@@ -364,7 +371,7 @@ def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Pro
         return None
     ids = tuple(sorted(ev.invoice_refs, key=lambda o: book.orders[o].invoice_number))
     evidence = "; ".join(dict.fromkeys(ev.invoice_refs[o] for o in ids))
-    doubt = _payer_conflict(ev, book, ids)
+    doubt = _payer_conflict(ev, book, ids, receipt.money)
     extra_domains = set(ev.domain_refs) - set(ids)
     if extra_domains:
         doubt = doubt or "the domain named points at another order: " + ", ".join(sorted(extra_domains))
@@ -384,7 +391,7 @@ def by_domain_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
         return None
     ids = tuple(sorted(ev.domain_refs, key=lambda o: book.orders[o].invoice_number))
     evidence = "; ".join(dict.fromkeys(ev.domain_refs[o] for o in ids))
-    doubt = _payer_conflict(ev, book, ids)
+    doubt = _payer_conflict(ev, book, ids, receipt.money)
     if ev.unknown_invoice_refs:
         doubt = doubt or f"it also quotes {', '.join(ev.unknown_invoice_refs)}, which is no invoice of ours"
     return Proposal(
@@ -413,7 +420,7 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
         )
     if len(open_hits) == 1:
         oid = open_hits[0]
-        doubt = _payer_conflict(ev, book, open_hits)
+        doubt = _payer_conflict(ev, book, open_hits, receipt.money)
         return Proposal(
             strategy="domain_word",
             orders=(oid,),
