@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlalchemy import select
 
 from integrations.errors import IntegrationError, PermanentError, RateLimited, TransientError
 from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, no_checkpoint
@@ -85,9 +86,13 @@ def dispatch(
         if not rows:
             break
         counts["claimed"] += len(rows)
+        completed: list[OutboxRow] = []
         for row in rows:
-            outcome_name = _run(app, row, table, policy, checkpoint, counts)
+            outcome_name = _run(app, row, table, policy, checkpoint)
             counts[outcome_name] += 1
+            if outcome_name == "done":
+                completed.append(row)
+        counts["orders_done"] += _settle(app, completed)
     return dict(counts)
 
 
@@ -97,7 +102,6 @@ def _run(
     table: dict[str, Handler],
     policy: OutboxPolicy,
     checkpoint: Checkpoint,
-    counts: dict[str, int],
 ) -> str:
     bound = log.bind(key=row.key, kind=row.kind, attempt=row.attempts)
     handler = table.get(row.kind)
@@ -118,7 +122,7 @@ def _run(
         return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
     if isinstance(outcome, Failed):
         return _fail(app, row, outcome.reason, bound, outcome.suggested_action)
-    return _complete(app, row, outcome, checkpoint, counts, bound)
+    return _complete(app, row, outcome, checkpoint, bound)
 
 
 def _complete(
@@ -126,7 +130,6 @@ def _complete(
     row: OutboxRow,
     outcome: Done,
     checkpoint: Checkpoint,
-    counts: dict[str, int],
     bound: structlog.typing.FilteringBoundLogger,
 ) -> str:
     with app.engine.begin() as conn:
@@ -143,17 +146,19 @@ def _complete(
             app.mailer.send(outcome.notify)
         except IntegrationError as exc:  # the to-do is in the report anyway
             bound.warning("to_do_mail_failed", error=str(exc))
-    with app.engine.begin() as conn:
-        order_ids = [
-            r[0]
-            for r in conn.execute(
-                outbox_orders.select()
-                .with_only_columns(outbox_orders.c.order_id)
-                .where(outbox_orders.c.idempotency_key == row.key)
-            )
-        ]
-        counts["orders_done"] += settle_orders(conn, now=app.clock(), order_ids=order_ids)
     return "done"
+
+
+def _settle(app: App, completed: list[OutboxRow]) -> int:
+    """Settle the orders of a batch's completed rows in one transaction (the sweep at the start of each run
+    catches any that a crash left behind)."""
+    if not completed:
+        return 0
+    with app.engine.begin() as conn:
+        keys = [r.key for r in completed]
+        linked = select(outbox_orders.c.order_id).where(outbox_orders.c.idempotency_key.in_(keys))
+        order_ids = sorted({r[0] for r in conn.execute(linked)})
+        return settle_orders(conn, now=app.clock(), order_ids=order_ids)
 
 
 def _retry(
