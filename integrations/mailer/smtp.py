@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -92,6 +93,16 @@ class SmtpMailer:
         self._send_with_retry(message)
         log.info("mail_sent", to=list(mail.to), subject=mail.subject, host=self.host)
 
+    def check(self) -> str:
+        """Connect, secure and log in without sending anything (for `reseller-worker check`)."""
+
+        def probe(client: smtplib.SMTP) -> None:
+            client.noop()
+
+        self._session(probe)
+        who = f", logged in as {self.username}" if self.username else ""
+        return f"{self.host}:{self.port} {self.security}{who}"
+
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
             return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.tls_context)
@@ -106,11 +117,15 @@ class SmtpMailer:
         return client
 
     def _send_once(self, message: EmailMessage) -> None:
+        self._session(lambda client: client.send_message(message))
+
+    def _session(self, work: Callable[[smtplib.SMTP], object]) -> None:
+        """One connection: secure, log in, do `work`; every failure mapped to Transient or Permanent."""
         try:
             with self._connect() as client:
                 if self.username:
                     client.login(self.username, self._password)
-                client.send_message(message)
+                work(client)
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentError(f"SMTP login refused for {self.username!r}: {exc.smtp_code}", system="smtp") from None
         except smtplib.SMTPRecipientsRefused as exc:

@@ -305,3 +305,30 @@ def test_plain_smtp_is_refused_off_loopback(host: str) -> None:
     """security=none is a configuration error for any host but loopback."""
     with pytest.raises(NotConfigured, match="loopback"):
         SmtpMailer(host=host, port=25, security="none", sender=SENDER)
+
+
+def test_check_logs_in_without_sending(certificate: Certificate) -> None:
+    """`check()` proves the server, TLS and login work, and delivers nothing."""
+    collector = Collector()
+    controller, port = start(
+        collector,
+        tls_context=certificate.server_context(),
+        require_starttls=True,
+        authenticator=collector.authenticator,
+        auth_require_tls=True,
+    )
+    try:
+        mailer = SmtpMailer(
+            host="127.0.0.1",
+            port=port,
+            security="starttls",
+            sender=SENDER,
+            username="worker",
+            password="s3cret",
+            timeout=5,
+            tls_context=certificate.client_context(),
+        )
+        assert mailer.check() == f"127.0.0.1:{port} starttls, logged in as worker"
+    finally:
+        controller.stop()
+    assert collector.logins == ["worker"] and collector.delivered() == []
