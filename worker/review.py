@@ -63,6 +63,9 @@ def commands_for(
     review_id: int, kind: str, candidates: Sequence[str], detail: Mapping[str, Any] | None
 ) -> tuple[str, ...]:
     """The exact commands that resolve an item, the suggested one first."""
+    if kind == "to_do" and candidates:
+        # A manual registration or renewal: `orders done` records the registrar's reference and closes it.
+        return (f"reseller-worker orders done {candidates[0]} --ref REGISTRAR_REFERENCE", f"{CLI} done {review_id}")
     if kind in CHORE_KINDS:
         return (f"{CLI} done {review_id}",)
     if kind in REJECTED_KINDS:
