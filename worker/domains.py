@@ -4,6 +4,7 @@ registrar's order id, and the last price the customer paid (the default for the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from integrations.ports import DomainDetails
+from rules.money import Money
 from worker.store.outbox_tables import domains
 
 
@@ -71,3 +73,47 @@ def domain_book(engine: Engine) -> Callable[[str], DomainDetails | None]:
         )
 
     return lookup
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Margin:
+    """One registration or renewal for the report's margin line: what the customer paid, what it cost upstream."""
+
+    order_id: str
+    domain: str
+    action: str  # register, renew
+    years: int
+    sale: Money | None
+    cost: Money | None
+    completed_at: datetime | None
+
+    @property
+    def margin(self) -> Money | None:
+        if self.sale is None or self.cost is None or self.sale.currency != self.cost.currency:
+            return None  # unknown, or in two currencies: the report shows both instead of a made-up difference
+        return self.sale - self.cost
+
+
+def margins(conn: Connection, *, since: datetime) -> list[Margin]:
+    """Registrations and renewals completed since `since`, oldest first (for the morning report)."""
+    from worker.store.outbox_tables import registrar_actions as ra
+
+    rows = conn.execute(
+        select(ra).where(ra.c.status == "done", ra.c.completed_at >= since).order_by(ra.c.completed_at)
+    ).all()
+
+    def money(amount: str, currency: str) -> Money | None:
+        return Money.of(amount, currency) if amount and currency else None
+
+    return [
+        Margin(
+            order_id=r.order_id,
+            domain=r.domain,
+            action=r.action,
+            years=r.years,
+            sale=money(r.sale, r.sale_currency),
+            cost=money(r.cost, r.cost_currency),
+            completed_at=r.completed_at,
+        )
+        for r in rows
+    ]
