@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 FETCH_CHUNK = 200  # UIDs per FETCH: keeps each command line and response bounded
+MOVE_CHUNK = 500  # UIDs per MOVE/COPY: servers cap the command line length (Dovecot at 64 kB)
 NEW_MAIL = {b"EXISTS"}  # RECENT always comes with EXISTS; EXPUNGE alone is our own MOVEs
 
 
@@ -73,6 +74,7 @@ class ImapMailbox:
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
         self._known_folders: set[str] = set()
+        self._prefix: str | None = None  # personal namespace prefix, learnt on first move
         self.reconnects = 0  # how many times a dropped connection was replaced (for tests and the log)
 
     def __repr__(self) -> str:  # never shows the password
@@ -179,12 +181,29 @@ class ImapMailbox:
 
         return self._run("fetch", op)
 
+    def _folder(self, client: IMAPClient, folder: str) -> str:
+        """`Processed` as this server names it: under the personal namespace prefix (`INBOX.` on Courier, Cyrus)."""
+        if self._prefix is None:
+            self._prefix = ""
+            if client.has_capability("NAMESPACE"):
+                personal = client.namespace().personal
+                if personal:
+                    self._prefix = str(personal[0][0] or "")
+        if not self._prefix or folder.upper() == "INBOX" or folder.startswith(self._prefix):
+            return folder
+        return self._prefix + folder
+
     def move(self, uids: Iterable[int], folder: str) -> None:
         wanted = sorted(set(uids))
+        for start in range(0, len(wanted), MOVE_CHUNK):
+            self._move(wanted[start : start + MOVE_CHUNK], folder)
+
+    def _move(self, wanted: list[int], name: str) -> None:
         if not wanted:
             return
 
         def op(client: IMAPClient) -> None:
+            folder = self._folder(client, name)
             if folder not in self._known_folders:
                 if not client.folder_exists(folder):
                     try:
@@ -211,9 +230,10 @@ class ImapMailbox:
 
     def wait_for_mail(self, timeout_seconds: float) -> bool:
         deadline = self._clock() + timeout_seconds
+        reconnects = self.reconnects
         try:
-            if self._run("noop", lambda c: _has_new(c.noop()[1])):
-                return True
+            if self._run("noop", lambda c: _has_new(c.noop()[1])) or self.reconnects != reconnects:
+                return True  # new mail, or a fresh connection: mail may have come while we were away
             idle = self._run("capability", lambda c: bool(c.has_capability("IDLE")))
         except TransientError:
             return True  # reconnected (or will): IDLE is only a hint, so the caller should look anyway

@@ -69,6 +69,8 @@ def _config(d: Path, port: int, capability: str, oauth2_url: str = "", tls_port:
     )
     cap = f"protocol imap {{\n  imap_capability = {capability}\n}}\n" if capability else ""
     mechanisms = "plain login xoauth2 oauthbearer" if oauth2_url else "plain login"
+    # The old-server variant also names folders as Courier and Cyrus do: under "INBOX." (personal namespace).
+    separator, prefix = (".", "INBOX.") if capability else ("/", "")
     tls = f"ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem" if tls_port else "ssl = no"
     oauth = ""
     if oauth2_url:
@@ -99,7 +101,8 @@ userdb {{
 mail_location = maildir:~/Maildir
 namespace inbox {{
   inbox = yes
-  separator = /
+  separator = {separator}
+  prefix = {prefix}
 }}
 service imap-login {{
   chroot =

@@ -126,7 +126,7 @@ def test_dropped_connection_reconnects_and_loses_nothing(dovecot: Dovecot) -> No
 def test_without_move_and_idle_the_fallbacks_file_and_find_mail(
     legacy_dovecot: Dovecot, sqlite_engine: Engine, settings: Settings
 ) -> None:
-    """No MOVE: COPY + UID EXPUNGE files the mail (nothing left flagged); no IDLE: polling notices new mail."""
+    """An old server: no MOVE (COPY + UID EXPUNGE), no IDLE (polling), folders under the INBOX. namespace."""
     user = legacy_dovecot.new_user()
     admin = legacy_dovecot.client(user)
     deliver(admin, "INBOX", [notice(1), notice(2, outcome="reject")])
@@ -134,8 +134,8 @@ def test_without_move_and_idle_the_fallbacks_file_and_find_mail(
     assert not box._run("caps", lambda c: c.has_capability("MOVE") or c.has_capability("IDLE"))
     counts = process_inbox(make_app(sqlite_engine, settings, lambda: box), box, read=read_standin)
     assert counts["moved"] == 2
-    sizes = folder_sizes(legacy_dovecot, user, "INBOX", "Processed", "Rejected")
-    assert sizes == {"INBOX": 0, "Processed": 1, "Rejected": 1}
+    sizes = folder_sizes(legacy_dovecot, user, "INBOX", "INBOX.Processed", "INBOX.Rejected")
+    assert sizes == {"INBOX": 0, "INBOX.Processed": 1, "INBOX.Rejected": 1}
     threading.Timer(0.4, lambda: legacy_dovecot.client(user).append("INBOX", notice(3))).start()
     started = time.monotonic()
     assert box.wait_for_mail(10) is True and time.monotonic() - started < 3
