@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -211,3 +212,16 @@ def test_a_job_that_takes_stop_is_told_when_the_daemon_stops(settings: Settings,
     thread.join(20)
     assert not thread.is_alive() and finished == [True]
     assert time.monotonic() - started < 15
+
+
+def test_expected_skips_are_not_logged_as_warnings(
+    settings: Settings, sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A long job overlapping its own interval does not put a warning in the log every tick."""
+    app = make_app(settings, sqlite_engine)
+    build_scheduler(app, {}, [], stopping=threading.Event())
+    logger = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.WARNING, logger="apscheduler.scheduler"):
+        logger.warning('Execution of job "%s" skipped: maximum number of running instances reached (%d)', "x", 1)
+        logger.warning("Scheduler is shutting down hard")
+    assert [r.getMessage() for r in caplog.records] == ["Scheduler is shutting down hard"]
