@@ -507,8 +507,52 @@ def extract(fmt: NoticeFormat, body: str) -> Extracted:
 _CONFUSABLE = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "|": "l", "i": "l"})
 
 
+# Letters from other scripts that render like Latin ones (a small subset of Unicode's confusables list).
+_SCRIPT_CONFUSABLE = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "һ": "h",
+        "к": "k",
+        "м": "m",
+        "т": "t",
+        "в": "b",
+        "ɑ": "a",
+        "α": "a",
+        "ο": "o",
+        "ρ": "p",
+        "ν": "v",
+        "τ": "t",
+        "ι": "i",
+        "κ": "k",
+        "ε": "e",
+        "ѵ": "v",
+        "ӏ": "l",
+    }
+)
+
+
+def _unicode_label(label: str) -> str:
+    """A punycode label (xn--...) as the Unicode its reader sees; anything undecodable stays as it is."""
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return label.encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return label.removeprefix("xn--")
+
+
 def _skeleton(label: str) -> str:
-    folded = unicodedata.normalize("NFKD", label.lower())
+    folded = unicodedata.normalize("NFKD", _unicode_label(label.lower()).translate(_SCRIPT_CONFUSABLE))
     ascii_only = "".join(c for c in folded if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]", "", ascii_only.replace("rn", "m").replace("vv", "w")).translate(_CONFUSABLE)
 
@@ -554,10 +598,8 @@ def lookalike_of(domain: str, genuine: Iterable[str]) -> str | None:
         if len(brand_skeleton) < 4:
             continue
         for label in labels:
-            skeleton = _skeleton(label.removeprefix("xn--"))
+            skeleton = _skeleton(label)
             if brand_skeleton in skeleton or _edit_distance_at_most_one(skeleton, brand_skeleton):
-                return real
-            if label.startswith("xn--") and brand_skeleton[:4] in skeleton:
                 return real
     return None
 

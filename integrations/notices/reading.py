@@ -107,11 +107,14 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
     subject = tidy_text(headers.text("subject"))
 
     gateway_domain = _allowed_domain(sender.domain, trust)
-    if gateway_domain:
-        return _from_gateway(raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats)
-    if any(in_domain(sender.domain, own) for own in trust.own_domains):
-        return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats)
-    return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
+    try:
+        if gateway_domain:
+            return _from_gateway(raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats)
+        if any(in_domain(sender.domain, own) for own in trust.own_domains):
+            return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats)
+        return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
+    except RecursionError:
+        return _quarantine(message_id, "MIME parts nested too deeply to read", received_at)
 
 
 def _allowed_domain(domain: str, trust: SenderTrust) -> str:

@@ -1,0 +1,196 @@
+"""Golden readings of real notices from the dev corpus, one or more per gateway format and per kind of mail."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from integrations.notices import SenderTrust, read_notice, zone_lookup
+from rules.model import DecisionKind
+from tests.notices.support import fixture_mail, load_context, outcome
+
+# file, amount, currency, payer name, payer e-mail, gateway, transaction id, text pairs
+RECEIPTS = [
+    (
+        "dev-00001.eml",
+        "30.00",
+        "NZD",
+        "Ethan Taylor",
+        "ethan.taylor@outlook.com",
+        "paypal",
+        "T4XYM2WA4E1A1N1XR",
+        (("memo", "taylortiling.com"),),
+    ),
+    (
+        "dev-00003.eml",
+        "60.00",
+        "NZD",
+        "Oliver Chen",
+        "oliver.chen@outlook.com",
+        "paypal",
+        "LS5T3Y69P6F52DMN4",
+        (("memo", "Invoices INV-0832 INV-0835"),),
+    ),
+    (
+        "dev-00012.eml",
+        "45.00",
+        "NZD",
+        "Olivia Young",
+        "olivia.young@outlook.com",
+        "paypal",
+        "5K8E9XGPXHCUGPDRK",
+        (("memo", "inv-0732"),),
+    ),
+    ("dev-00036.eml", "35.00", "AUD", "Losa Nguyen", "losa.nguyen@outlook.com", "paypal", "CV4WANPVJ7X0ULCHM", ()),
+    (
+        "dev-00019.eml",
+        "90.00",
+        "NZD",
+        "",
+        "ana.tipene@anatipenenz.com.au",
+        "stripe",
+        "pi_3Fxhzwf16D66kH7HrCr9Fe",
+        (("memo", "Invoices INV-0769 INV-0772"),),
+    ),
+    (
+        "dev-00075.eml",
+        "134.00",
+        "AUD",
+        "",
+        "ava.ngata@gmail.com",
+        "stripe",
+        "pi_3F6C9Er2EvA0FdznDiasnz",
+        (("memo", "Invoice INV-0874"),),
+    ),
+    ("dev-00005.eml", "129.00", "NZD", "HEMI TAYLOR", "", "windcave", "000000032f29a0d", ()),
+    ("dev-00020.eml", "25.00", "NZD", "LOSA OCONNOR", "", "windcave", "00000001c9aeef5", (("reference", "0914"),)),
+    ("dev-00073.eml", "30.00", "AUD", "MAIA CLARK", "", "windcave", "00000002cdd4598", (("reference", "INV 0809"),)),
+    (
+        "dev-00002.eml",
+        "134.00",
+        "NZD",
+        "Ava Patel",
+        "",
+        "xero",
+        "f6dc7d94-64de-4d7f-a625-b73b739ba788",
+        (("invoice", "INV-0859"),),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "amount", "currency", "payer", "email", "gateway", "txn", "text"), RECEIPTS)
+def test_payment_notice_reads_into_a_receipt(
+    trust: SenderTrust,
+    name: str,
+    amount: str,
+    currency: str,
+    payer: str,
+    email: str,
+    gateway: str,
+    txn: str,
+    text: tuple[tuple[str, str], ...],
+) -> None:
+    """Each gateway's genuine payment notice gives amount, currency, payer, transaction id and free text."""
+    reading = read_notice(fixture_mail(name), trust)
+    assert outcome(reading) == "receipt", reading.reason
+    receipt = reading.receipt
+    assert receipt is not None
+    assert receipt.money.amount == Decimal(amount) and receipt.money.currency == currency
+    assert (receipt.payer_name, receipt.payer_email) == (payer, email)
+    assert receipt.gateway == reading.gateway == gateway
+    assert receipt.gateway_txn_id == reading.gateway_txn_id == txn
+    assert receipt.text == text
+    assert receipt.receipt_id == reading.message_id and "<" not in reading.message_id
+    assert receipt.received_at.tzinfo is UTC and receipt.received_at == reading.received_at
+    assert not reading.forwarded
+
+
+def test_date_becomes_utc(trust: SenderTrust) -> None:
+    """The Date header (+1300) is stored as the same instant in UTC."""
+    reading = read_notice(fixture_mail("dev-00001.eml"), trust)
+    assert reading.received_at == datetime(2026, 10, 21, 7, 56, 3, tzinfo=UTC)
+    assert reading.message_id == "179567087986.28827.5425054584774071842@paypal.com"
+
+
+def test_xero_notice_carries_the_invoice_number(trust: SenderTrust) -> None:
+    """A Xero notice names its invoice so Matching can confirm it against Xero's own payment record."""
+    reading = read_notice(fixture_mail("dev-00002.eml"), trust)
+    assert reading.receipt is not None
+    assert reading.receipt.invoice_number == "INV-0859"
+    assert reading.receipt.gateway == "xero"
+
+
+# Gateway mail that is no payment: ignored, with the kind named in the reason.
+NOT_PAYMENTS = [
+    ("dev-00016.eml", "money request"),
+    ("dev-00084.eml", "payout"),
+    ("dev-00030.eml", "payout"),
+    ("dev-00017.eml", "policy"),
+    ("dev-00072.eml", "statement"),
+    ("dev-00021.eml", "invoice, bill"),
+]
+
+
+@pytest.mark.parametrize(("name", "why"), NOT_PAYMENTS)
+def test_gateway_mail_that_is_no_payment_is_ignored(trust: SenderTrust, name: str, why: str) -> None:
+    """Payouts, money requests, statements, policy mail and bills sent to us are ignored with the reason."""
+    reading = read_notice(fixture_mail(name), trust)
+    assert outcome(reading) == "ignore"
+    assert why in reading.reason
+    assert reading.gateway in {"paypal", "stripe", "windcave", "xero"}
+
+
+SPOOFS = [
+    ("dev-00004.eml", "no DKIM signature"),  # forged Authentication-Results below ours
+    ("dev-00011.eml", "no DKIM signature"),  # unsigned
+    ("dev-00013.eml", "look-alike of paypal.com"),
+    ("dev-00018.eml", "does not verify"),  # subject altered after signing
+    ("dev-00029.eml", "body altered after signing"),
+    ("dev-00028.eml", "claims to be paypal"),  # freemail sender with a PayPal display name
+]
+
+
+@pytest.mark.parametrize(("name", "why"), SPOOFS)
+def test_forged_notices_are_rejected(trust: SenderTrust, name: str, why: str) -> None:
+    """Unsigned, tampered, look-alike and freemail notices are rejected, and the reason says why."""
+    reading = read_notice(fixture_mail(name), trust)
+    assert outcome(reading) == "reject"
+    assert why in reading.reason
+
+
+@pytest.mark.parametrize("name", ["dev-00048.eml", "dev-00077.eml"])
+def test_staff_forward_is_a_receipt_that_cannot_prove_payment(trust: SenderTrust, name: str) -> None:
+    """A notice forwarded from our own domain is read (amount, payer) but marked forwarded."""
+    reading = read_notice(fixture_mail(name), trust)
+    assert outcome(reading) == "receipt"
+    assert reading.forwarded
+    assert reading.receipt is not None
+    assert reading.receipt.gateway == "paypal"
+    assert reading.receipt.money.currency == "NZD"
+    assert "forwarded" in reading.reason
+
+
+def test_forwarded_memo_is_kept(trust: SenderTrust) -> None:
+    """The forwarded notice's memo line reaches the receipt's text."""
+    reading = read_notice(fixture_mail("dev-00077.eml"), trust)
+    assert reading.receipt is not None
+    assert ("memo", "INV 0598 singhbakery.com") in reading.receipt.text
+    assert reading.receipt.payer_name == "Liam Singh"
+
+
+def test_reading_twice_gives_the_same_answer(trust: SenderTrust) -> None:
+    """Reading is a pure function of the bytes and the trust settings."""
+    raw = fixture_mail("dev-00063.eml")
+    assert read_notice(raw, trust) == read_notice(raw, trust)
+
+
+def test_wrong_key_in_dns_rejects(trust: SenderTrust) -> None:
+    """With the published key swapped for another, a genuine notice no longer verifies."""
+    records = dict(load_context()["dns_txt"])  # type: ignore[call-overload]
+    records["pp2026._domainkey.paypal.com"] = records["test1._domainkey.paypal.com"]
+    other = replace(trust, dns_txt=zone_lookup(records))
+    reading = read_notice(fixture_mail("dev-00001.eml"), other)
+    assert reading.verdict is DecisionKind.REJECT
