@@ -60,6 +60,7 @@ class OrderBook:
         patterns: Patterns | None = None,
         closed: Mapping[str, str] | None = None,
         seen_transactions: Mapping[tuple[str, str], str] | None = None,
+        payer_links: Mapping[str, str] | None = None,
     ) -> None:
         self.patterns = patterns or builtin_patterns()
         self.orders: dict[str, Order] = {}
@@ -73,7 +74,7 @@ class OrderBook:
         self.by_contact: dict[str, list[str]] = {}
         self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
         self.amount_of: dict[str, tuple[str, Decimal]] = {}
-        self.contacts = ContactIndex((), self.patterns)
+        self.contacts = ContactIndex((), self.patterns, payer_links)
         pending_keys: list[tuple[str, str]] = []
         for order in orders:
             self._add(order, pending_keys)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -58,11 +58,28 @@ def company_key(text: str, patterns: Patterns) -> str:
     return "".join(words)
 
 
-class ContactIndex:
-    """Contacts by e-mail, company name, person name and family name, so a payer is looked up, not searched."""
+_LINK_SEPARATORS = re.compile(r"[^\w]+")
 
-    def __init__(self, contacts: Iterable[Contact], patterns: Patterns) -> None:
+
+def link_keys(payer_name: str, payer_email: str) -> tuple[str, ...]:
+    """The keys under which a person linked a payer to a contact (`payer_links.payer_key`): `email:<address>`
+    and `name:<case, punctuation and spacing removed>`."""
+    keys = []
+    if payer_email.strip():
+        keys.append(f"email:{payer_email.strip().casefold()}")
+    name = " ".join(_LINK_SEPARATORS.sub(" ", payer_name.casefold()).split())
+    if name:
+        keys.append(f"name:{name}")
+    return tuple(k[:255] for k in keys)
+
+
+class ContactIndex:
+    """Contacts by e-mail, company name, person name and family name, so a payer is looked up, not searched.
+    `links` are payers a person already tied to a contact while resolving a review item."""
+
+    def __init__(self, contacts: Iterable[Contact], patterns: Patterns, links: Mapping[str, str] | None = None) -> None:
         self.patterns = patterns
+        self.links: dict[str, str] = dict(links or {})
         self.contacts: dict[str, Contact] = {}
         self.by_email: dict[str, set[str]] = {}
         self.by_company: dict[str, set[str]] = {}
@@ -110,6 +127,11 @@ class ContactIndex:
                 if known is None or known.level < level:
                     found[cid] = PayerMatch(contact_id=cid, level=level, how=f"{how} {self._describe(cid)}")
 
+        for key in link_keys(payer_name, payer_email) if self.links else ():
+            linked = self.links.get(key)
+            if linked in self.contacts:
+                level = PayerLevel.EMAIL if key.startswith("email:") else PayerLevel.NAME
+                note([linked], level, "a person linked this payer to")
         email = payer_email.strip().lower()
         if email:
             note(self.by_email.get(email, ()), PayerLevel.EMAIL, f"payer e-mail {email} is that of")

@@ -18,7 +18,7 @@ from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
 from worker.app import App
 from worker.jobs.match import match_policy, match_receipts
-from worker.store.tables import decisions, orders, outbox, receipts, review_items
+from worker.store.tables import decisions, orders, outbox, payer_links, receipts, review_items
 
 
 @dataclass
@@ -276,6 +276,17 @@ def test_forwarded_notice_is_reviewed(app: App) -> None:
     assert match_receipts(app)["review"] == 1
     [item] = rows(app, review_items)
     assert (item.kind, item.candidates) == ("forwarded", ["ORD-1"])
+
+
+def test_a_payer_linked_by_a_person_matches_next_time(app: App) -> None:
+    """After a bookkeeper linked 'COLLEEN HUGHES' to Emma Murphy, her exact payment is acted on."""
+    add_order(app, "ORD-1", "INV-0042", MURPHY, "emmamurphy.nz", "35.00")
+    with app.engine.begin() as conn:
+        conn.execute(
+            payer_links.insert().values(payer_key="name:colleen hughes", contact_id="c-1", created_at=app.clock())
+        )
+    add_receipt(app, line("L1", "COLLEEN HUGHES", "THANKS", "35.00", T))
+    assert match_receipts(app)["auto"] == 1
 
 
 def test_policy_comes_from_settings(settings: Settings) -> None:

@@ -74,3 +74,11 @@ def test_company_names_are_not_people(index: ContactIndex) -> None:
 def test_company_key_ignores_legal_endings(a: str, b: str) -> None:
     """Legal endings, a leading 'The' and apostrophes never make two names differ."""
     assert company_key(a, P) == company_key(b, P)
+
+
+def test_links_made_by_a_person_count_as_a_name() -> None:
+    """A payer a bookkeeper tied to a contact while resolving a review matches that contact next time."""
+    idx = ContactIndex(CONTACTS, P, {"name:colleen hughes": "c-law", "email:pay@corp.example": "c-smith"})
+    assert [(m.contact_id, m.level) for m in idx.match("COLLEEN  HUGHES")][:1] == [("c-law", PayerLevel.NAME)]
+    assert idx.match("", "Pay@Corp.example")[0].level is PayerLevel.EMAIL
+    assert ContactIndex(CONTACTS, P, {"name:x": "gone"}).match("X") == []

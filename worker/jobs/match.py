@@ -20,7 +20,7 @@ from rules.policy import apply, decide
 from rules.references import builtin_patterns
 from worker.outbox import enqueue_effects_for_decision
 from worker.review import order_from_row, raise_review_item, receipt_from_row
-from worker.store.tables import decisions, orders, receipts
+from worker.store.tables import decisions, orders, payer_links, receipts
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -85,11 +85,13 @@ def _load_book(conn: Connection, policy: MatchPolicy, since: datetime) -> OrderB
             receipts.c.received_at >= since,
         )
     ).all()
+    links = {r.payer_key: r.contact_id for r in conn.execute(select(payer_links.c.payer_key, payer_links.c.contact_id))}
     return OrderBook(
         loaded,
         patterns=policy.patterns,
         closed=closed,
         seen_transactions={(r.gateway, r.gateway_txn_id): r.receipt_id for r in seen},
+        payer_links=links,
     )
 
 
