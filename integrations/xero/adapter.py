@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -212,7 +212,8 @@ class XeroAccounting:
         self._contacts: dict[str, Contact] = {}
         self._seen: dict[str, _Seen] = {"invoices": _Seen(), "payments": _Seen(), "bank": _Seen()}
         self._last_poll: dict[str, datetime] = {}
-        self._invoices_quiet_after: datetime | None = None  # no invoice changed after this, as of the last poll
+        # (If-Modified-Since, newest change returned, Xero's time) of the last invoice poll: lets payments skip.
+        self._invoice_window: tuple[datetime, datetime | None, datetime] | None = None
         self._dirty = True  # our own write changed the books: the next poll must look
         self._bank_account_id = settings.bank_account_id
         self.calls = 0  # HTTP calls to the APIs made by this adapter (for the bench)
@@ -346,19 +347,28 @@ class XeroAccounting:
         spacing = poll_spacing(feed, self.settings.daily_budget, self._quota.day_remaining)
         return self.clock() - self._last_poll[feed] >= spacing
 
-    def _pages(self, what: str, key: str, fn: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _fetch(self, what: str, key: str, fn: Callable[..., Any], **kwargs: Any) -> tuple[list[Any], datetime | None]:
+        """Every page of a list call, and Xero's own clock (DateTimeUTC) at the first page: the next poll's
+        watermark, so the window moves on even when nothing changed."""
         page = 1
+        items: list[Any] = []
+        server_time: datetime | None = None
         while True:
             response, _headers = self._call(
                 what, fn, self.tenant_id, page=page, page_size=PAGE_SIZE, _preload_content=False, **kwargs
             )
             body = self._json(response)
-            items = body.get(key) or []
-            yield from items
+            if server_time is None:
+                try:
+                    server_time = parse_xero_date(body.get("DateTimeUTC"))
+                except SourceError:
+                    server_time = None
+            batch = body.get(key) or []
+            items.extend(batch)
             pagination = body.get("pagination") or {}
             pages = int(pagination.get("pageCount") or 0)
-            if (pages and page >= pages) or (not pages and len(items) < PAGE_SIZE):
-                return
+            if (pages and page >= pages) or (not pages and len(batch) < PAGE_SIZE):
+                return items, server_time
             page += 1
 
     # ---- reads ----------------------------------------------------------------------------------------------
@@ -375,8 +385,9 @@ class XeroAccounting:
             kwargs["statuses"] = ["AUTHORISED"]  # the first load: only what is open now
         seen = self._seen["invoices"]
         changed: list[dict[str, Any]] = []
-        newest = since
-        for inv in self._pages("GET Invoices", "Invoices", self._accounting.get_invoices, **kwargs):
+        newest: datetime | None = None
+        found, server_time = self._fetch("GET Invoices", "Invoices", self._accounting.get_invoices, **kwargs)
+        for inv in found:
             try:
                 stamp = parse_xero_date(inv.get("UpdatedDateUTC"))
             except SourceError:
@@ -388,8 +399,9 @@ class XeroAccounting:
                 changed.append(inv)
         self._last_poll["invoices"] = polled_at
         self._dirty = False
-        # Every invoice change after `ims` was just returned; none is newer than `newest`.
-        self._invoices_quiet_after = max(filter(None, (newest, ims)), default=None)
+        mark = _later(server_time, newest, since)
+        # Every invoice change in (ims, server_time] was just returned, the newest at `newest`.
+        self._invoice_window = (ims, newest, mark) if ims is not None and mark is not None else None
         if since is not None:
             seen.prune(since - timedelta(seconds=self.settings.overlap_seconds))
         self._load_contacts(
@@ -412,7 +424,7 @@ class XeroAccounting:
                     log.warning("xero_invoice_unreadable", invoice=inv.get("InvoiceNumber"), error=str(exc))
             elif status in ("PAID", "VOIDED", "DELETED"):
                 closed.append(str(inv["InvoiceID"]))
-        return OrdersPage(orders=tuple(orders), closed_invoice_ids=tuple(closed), watermark=newest)
+        return OrdersPage(orders=tuple(orders), closed_invoice_ids=tuple(closed), watermark=mark)
 
     def _load_contacts(self, contact_ids: Sequence[str]) -> None:
         """E-mail and names for new contacts, 50 per call, cached for the process."""
@@ -432,10 +444,13 @@ class XeroAccounting:
                 self._contacts[contact.contact_id] = contact
 
     def payments(self, *, since: datetime | None) -> ReceiptsPage:
-        quiet = self._invoices_quiet_after
-        if since is not None and quiet is not None and quiet <= since and not self._dirty:
-            # No invoice changed after `since`, so no payment did: applying or deleting one changes its invoice.
-            return ReceiptsPage(receipts=(), watermark=since)
+        window = self._invoice_window
+        if since is not None and window is not None and not self._dirty:
+            window_ims, newest, seen_until = window
+            if window_ims <= since and (newest is None or newest <= since):
+                # No invoice changed in (since, seen_until], so no payment did: applying or deleting a payment
+                # changes its invoice. The payments watermark moves on without a call.
+                return ReceiptsPage(receipts=(), watermark=max(since, seen_until))
         ims = self._since(since)
         kwargs: dict[str, Any] = {"where": 'PaymentType=="ACCRECPAYMENT"'}
         if ims is not None:
@@ -464,8 +479,9 @@ class XeroAccounting:
     ) -> ReceiptsPage:
         seen = self._seen[feed]
         receipts: list[Receipt] = []
-        newest = since
-        for item in self._pages(what, key, fn, **kwargs):
+        newest: datetime | None = None
+        found, server_time = self._fetch(what, key, fn, **kwargs)
+        for item in found:
             try:
                 stamp = parse_xero_date(item.get("UpdatedDateUTC"))
                 receipt = build(item)
@@ -478,7 +494,7 @@ class XeroAccounting:
                 receipts.append(receipt)
         if since is not None:
             seen.prune(since - timedelta(seconds=self.settings.overlap_seconds))
-        return ReceiptsPage(receipts=tuple(receipts), watermark=newest)
+        return ReceiptsPage(receipts=tuple(receipts), watermark=_later(server_time, newest, since))
 
     def bank_feed(self) -> str:
         """finance (statement lines) when configured so or when the token carries the Finance scope."""
@@ -734,6 +750,12 @@ def write_key(business_key: str) -> str:
         raise PermanentError("a write needs an idempotency key", system=SYSTEM)
 
     return "rw-" + hashlib.sha256(business_key.encode()).hexdigest()
+
+
+def _later(*stamps: datetime | None) -> datetime | None:
+    """The latest of the given times, ignoring the missing ones."""
+    present = [s for s in stamps if s is not None]
+    return max(present) if present else None
 
 
 READ_ONLY_FLAGS = frozenset({"HasAttachments", "HasErrors", "HasValidationErrors", "IsDiscounted", "HasAccount"})

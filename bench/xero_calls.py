@@ -1,0 +1,136 @@
+"""How many Xero calls the worker's sync spends: an idle poll cycle, and a cycle that brings in 100 payments.
+
+Runs `sync_xero` with the real adapter against the sandbox and prints
+`idle_cycle_calls=<n>` (target <= 1) and `calls_for_100_payments=<n>` (target: pages, not one call per item).
+Usage: .venv/bin/python bench/xero_calls.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.settings import load_settings
+from integrations.registrar.fake import FakeRegistrar
+from integrations.xero.adapter import XeroAccounting, poll_spacing
+from integrations.xero.sandbox import XeroSandbox, seed_demo
+from integrations.xero.sandbox import spec as sandbox_spec
+from integrations.xero.tokens import MemoryTokenStore, XeroTokens
+from worker.app import App
+from worker.jobs.xero_sync import sync_xero
+from worker.store.database import make_engine, upgrade
+
+
+class Clock:
+    """Real time plus an offset the bench moves, so poll spacing can be stepped over."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def _orders(n: int) -> list[dict[str, object]]:
+    return [
+        {
+            "order_id": f"ORD-{i}",
+            "kind": ("domain_renewal", "domain_registration", "hosting")[i % 3],
+            "invoice_number": f"INV-{i:04d}",
+            "invoice_id": f"11111111-0000-4000-8000-{i:012d}",
+            "contact": {
+                "contact_id": f"00000000-0000-4000-8000-{i:012d}",
+                "name": f"Customer {i}",
+                "email": f"c{i}@example.org",
+            },
+            "domain": f"site{i}.co.nz",
+            "plan": "Starter",
+            "amount_due": "30.00",
+            "currency": "NZD",
+            "issued": "2026-11-01",
+            "due": "2026-11-15",
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+def main() -> None:
+    books_clock = Clock()
+    books_clock.offset = -timedelta(hours=2)  # the organisation's history happened two hours ago
+    with tempfile.TemporaryDirectory() as tmp, XeroSandbox(clock=books_clock) as sb:
+        settings = load_settings(None, {"RW_WORKER_DATA_DIR": tmp})
+        xero = replace(settings.xero, base_url=sb.base_url)
+        clock = Clock()
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(engine)
+        adapter = XeroAccounting(
+            xero, tokens=XeroTokens(settings=xero, store=MemoryTokenStore(), clock=clock), clock=clock
+        )
+        app = App(
+            settings=settings,
+            engine=engine,
+            clock=clock,
+            accounting=adapter,
+            registrar=FakeRegistrar(),
+            mailer=None,
+            open_mailbox=None,
+        )
+        seed_demo(sb, orders=_orders(120))
+        first_calls = sb.count()
+        sync_xero(app)  # the first load
+        first_calls = sb.count() - first_calls
+        books_clock.offset = timedelta()  # now: nothing has changed for two hours
+        clock.offset += timedelta(minutes=5)
+        sync_xero(app)  # the cycles in between (one stands for them all)
+
+        step = poll_spacing("invoices", xero.daily_budget, adapter.quota().day_remaining) + timedelta(seconds=1)
+        clock.offset += step  # the invoice poll is due again; the bank poll (spaced wider) is not
+        before = sb.count()
+        t0 = time.monotonic()
+        sync_xero(app)
+        idle_calls = sb.count() - before
+        if "-v" in sys.argv:
+            print([(c.method, c.path, c.status) for c in sb.calls[before:]])
+        idle_seconds = time.monotonic() - t0
+
+        clock.offset += poll_spacing("bank", xero.daily_budget, adapter.quota().day_remaining)
+        before = sb.count()
+        sync_xero(app)
+        idle_with_bank = sb.count() - before
+
+        with sb._lock:  # 100 customers pay through Xero's online invoice
+            for i in range(1, 101):
+                sb.books.add_payment(
+                    {
+                        "Invoice": {"InvoiceID": f"11111111-0000-4000-8000-{i:012d}"},
+                        "Account": {"Code": "090"},
+                        "Amount": "30.00",
+                        "Date": date(2026, 11, 20).isoformat(),
+                        "Reference": f"card {i}",
+                    }
+                )
+        clock.offset += step
+        before = sb.count()
+        counts = sync_xero(app)
+        pay_calls = sb.count() - before
+        assert counts["payments_new"] == 100, counts
+        assert not sb.violations, sb.violations
+
+        print(f"first_load_calls={first_calls} (120 open invoices, contacts, bank lines)")
+        print(f"idle_cycle_calls={idle_calls} (invoices due, bank not due; {idle_seconds * 1000:.0f} ms)")
+        print(
+            f"idle_cycle_calls_with_bank_poll={idle_with_bank} (once per "
+            f"{poll_spacing('bank', xero.daily_budget, None)} at a {xero.daily_budget}/day budget)"
+        )
+        print(f"calls_for_100_payments={pay_calls} (changed invoices page + payments page)")
+        print(f"spec_load_seconds={sandbox_spec.load_seconds}")
+
+
+if __name__ == "__main__":
+    main()
