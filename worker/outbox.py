@@ -24,7 +24,7 @@ from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, Recei
 from rules.money import Money
 from worker.review import raise_review_item
 from worker.store.outbox_tables import hosting_services, outbox_orders
-from worker.store.tables import outbox
+from worker.store.tables import outbox, review_items
 
 MAX_KEY = 128  # Xero's Idempotency-Key limit; the key is passed on as it is
 
@@ -294,17 +294,40 @@ def fail(conn: Connection, row: OutboxRow, *, reason: str, suggested_action: str
     values = {"status": "failed", "last_error": reason[:2000], "updated_at": now, "claimed_at": None}
     if not conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount:
         return False
-    raise_review_item(
+    item = {"reason": reason, "suggested_action": suggested_action}
+    raised = raise_review_item(
         conn,
         kind="failed_action",
         subject=row.key,
-        reason=reason,
         now=now,
-        suggested_action=suggested_action,
         candidates=[str(row.payload["order_id"])] if row.payload.get("order_id") else [],
         detail={"kind": row.kind, "payload": row.payload, "attempts": row.attempts},
+        **item,
     )
+    if not raised:
+        # Failed before and requeued by hand: reopen the same item rather than leave this failure unseen.
+        conn.execute(
+            update(review_items)
+            .where(review_items.c.kind == "failed_action", review_items.c.subject == row.key[:255])
+            .values(status="open", resolution="", resolved_at=None, **item)
+        )
     return True
+
+
+def requeue(conn: Connection, key: str, *, now: datetime) -> bool:
+    """Give a failed row a fresh set of attempts (after a person fixed the cause); its review item is resolved."""
+    done = conn.execute(
+        update(outbox)
+        .where(outbox.c.idempotency_key == key, outbox.c.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_at=None, updated_at=now)
+    ).rowcount
+    if done:
+        conn.execute(
+            update(review_items)
+            .where(review_items.c.kind == "failed_action", review_items.c.subject == key[:255])
+            .values(status="done", resolution="requeued", resolved_at=now)
+        )
+    return bool(done)
 
 
 def backoff(attempts: int, policy: OutboxPolicy) -> timedelta:

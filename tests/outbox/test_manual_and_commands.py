@@ -154,3 +154,56 @@ def test_every_new_command_has_help() -> None:
         assert callable(parser.parse_args(argv).handler)
     with pytest.raises(SystemExit):
         parser.parse_args(["orders", "done", "--help"])
+
+
+def test_failed_registration_can_be_retried_after_fixing_the_cause(
+    app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
+) -> None:
+    """Price unknown -> failed into review; after the price is configured, `orders retry` runs it once."""
+    from worker.commands.orders import orders_retry
+
+    pay(app, accounting, new_order("ORD-7101", domain="shop.io"))
+    dispatch(app)
+    [item] = review(app, "failed_action")
+    assert orders_retry(app.engine, app.settings, _args(key=item.subject), clock) == 0
+    assert review(app, "failed_action")[0].status == "done"
+    registrar.prices = UpstreamPrices(currency="NZD", register={"io": Decimal("40.00")})
+    dispatch(app)
+    assert registrar.applied("register", "shop.io") == 1
+    assert order_status(app, "ORD-7101") == "done"
+    assert orders_retry(app.engine, app.settings, _args(key=item.subject), clock) == 1
+
+
+def test_second_failure_after_retry_reopens_its_review_item(app: App, accounting: FakeAccounting, clock: Clock) -> None:
+    """A retried action that fails again is back in front of a person, not silently failed."""
+    from worker.commands.orders import orders_retry
+
+    pay(app, accounting, new_order("ORD-7102", domain="again.io"))
+    dispatch(app)
+    key = review(app, "failed_action")[0].subject
+    orders_retry(app.engine, app.settings, _args(key=key), clock)
+    dispatch(app)
+    [item] = review(app, "failed_action")
+    assert item.status == "open" and "register_prices" in item.suggested_action
+
+
+def test_failed_registration_done_by_hand_closes_the_order(
+    app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
+) -> None:
+    """A registration that failed into review and was bought by hand is closed with `orders done`."""
+    registrar.fail_next(
+        "register",
+        __import__("integrations.errors", fromlist=["PermanentError"]).PermanentError(
+            "Invalid contact", system="registrar"
+        ),
+    )
+    pay(app, accounting, new_order("ORD-7103", domain="byhand.nz"))
+    dispatch(app)
+    assert order_status(app, "ORD-7103") == "paid"
+    assert (
+        orders_done(app.engine, app.settings, _args(order="ORD-7103", ref="RC-1", expires=None, cost=None), clock) == 0
+    )
+    dispatch(app)  # the history note
+    assert order_status(app, "ORD-7103") == "done"
+    assert review(app, "failed_action")[0].status == "done"
+    assert any("by hand (registrar reference RC-1)" in n for n in accounting.history["inv-ORD-7103"])

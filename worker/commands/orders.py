@@ -15,7 +15,7 @@ from rules.money import Money
 from worker.commands.context import CommandContext
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
-from worker.outbox import effect_key, enqueue, queue_hosting_start
+from worker.outbox import effect_key, enqueue, queue_hosting_start, requeue
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
 from worker.store.tables import orders, outbox
 
@@ -64,6 +64,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     done.add_argument("--cost", default=None, help="what you paid upstream, for the margin line (e.g. 18.50)")
     done.set_defaults(handler=lambda ctx: _with_db(ctx, orders_done))
+    retry = osub.add_parser(
+        "retry",
+        help="retry a failed action after fixing its cause",
+        description="Give a failed outbox action (the subject of its failed_action review item, e.g. "
+        "register:example.co.nz:ORD-1042) a fresh set of attempts; the next dispatch runs it, checking first.",
+    )
+    retry.add_argument("key", metavar="KEY", help="the action's key, as shown in the review item")
+    retry.set_defaults(handler=lambda ctx: _with_db(ctx, orders_retry))
 
     host = sub.add_parser(
         "hosting",
@@ -160,6 +168,16 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
         return 1
     state = "done" if settled else "waiting for its other effects (see `orders list`)"
     print(f"{args.order}: {domain} recorded (reference {args.ref}); the order is {state}")
+    return 0
+
+
+def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    with engine.begin() as conn:
+        requeued = requeue(conn, args.key, now=clock())
+    if not requeued:
+        print(f"no failed action with key {args.key!r}")
+        return 1
+    print(f"{args.key} queued again; the next dispatch runs it")
     return 0
 
 

@@ -23,8 +23,8 @@ from worker.domains import domain_row, hold_domain
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.outbox import effect_key, enqueue
 from worker.review import raise_review_item
-from worker.store.outbox_tables import registrar_actions
-from worker.store.tables import orders, review_items
+from worker.store.outbox_tables import outbox_orders, registrar_actions
+from worker.store.tables import orders, outbox, review_items
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -123,11 +123,14 @@ def finish_by_hand(
     expires: date | None = None,
     cost: Money | None = None,
 ) -> str:
-    """Close a manual to-do (`orders done`): record the registration or renewal a person made, queue the
-    history note, resolve the review item. Returns the domain; raises LookupError when nothing waits."""
+    """Record a registration or renewal a person made (`orders done`): a manual to-do, or an action that failed
+    into review. Queues the history note, resolves the review item. Returns the domain; raises LookupError when
+    nothing of this order waits to be done by hand."""
     action = conn.execute(
         select(registrar_actions).where(registrar_actions.c.order_id == order_id, registrar_actions.c.status == "to_do")
     ).first()
+    if action is None:
+        action = _take_over_failed(conn, order_id=order_id, reference=reference, now=now)
     if action is None:
         raise LookupError(f"no registration or renewal of {order_id} is waiting to be done by hand")
     if expires is None:
@@ -174,6 +177,70 @@ def finish_by_hand(
         .values(status="done", resolution=f"done by hand, reference {reference}", resolved_at=now)
     )
     return str(action.domain)
+
+
+def _take_over_failed(conn: Connection, *, order_id: str, reference: str, now: datetime) -> Any:
+    """A register/renew row of this order that failed into review becomes a to-do done by hand: the row is closed,
+    its review item resolved, and the action row made ready for `finish_by_hand` to complete."""
+    failed = conn.execute(
+        select(outbox)
+        .join(outbox_orders, outbox_orders.c.idempotency_key == outbox.c.idempotency_key)
+        .where(
+            outbox_orders.c.order_id == order_id,
+            outbox.c.status == "failed",
+            outbox.c.kind.in_(("register_domain", "renew_domain")),
+        )
+    ).first()
+    if failed is None:
+        return None
+    p = failed.payload
+    action_name = "register" if failed.kind == "register_domain" else "renew"
+    pre_expiry = None
+    if action_name == "renew":
+        known = domain_row(conn, str(p["domain"]))
+        pre_expiry = known.expires if known is not None else None
+    values: dict[str, Any] = {
+        "order_id": order_id,
+        "domain": str(p["domain"]),
+        "action": action_name,
+        "years": int(p["years"]),
+        "status": "to_do",
+        "sale": str(p.get("sale", "")),
+        "sale_currency": str(p.get("sale_currency", "")),
+        "updated_at": now,
+    }
+    existing = conn.execute(
+        select(registrar_actions).where(registrar_actions.c.idempotency_key == failed.idempotency_key)
+    ).first()
+    if existing is None:
+        conn.execute(
+            registrar_actions.insert().values(
+                idempotency_key=failed.idempotency_key, created_at=now, pre_expiry=pre_expiry, **values
+            )
+        )
+    else:
+        conn.execute(
+            update(registrar_actions)
+            .where(registrar_actions.c.idempotency_key == failed.idempotency_key)
+            .values(status="to_do", updated_at=now)
+        )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == failed.id)
+        .values(status="done", result={"done_by_hand": reference}, updated_at=now)
+    )
+    conn.execute(
+        update(review_items)
+        .where(
+            review_items.c.kind == "failed_action",
+            review_items.c.subject == failed.idempotency_key,
+            review_items.c.status == "open",
+        )
+        .values(status="done", resolution=f"done by hand, reference {reference}", resolved_at=now)
+    )
+    return conn.execute(
+        select(registrar_actions).where(registrar_actions.c.idempotency_key == failed.idempotency_key)
+    ).first()
 
 
 # ---- steps -----------------------------------------------------------------------------------------------------
