@@ -142,11 +142,17 @@ def test_paid_setup_invoice_starts_hosting(app: App, accounting: FakeAccounting,
 
 
 def test_every_new_command_has_help() -> None:
-    """orders list/done and hosting start/change/stop parse and describe themselves."""
+    """orders list/done/retry and hosting start/change/stop parse and describe themselves."""
     parser = build_parser()
+    for group in ("orders", "hosting"):
+        for action in (
+            parser._subparsers._group_actions[0].choices[group]._subparsers._group_actions[0].choices.values()
+        ):  # type: ignore[union-attr]
+            assert action.description and action.format_help()
     for argv in (
         ["orders", "list"],
         ["orders", "done", "ORD-1", "--ref", "x"],
+        ["orders", "retry", "register:a.nz:ORD-1"],
         ["hosting", "start", "--domain", "a.nz", "--plan", "starter", "--contact", "c"],
         ["hosting", "change", "--domain", "a.nz", "--plan", "business"],
         ["hosting", "stop", "--domain", "a"],
