@@ -124,6 +124,8 @@ class XeroSandbox:
         self.validate = validate
         self.require_tenant = require_tenant
         self.calls: list[Call] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most API calls seen at once
         self.refuse_tokens = False  # answer 401 to every API call, as when the connection was revoked
         self.violations: list[str] = []
         self.grants: dict[str, Grant] = {}
@@ -252,7 +254,14 @@ class XeroSandbox:
             return self._token(request)
         if path == "/identity/connect/authorize":
             return self._authorize(request)
-        return self._api(request)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._api(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     # ---- identity -----------------------------------------------------------------------------------------
 
