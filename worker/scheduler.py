@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import FrameType
@@ -27,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import Settings
 from worker.jobs.runner import Job, run_job
-from worker.single_instance import AlreadyRunning, acquire_instance_lock
+from worker.single_instance import AlreadyRunning, InstanceLock, acquire_instance_lock
 from worker.timetable import JobPlan, missing_jobs, plan_jobs
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 EXIT_ALREADY_RUNNING = 3
+EXIT_LOCK_LOST = 4
 
 
 def _takes_stop(job: Job) -> bool:
@@ -121,8 +123,11 @@ def serve(
     *,
     stop: threading.Event | None = None,
     install_signal_handlers: bool = True,
+    lock: InstanceLock | None = None,
+    lock_check_seconds: float = 60.0,
 ) -> int:
-    """Run until `stop` is set (SIGTERM and SIGINT set it); the job in progress finishes first. Returns 0."""
+    """Run until `stop` is set (SIGTERM and SIGINT set it); the job in progress finishes first. Returns 0, or
+    EXIT_LOCK_LOST when the instance lock was lost (the service manager restarts us and we take it again)."""
     stop = stop or threading.Event()
     received: list[str] = []
 
@@ -143,12 +148,20 @@ def serve(
         missing=missing_jobs(jobs),
     )
     # Wake twice a second so a signal is noticed promptly whatever the platform does with blocking waits.
+    lost = False
+    next_check = time.monotonic() + lock_check_seconds
     while not stop.wait(0.5):
-        pass
-    log.info("daemon_stopping", signal=received[0] if received else "stop requested")
+        if lock is not None and time.monotonic() >= next_check:
+            next_check = time.monotonic() + lock_check_seconds
+            if not lock.held():
+                # Another daemon may now take the database; stop rather than risk two acting at once.
+                log.error("instance_lock_lost")
+                lost = True
+                stop.set()
+    log.info("daemon_stopping", signal=received[0] if received else ("lock lost" if lost else "stop requested"))
     scheduler.shutdown(wait=True)
     log.info("daemon_stopped")
-    return 0
+    return EXIT_LOCK_LOST if lost else 0
 
 
 def run_exclusive(settings: Settings, engine: Engine, make_app: Callable[[], App], jobs: Mapping[str, Job]) -> int:
@@ -160,6 +173,6 @@ def run_exclusive(settings: Settings, engine: Engine, make_app: Callable[[], App
         print(f"reseller-worker: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     try:
-        return serve(make_app(), jobs)
+        return serve(make_app(), jobs, lock=lock)
     finally:
         lock.release()

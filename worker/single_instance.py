@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Protocol
 
 import filelock
+import structlog
 from sqlalchemy import Connection, Engine, text
 
 APP_NAME_PREFIX = "reseller-worker"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,6 +48,10 @@ class AlreadyRunning(Exception):
 
 
 class InstanceLock(Protocol):
+    def held(self) -> bool:
+        """Still ours? A PostgreSQL lock is lost with its session (server restart, network cut)."""
+        ...
+
     def release(self) -> None: ...
 
 
@@ -66,6 +72,9 @@ def _lock_paths(engine: Engine, data_dir: Path) -> tuple[Path, Path]:
 class FileInstanceLock:
     lock: filelock.BaseFileLock
     info_path: Path
+
+    def held(self) -> bool:
+        return bool(self.lock.is_locked)
 
     def release(self) -> None:
         self.info_path.unlink(missing_ok=True)
@@ -124,10 +133,22 @@ class PostgresInstanceLock:
     conn: Connection
     key: int
 
+    def held(self) -> bool:
+        try:
+            mine = self.conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()")
+            ).scalar()
+            self.conn.commit()
+        except Exception:  # any failure on this session means the lock went with it
+            return False
+        return bool(mine)
+
     def release(self) -> None:
         try:
             self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
             self.conn.commit()
+        except Exception:  # the session is gone, and the lock with it
+            log.warning("instance_lock_release_failed")
         finally:
             self.conn.close()
 

@@ -225,3 +225,40 @@ def test_expected_skips_are_not_logged_as_warnings(
         logger.warning('Execution of job "%s" skipped: maximum number of running instances reached (%d)', "x", 1)
         logger.warning("Scheduler is shutting down hard")
     assert [r.getMessage() for r in caplog.records] == ["Scheduler is shutting down hard"]
+
+
+def test_lock_knows_when_it_is_lost(settings: Settings, engine: Engine) -> None:
+    """The lock reports itself held; on PostgreSQL a killed session means lost, and release still works."""
+    from sqlalchemy import text
+
+    from worker.single_instance import PostgresInstanceLock
+
+    lock = acquire_instance_lock(engine, settings.worker.data_dir, now=datetime.now(UTC))
+    assert lock.held()
+    if isinstance(lock, PostgresInstanceLock):
+        pid = lock.conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        lock.conn.commit()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not lock.held()
+        assert current_holder(engine, settings.worker.data_dir) is None
+    lock.release()
+    acquire_instance_lock(engine, settings.worker.data_dir, now=datetime.now(UTC)).release()
+
+
+def test_daemon_stops_with_its_own_status_when_the_lock_is_lost(settings: Settings, sqlite_engine: Engine) -> None:
+    """A lost lock stops the daemon (exit 4) instead of running on beside a possible second daemon."""
+    from worker.scheduler import EXIT_LOCK_LOST
+
+    class LostLock:
+        def held(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            pass
+
+    app = make_app(settings, sqlite_engine)
+    status = serve(
+        app, {"match_receipts": nothing}, install_signal_handlers=False, lock=LostLock(), lock_check_seconds=0
+    )
+    assert status == EXIT_LOCK_LOST
