@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "run",
         help="run the daemon until stopped",
         description="Run every job on its schedule until SIGTERM or SIGINT (the job in progress finishes first). "
-        "Only one daemon runs per database: a second one names the holder and exits with status 3.",
+        "Only one daemon runs per database: a second one names the holder and exits with status 3; a daemon "
+        "that loses its lock (a dropped PostgreSQL session) stops with status 4 so the service manager restarts it.",
     )
     run.set_defaults(handler=run_daemon)
 
