@@ -80,6 +80,15 @@ class OrderBook:
             self._add(order, pending_keys)
         self._domain_keys = sorted(set(pending_keys))
 
+    def add(self, order: Order) -> None:
+        """A new order (the replay adds each on the day it was issued, as the daemon would have seen it)."""
+        if order.order_id in self.orders:
+            return
+        keys: list[tuple[str, str]] = []
+        self._add(order, keys)
+        for key in dict.fromkeys(keys):
+            bisect.insort(self._domain_keys, key)
+
     def _add(self, order: Order, keys: list[tuple[str, str]]) -> None:
         oid = order.order_id
         self.orders[oid] = order

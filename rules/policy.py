@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from rules.matching import (
     STRATEGIES,
@@ -23,7 +24,7 @@ from rules.matching import (
 from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptSource
 from rules.money import Money
 from rules.payers import company_key, name_words
-from rules.references import find_invoice_refs, squash
+from rules.references import Patterns, find_invoice_refs, squash
 
 ACTIONS = {
     "unmatched": "Find whose payment this is; link the payer to the customer's contact so the next one matches.",
@@ -100,6 +101,11 @@ _GATEWAY_PAYEE_FILLER = frozenset(
 )
 
 
+@lru_cache(maxsize=8)
+def _own_keys(names: tuple[str, ...], patterns: Patterns) -> frozenset[str]:
+    return frozenset(company_key(n, patterns) for n in names if n)
+
+
 def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
     """The payment service a payee is, when it is one and nothing else ('STRIPE PAYMENTS' yes, 'Square Deal
     Builders' no)."""
@@ -138,7 +144,7 @@ def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy, book: OrderBoo
     words = " ".join([receipt.payer_name, *(v for _, v in receipt.text)])
     payee = receipt.payer_name
     why = ""
-    own = {company_key(n, patterns) for n in policy.own_names if n}
+    own = _own_keys(policy.own_names, patterns)
     if hit := _contains(words, patterns.interest_words):
         why = f"bank interest ('{hit}')"
     elif hit := _gateway_payee(payee, policy):

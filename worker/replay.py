@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 SOURCE_RANK = {ReceiptSource.XERO_PAYMENT: 0, ReceiptSource.BANK_LINE: 1, ReceiptSource.NOTICE: 2}
 
 NoticeReader = Callable[[bytes], NoticeReading]
+ISSUE_SLACK = timedelta(days=1)
 
 
 @dataclass(kw_only=True)
@@ -147,12 +148,17 @@ def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
 def decide_items(items: list[Item], orders: Iterable[Order], policy: MatchPolicy) -> list[Decision]:
     """Take every item in time order through the same decision code the daemon runs."""
     ordered = sorted(items, key=lambda i: (i.at, i.rank))
-    book = OrderBook(orders, patterns=policy.patterns)
+    # Orders join the book on the day they were issued: the daemon never saw an invoice before it existed.
+    # A day of slack covers New Zealand's date running ahead of UTC.
+    upcoming = sorted(orders, key=lambda o: o.issued, reverse=True)
+    book = OrderBook((), patterns=policy.patterns)
     record = PaymentRecord(
         i.receipt for i in items if i.receipt is not None and i.receipt.source is ReceiptSource.XERO_PAYMENT
     )
     out: list[Decision] = []
     for item in ordered:
+        while upcoming and upcoming[-1].issued <= item.at.date() + ISSUE_SLACK:
+            book.add(upcoming.pop())
         if item.problem:
             decision = Decision(
                 receipt_id=item.key,
