@@ -24,9 +24,11 @@ MAX_TEXT_CHARS = 200_000
 # Bounded repetition only, so a long run of digits cannot make the search quadratic.
 MONEY_PATTERN = (
     r"(?-i:(?:[A-Z]{3}[ \u00a0]?)?(?:[A-Z]{1,3}\$|[$€£¥])?[ \u00a0]?"
-    r"\d{1,3}(?:[,.' \u00a0]?\d{3}){0,5}(?:[.,]\d{1,2})?"
-    r"(?:[ \u00a0]?[A-Z]{3}\b)?)"
+    + r"(?:\d{1,3}(?:[,.' \u00a0]\d{3}){1,5}|\d{1,12})(?:[.,]\d{1,2})?(?!\d)"
+    + r"(?:[ \u00a0]?[€£¥])?(?:[ \u00a0]?[A-Z]{3}(?![A-Za-z]))?)"
 )
+_NUMBER_RE = re.compile(r"(?:\d{1,3}(?:[,.' \u00a0]\d{3}){1,5}|\d{1,12})(?:[.,]\d{1,2})?(?!\d)")
+_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 _MONEY_RE = re.compile(MONEY_PATTERN)
 
 # Field names a format may extract; every other label name is a free-text field kept in Receipt.text.
@@ -339,7 +341,7 @@ def parse_money(token: str, currency_field: str = "", default_currency: str = ""
         return MoneyReading(money=None, problem=f"no amount in {token[:40]!r}")
     text = found.group(0)
     signals: set[str] = set()
-    for code in re.findall(r"\b[A-Z]{3}\b", token):
+    for code in _CODE_RE.findall(token):
         if code in KNOWN_CURRENCIES:
             signals.add(code)
     symbol = re.search(r"([A-Z]{1,4}\$|[$€£¥])", text)
@@ -352,7 +354,7 @@ def parse_money(token: str, currency_field: str = "", default_currency: str = ""
             bare_dollar = True
     field_code = currency_field.strip().upper()
     if field_code:
-        field_match = re.search(r"\b([A-Z]{3})\b", field_code)
+        field_match = _CODE_RE.search(field_code)
         if field_match and field_match.group(1) in KNOWN_CURRENCIES:
             signals.add(field_match.group(1))
         elif field_code in SYMBOL_CURRENCY:
@@ -363,7 +365,7 @@ def parse_money(token: str, currency_field: str = "", default_currency: str = ""
         return MoneyReading(
             money=None, problem=f"conflicting currencies {', '.join(sorted(signals))} in {token[:40]!r}"
         )
-    number_text = re.search(r"\d{1,3}(?:[,.' \u00a0]?\d{3}){0,5}(?:[.,]\d{1,2})?", text)
+    number_text = _NUMBER_RE.search(text)
     amount = _number(number_text.group(0)) if number_text else None
     if amount is None or amount <= 0:
         return MoneyReading(money=None, problem=f"no positive amount in {token[:40]!r}")
