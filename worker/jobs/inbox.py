@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.inbox import InboxSettings
@@ -48,6 +48,31 @@ REJECTED_ACTION = (
     "gateway's dashboard if a payment was expected."
 )
 REVIEW_ACTION = "Read the message in the Review folder and confirm the payment with the gateway before acting."
+
+
+# Built once: the per-message path runs these thousands of times, and building a statement costs more than
+# running it on SQLite.
+_mine = inbox_messages.c
+_SAME_UID = select(_mine.id).where(
+    _mine.mailbox == bindparam("k"), _mine.uidvalidity == bindparam("v"), _mine.uid == bindparam("u")
+)
+_SAME_MESSAGE_ID = (
+    select(_mine.id, _mine.mailbox, _mine.uidvalidity, _mine.uid, _mine.sha256, _mine.moved, _mine.folder)
+    .where(_mine.message_id == bindparam("m"))
+    .order_by(_mine.id)
+)
+_ADOPT = (
+    update(inbox_messages).where(_mine.id == bindparam("row_id")).values(uidvalidity=bindparam("v"), uid=bindparam("u"))
+)
+_SAME_RECEIPT = select(receipts.c.receipt_id).where(
+    or_(
+        and_(receipts.c.gateway == bindparam("g"), receipts.c.gateway_txn_id == bindparam("t")),
+        receipts.c.receipt_id == bindparam("r"),
+    )
+)
+_SAME_RECEIPT_ID = select(receipts.c.receipt_id).where(receipts.c.receipt_id == bindparam("r"))
+_INSERT_RECORD = inbox_messages.insert()
+_INSERT_RECEIPT = receipts.insert()
 
 
 # ---- wiring ----------------------------------------------------------------------------------------------------
@@ -161,6 +186,7 @@ def process_inbox(
             if folder:
                 to_move.setdefault(folder, []).append(message.uid)
             last_uid = max(last_uid, message.uid)
+        _advance(app, key, last_uid)
         for folder, uids in to_move.items():
             mailbox.move(uids, folder)
             _mark_moved(app, key, uidvalidity, uids)
@@ -303,29 +329,21 @@ def _record(
 ) -> str | None:
     now = app.clock()
     message_id = _id_key(reading.message_id)
-    mine = inbox_messages.c
-    if conn.execute(
-        select(mine.id).where(mine.mailbox == key, mine.uidvalidity == uidvalidity, mine.uid == message.uid)
-    ).first():
+    if conn.execute(_SAME_UID, {"k": key, "v": uidvalidity, "u": message.uid}).first():
         return None  # already recorded under this very UID (the watermark lagged): nothing new
-    _advance(conn, key, message.uid, now)
+    same_id = conn.execute(_SAME_MESSAGE_ID, {"m": message_id}).all()
 
     # After a UIDVALIDITY reset: the same bytes we stored earlier but never saw moved -> adopt the new UID.
-    orphan = conn.execute(
-        select(mine.id, mine.folder).where(
-            mine.mailbox == key,
-            mine.message_id == message_id,
-            mine.sha256 == sha,
-            mine.moved.is_(False),
-            mine.uidvalidity != uidvalidity,
-        )
-    ).first()
-    if orphan is not None:
-        conn.execute(
-            update(inbox_messages).where(mine.id == orphan.id).values(uidvalidity=uidvalidity, uid=message.uid)
-        )
-        counts["adopted"] += 1
-        return str(orphan.folder)
+    for earlier in same_id:
+        if (
+            earlier.mailbox == key
+            and earlier.sha256 == sha
+            and not earlier.moved
+            and earlier.uidvalidity != uidvalidity
+        ):
+            conn.execute(_ADOPT, {"row_id": earlier.id, "v": uidvalidity, "u": message.uid})
+            counts["adopted"] += 1
+            return str(earlier.folder)
 
     row: dict[str, Any] = {
         "mailbox": key,
@@ -334,21 +352,20 @@ def _record(
         "message_id": message_id,
         "sha256": sha,
         "size": max(message.size, len(message.raw)),
+        "receipt_id": None,
         "gateway": _clean(reading.gateway)[:32],
         "gateway_txn_id": _clean(reading.gateway_txn_id)[:255],
         "created_at": now,
         "moved": False,
     }
 
-    earlier = conn.execute(
-        select(mine.folder, mine.uid, mine.created_at).where(mine.message_id == message_id).order_by(mine.id).limit(1)
-    ).first()
-    if earlier is not None:
+    if same_id:
         # The same Message-ID again (a second delivery, or a server rebuilt after we filed the first copy).
+        first = same_id[0]
         counts["duplicates"] += 1
-        reason = f"same Message-ID as the message read earlier (uid {earlier.uid})"
-        _insert(conn, row, "duplicate", str(earlier.folder), reason)
-        return str(earlier.folder)
+        reason = f"same Message-ID as the message read earlier (uid {first.uid})"
+        _insert(conn, row, "duplicate", str(first.folder), reason)
+        return str(first.folder)
 
     if reading.quarantine:
         return _quarantine(conn, row, message_id, _clean(reading.reason) or "malformed message", now, counts)
@@ -422,31 +439,29 @@ def _record_receipt(
         return _quarantine(conn, row, message_id, reason, now, counts)
     gateway, txn = _clean(receipt.gateway)[:32], _clean(receipt.gateway_txn_id)[:255]
     row["gateway"], row["gateway_txn_id"], row["receipt_id"] = gateway, txn, receipt_id[:255]
-    same = None
     if txn:
-        same = conn.execute(
-            select(receipts.c.receipt_id).where(receipts.c.gateway == gateway, receipts.c.gateway_txn_id == txn)
-        ).first()
-    if same is None:
-        same = conn.execute(select(receipts.c.receipt_id).where(receipts.c.receipt_id == receipt_id)).first()
+        same = conn.execute(_SAME_RECEIPT, {"g": gateway, "t": txn, "r": receipt_id}).first()
+    else:
+        same = conn.execute(_SAME_RECEIPT_ID, {"r": receipt_id}).first()
     if same is not None:
         counts["duplicates"] += 1
         row["receipt_id"] = str(same.receipt_id)
         _insert(conn, row, "duplicate", Folder.PROCESSED, f"repeats receipt {same.receipt_id} ({gateway} {txn})")
         return Folder.PROCESSED
     conn.execute(
-        receipts.insert().values(
-            receipt_id=receipt_id,
-            source=receipt.source.value,
-            received_at=receipt.received_at,
-            amount=str(receipt.money.amount),
-            currency=receipt.money.currency,
-            gateway=gateway,
-            gateway_txn_id=txn,
-            payload=receipt_payload(receipt, forwarded=reading.forwarded),
-            status="new",
-            created_at=now,
-        )
+        _INSERT_RECEIPT,
+        {
+            "receipt_id": receipt_id,
+            "source": receipt.source.value,
+            "received_at": receipt.received_at,
+            "amount": str(receipt.money.amount),
+            "currency": receipt.money.currency,
+            "gateway": gateway,
+            "gateway_txn_id": txn,
+            "payload": receipt_payload(receipt, forwarded=reading.forwarded),
+            "status": "new",
+            "created_at": now,
+        },
     )
     counts["receipts"] += 1
     folder = Folder.REVIEW if reading.forwarded else Folder.PROCESSED
@@ -476,15 +491,18 @@ def receipt_payload(receipt: Receipt, *, forwarded: bool = False) -> dict[str, A
 
 
 def _insert(conn: Connection, row: dict[str, Any], outcome: str, folder: str, reason: str) -> None:
-    conn.execute(inbox_messages.insert().values(**row, outcome=outcome, folder=folder, reason=_clean(reason)))
+    conn.execute(_INSERT_RECORD, {**row, "outcome": outcome, "folder": folder, "reason": _clean(reason)})
 
 
-def _advance(conn: Connection, key: str, uid: int, now: datetime) -> None:
-    conn.execute(
-        update(inbox_state)
-        .where(inbox_state.c.mailbox == key, inbox_state.c.last_uid < uid)
-        .values(last_uid=uid, updated_at=now)
-    )
+def _advance(app: App, key: str, uid: int) -> None:
+    """Move the watermark past a stored batch. Lagging behind the records is safe: a UID that already has a
+    record is skipped, and its move is finished by the pending-move pass."""
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(inbox_state)
+            .where(inbox_state.c.mailbox == key, inbox_state.c.last_uid < uid)
+            .values(last_uid=uid, updated_at=app.clock())
+        )
 
 
 def _row_detail(row: dict[str, Any]) -> dict[str, Any]:
