@@ -18,6 +18,7 @@ EXTENDABLE_PATTERNS = (
     "titles",
     "settlement_payees",
     "settlement_words",
+    "settlement_filler_words",
     "interest_words",
     "own_transfer_words",
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from rules.model import Contact
-from rules.references import Patterns, squash
+from rules.references import Patterns, plain, squash
 
 
 class PayerLevel(IntEnum):
@@ -42,7 +42,7 @@ MAX_NAMESAKES = 8
 
 def name_words(text: str, patterns: Patterns) -> list[str]:
     """Lower-case words of a name without titles; apostrophes and hyphens joined ("O'Connor" -> "oconnor")."""
-    cleaned = text.lower().replace("'", "").replace("’", "").replace("-", "").replace("+", " & ")
+    cleaned = plain(text).replace("'", "").replace("’", "").replace("-", "").replace("+", " & ")
     words = _WORD.findall(cleaned.replace("&", " & "))
     words = ["&" if w == "and" else w for w in words]
     return [w for w in words if w not in patterns.titles]

@@ -24,7 +24,7 @@ from rules.matching import (
 from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptSource
 from rules.money import Money
 from rules.payers import company_key, name_words
-from rules.references import Patterns, find_invoice_refs, squash
+from rules.references import Patterns, find_invoice_refs
 
 ACTIONS = {
     "unmatched": "Find whose payment this is; link the payer to the customer's contact so the next one matches.",
@@ -74,46 +74,21 @@ def _contains(text: str, phrases: tuple[str, ...]) -> str:
     return ""
 
 
-# Words around a payment service's name in a payout line's payee ("STRIPE PAYMENTS AUSTRALIA PTY").
-_GATEWAY_PAYEE_FILLER = frozenset(
-    {
-        "payments",
-        "payment",
-        "payout",
-        "payouts",
-        "transfer",
-        "settlement",
-        "settlements",
-        "nz",
-        "au",
-        "australia",
-        "new",
-        "zealand",
-        "europe",
-        "ltd",
-        "limited",
-        "pty",
-        "inc",
-        "llc",
-        "uk",
-        "us",
-    }
-)
-
-
 @lru_cache(maxsize=8)
 def _own_keys(names: tuple[str, ...], patterns: Patterns) -> frozenset[str]:
     return frozenset(company_key(n, patterns) for n in names if n)
 
 
 def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
-    """The payment service a payee is, when it is one and nothing else ('STRIPE PAYMENTS' yes, 'Square Deal
-    Builders' no)."""
-    words = [w for w in name_words(payee, policy.patterns) if w != "&" and w not in _GATEWAY_PAYEE_FILLER]
-    key = "".join(words)
+    """The payment service a payee is, when it is that service and nothing else ('STRIPE PAYMENTS AUSTRALIA'
+    yes, 'Square Deal Builders' no)."""
+    words = [w for w in name_words(payee, policy.patterns) if w != "&"]
+    filler = policy.patterns.settlement_filler_words
     for gateway in policy.patterns.settlement_payees:
-        if key and key == squash(gateway):
-            return gateway
+        name = gateway.split()
+        for i in range(len(words) - len(name) + 1):
+            if words[i : i + len(name)] == name and all(w in filler for w in words[:i] + words[i + len(name) :]):
+                return gateway
     return ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -29,6 +30,7 @@ class Patterns:
     titles: frozenset[str] = frozenset()
     settlement_payees: tuple[str, ...] = ()
     settlement_words: tuple[str, ...] = ()
+    settlement_filler_words: frozenset[str] = frozenset()
     interest_words: tuple[str, ...] = ()
     own_transfer_words: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
@@ -62,6 +64,7 @@ def builtin_patterns() -> Patterns:
         titles=frozenset(data["titles"]),
         settlement_payees=tuple(ignore["settlement_payees"]),
         settlement_words=tuple(ignore["settlement_words"]),
+        settlement_filler_words=frozenset(ignore["settlement_filler_words"]),
         interest_words=tuple(ignore["interest_words"]),
         own_transfer_words=tuple(ignore["own_transfer_words"]),
     )
@@ -70,9 +73,18 @@ def builtin_patterns() -> Patterns:
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+def plain(text: str) -> str:
+    """Lower case without accents or macrons, as banks write names: 'Māori Café' -> 'maori cafe'."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def squash(text: str) -> str:
     """Lower case letters and digits only: 'NAPIER-CLEANI.' -> 'napiercleani'."""
-    return _NON_ALNUM.sub("", text.lower())
+    return _NON_ALNUM.sub("", plain(text))
 
 
 def digits_key(digits: str) -> str:

@@ -43,6 +43,7 @@ def index() -> ContactIndex:
         ("OCONNOR M", "", "c-oconnor", PayerLevel.INITIALS),  # apostrophe dropped by the bank
         ("THOMPSON PHOTOGRAPHY NAP", "", "c-photo", PayerLevel.NAME),  # cut short by the bank
         ("SMITH", "", "c-smith", PayerLevel.SURNAME),
+        ("Ēmma Murphy", "", "c-murphy", PayerLevel.NAME),  # a macron the bank kept
     ],
 )
 def test_payer_forms(index: ContactIndex, payer: str, email: str, contact: str, level: PayerLevel) -> None:

@@ -212,6 +212,7 @@ IGNORE_CASES = [
     ("gateway settlement", bank("WINDCAVE", "SETTLEMENT", amount="839.88"), "settlement"),
     ("settlement by another gateway", bank("GOCARDLESS LTD", "GC", amount="120.00"), "settlement"),
     ("gateway payee with filler words", bank("STRIPE PAYMENTS AUSTRALIA PTY", "", amount="99.00"), "settlement"),
+    ("gateway of two words", bank("DPS PAYMENT EXPRESS", "", amount="99.00"), "settlement"),
     ("own account by name", bank("KIWIWEB DESIGN LIMITED", "TRANSFER", amount="1124.00"), "own account"),
     ("own transfer by words", bank("K W D L", "TRANSFER FROM SAVINGS", amount="500.00"), "own accounts"),
     ("payment on an invoice that is no order", payment("INV-1131", "450.00"), "no pending order"),
