@@ -5,6 +5,6 @@ from __future__ import annotations
 from integrations.mailbox.fake import FakeMailbox
 from integrations.mailbox.imap import ImapMailbox
 from integrations.mailbox.maildir import MaildirMailbox
-from integrations.mailbox.opening import mailbox_opener
+from integrations.mailbox.opening import check_mailbox, mailbox_opener
 
-__all__ = ["FakeMailbox", "ImapMailbox", "MaildirMailbox", "mailbox_opener"]
+__all__ = ["FakeMailbox", "ImapMailbox", "MaildirMailbox", "check_mailbox", "mailbox_opener"]

@@ -55,3 +55,18 @@ def mailbox_opener(inbox: InboxSettings) -> Callable[[], Mailbox] | None:
         )
 
     return open_imap
+
+
+def check_mailbox(inbox: InboxSettings) -> str:
+    """For `reseller-worker check`: open the configured mailbox once and say what was found (raises on failure)."""
+    opener = mailbox_opener(inbox)
+    if opener is None:
+        return "not configured ([inbox] kind = none)"
+    box = opener()
+    try:
+        validity = box.uidvalidity()
+        if isinstance(box, ImapMailbox):
+            return f"imap {box.username}@{box.host}:{box.port}/{box.folder}, {inbox.security}, UIDVALIDITY {validity}"
+        return f"maildir {inbox.maildir}, UIDVALIDITY {validity}"
+    finally:
+        box.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from config.settings import Settings
 from integrations.errors import NotConfigured, PermanentError
-from integrations.mailbox import ImapMailbox
+from integrations.mailbox import ImapMailbox, check_mailbox
 from tests.conftest import require_service
 from tests.inbox.conftest import make_app
 from tests.inbox.dovecot import PASSWORD, Dovecot, deliver, dovecot_available, start_dovecot
@@ -291,3 +292,14 @@ def test_imaps_and_starttls_verify_the_server_certificate() -> None:
             untrusted.uidvalidity()
     finally:
         server.stop()
+
+
+def test_check_mailbox_reports_the_configured_imap_folder(dovecot: Dovecot, settings: Settings) -> None:
+    """`check` support: the configured IMAP inbox is opened once and described."""
+    user = dovecot.new_user()
+    inbox = dataclasses.replace(
+        settings.inbox, kind="imap", host="127.0.0.1", port=dovecot.port, security="none", username=user,
+        password=PASSWORD,
+    )  # fmt: skip
+    assert check_mailbox(inbox).startswith(f"imap {user}@127.0.0.1:{dovecot.port}/INBOX, none, UIDVALIDITY ")
+    assert check_mailbox(settings.inbox).startswith("not configured")
