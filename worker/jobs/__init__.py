@@ -14,6 +14,19 @@ CYCLE_ORDER: tuple[str, ...] = (
 
 
 def registry() -> dict[str, Job]:
-    """Name -> job function; imported lazily so nothing is built at import time."""
-    jobs: dict[str, Job] = {}
-    return jobs
+    """Name -> job function; imported here, on call, so importing the package builds nothing."""
+    from worker.jobs.dispatch import dispatch_outbox
+    from worker.jobs.inbox import poll_inbox, watch_inbox
+    from worker.jobs.match import match_receipts
+    from worker.jobs.renewals import raise_renewals, sync_registrar
+    from worker.jobs.xero_sync import sync_xero
+
+    return {
+        "sync_xero": sync_xero,
+        "poll_inbox": poll_inbox,
+        "watch_inbox": watch_inbox,
+        "match_receipts": match_receipts,
+        "dispatch_outbox": dispatch_outbox,
+        "raise_renewals": raise_renewals,
+        "sync_registrar": sync_registrar,
+    }
