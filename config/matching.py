@@ -16,6 +16,7 @@ EXTENDABLE_PATTERNS = (
     "public_suffix_labels",
     "company_suffixes",
     "titles",
+    "top_level_domains",
     "settlement_payees",
     "settlement_words",
     "settlement_filler_words",

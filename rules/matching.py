@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from difflib import SequenceMatcher
 
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import Money
@@ -74,6 +75,7 @@ class OrderBook:
         self.by_contact: dict[str, list[str]] = {}
         self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
         self.amount_of: dict[str, tuple[str, Decimal]] = {}
+        self.top_level_domains: set[str] = set(self.patterns.top_level_domains)
         self.contacts = ContactIndex((), self.patterns, payer_links)
         pending_keys: list[tuple[str, str]] = []
         for order in orders:
@@ -101,6 +103,7 @@ class OrderBook:
                 self.prefixes.add(prefix)
         if order.domain:
             domain = order.domain.lower()
+            self.top_level_domains.add(domain.rsplit(".", 1)[-1])
             self.by_domain.setdefault(domain, []).append(oid)
             keys.append((squash(domain), oid))
             keys.append((domain_label(domain, self.patterns), oid))
@@ -194,6 +197,11 @@ PAYER_SCORE: dict[PayerLevel, float] = {
 }
 
 
+# A written-out domain no order has is compared, for suggestions only, with domains sharing its first letters.
+NEAR_DOMAIN_STEM = 5
+NEAR_DOMAIN_LIMIT = 200
+NEAR_DOMAIN_RATIO = 0.85
+
 # A paid amount within this share of what an order owes still counts as a hint (part payments, fees).
 CLOSE_AMOUNT = Decimal("0.35")
 
@@ -206,6 +214,7 @@ class Evidence:
     unknown_invoice_refs: list[str] = field(default_factory=list)  # prefixed numbers no invoice has
     typed_refs: list[InvoiceRef] = field(default_factory=list)  # every prefixed number, for near misses
     domain_refs: dict[str, str] = field(default_factory=dict)
+    unknown_domains: list[str] = field(default_factory=list)  # written-out domains no order has
     # squashed reference words that start (or are) orders' domains: (word, order ids)
     domain_words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     payers: list[PayerMatch] = field(default_factory=list)
@@ -261,11 +270,24 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             ev.typed_refs.append(ref)
 
     for domain in find_domains(joined):
-        for oid in book.by_domain.get(domain, ()):
+        known = book.by_domain.get(domain, ())
+        for oid in known:
             how = f"domain {domain} in {field_of(domain)}"
             ev.domain_refs[oid] = how
             ev.credit(oid, SCORE["domain"], how)
-    if not ev.domain_refs:
+        if not known:
+            # The right name under another ending (kellycatering.co for kellycatering.com): a cut-short word.
+            label = domain_label(domain, patterns)
+            same = tuple(
+                sorted(o for o in book.domain_prefix(label) if domain_label(book.orders[o].domain, patterns) == label)
+            )
+            if same:
+                ev.domain_words.append((label, same))
+                for oid in same:
+                    ev.credit(oid, SCORE["domain_near"], f"'{domain}' has the name of domain {book.orders[oid].domain}")
+            elif domain.rsplit(".", 1)[-1] in book.top_level_domains:
+                ev.unknown_domains.append(domain)  # a real-looking domain, not "invoice.pdf" or "J.Smith"
+    if not ev.domain_refs and not ev.domain_words:
         for word in reference_words(joined, patterns, min_length=policy.min_domain_prefix):
             found = book.domain_prefix(word)
             if not found:
@@ -314,8 +336,8 @@ def _credit_amounts(ev: Evidence, book: OrderBook, receipt: Receipt, order_ids: 
 
 
 def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
-    """Invoice numbers one typing slip from what the payer typed: worked out only when a person will look,
-    since they can only ever be suggestions."""
+    """Invoice numbers one typing slip from what the payer typed, and domains close to one written out: worked
+    out only when a person will look, since they can only ever be suggestions."""
     added: list[str] = []
     for ref in ev.typed_refs:
         for near in near_keys(ref.key):
@@ -325,6 +347,19 @@ def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
                 if oid not in ev.invoice_refs:
                     how = f"'{ref.raw}' is one slip from {book.orders[oid].invoice_number}"
                     ev.credit(oid, SCORE["invoice_near"], how)
+    for domain in ev.unknown_domains:
+        label = domain_label(domain, book.patterns)
+        if len(label) < NEAR_DOMAIN_STEM:
+            continue
+        nearby = book.domain_prefix(label[:NEAR_DOMAIN_STEM])
+        if len(nearby) > NEAR_DOMAIN_LIMIT:
+            continue
+        for oid in nearby:
+            other = domain_label(book.orders[oid].domain, book.patterns)
+            if SequenceMatcher(None, label, other).ratio() >= NEAR_DOMAIN_RATIO:
+                if oid not in ev.scores:
+                    added.append(oid)
+                ev.credit(oid, SCORE["domain_near"], f"'{domain}' is close to domain {book.orders[oid].domain}")
     _credit_amounts(ev, book, receipt, dict.fromkeys(added))
 
 
@@ -462,7 +497,7 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
 def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
     """No usable reference: the payer is a known customer (e-mail, name, or initials and surname) and exactly
     one of the open orders of the firmest such customers is for exactly this amount."""
-    if ev.invoice_refs or ev.domain_refs or ev.domain_words or ev.unknown_invoice_refs:
+    if ev.invoice_refs or ev.domain_refs or ev.domain_words or ev.unknown_invoice_refs or ev.unknown_domains:
         return None
     for level in (PayerLevel.EMAIL, PayerLevel.NAME, PayerLevel.INITIALS):
         at_level = [m for m in ev.payers if m.level == level]

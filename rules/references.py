@@ -28,6 +28,7 @@ class Patterns:
     public_suffix_labels: frozenset[str] = frozenset()
     company_suffixes: frozenset[str] = frozenset()
     titles: frozenset[str] = frozenset()
+    top_level_domains: frozenset[str] = frozenset()
     settlement_payees: tuple[str, ...] = ()
     settlement_words: tuple[str, ...] = ()
     settlement_filler_words: frozenset[str] = frozenset()
@@ -62,6 +63,7 @@ def builtin_patterns() -> Patterns:
         public_suffix_labels=frozenset(data["public_suffix_labels"]),
         company_suffixes=frozenset(data["company_suffixes"]),
         titles=frozenset(data["titles"]),
+        top_level_domains=frozenset(data["top_level_domains"]),
         settlement_payees=tuple(ignore["settlement_payees"]),
         settlement_words=tuple(ignore["settlement_words"]),
         settlement_filler_words=frozenset(ignore["settlement_filler_words"]),

@@ -147,7 +147,14 @@ AUTO_CASES = [
         "domain_reference",
     ),
     ("domain cut short, amount picks one", bank("S HUGHES", "NAPIERCLEANI", amount="45.00"), ["ORD-8"], "domain_word"),
+    ("domain under another ending", notice("stripe", "30.00", "kellycatering.co"), ["ORD-2"], "domain_word"),
     ("initial and surname", bank("E MURPHY", "THANKS", "WEBSITE"), ["ORD-1"], "payer_and_amount"),
+    (
+        "a file name is no domain",
+        notice("paypal", "35.00", "see invoice.pdf", email="emma.murphy@xtra.co.nz"),
+        ["ORD-1"],
+        "payer_and_amount",
+    ),
     ("payer e-mail", notice("stripe", "45.00", "Payment", email="NIKAU@xtra.co.nz"), ["ORD-3"], "payer_and_amount"),
     ("Xero payment on the invoice", payment("INV-0051", "35.00"), ["ORD-5"], "xero_invoice"),
 ]
@@ -180,6 +187,13 @@ REVIEW_CASES = [
         "ambiguous",
     ),
     ("unknown payer", bank("SHARON SCOTT", "", amount="250.00"), None, "unmatched"),
+    (
+        "a domain we do not know",
+        notice("paypal", "35.00", "othersite.nz", email="emma.murphy@xtra.co.nz"),
+        "ORD-1",
+        "unmatched",
+    ),
+    ("typo in a domain", notice("paypal", "35.00", "emmamurphyartt.nz", payer="Someone Else"), "ORD-1", "unmatched"),
     ("a customer named like a gateway", bank("SQUARE DEAL BUILDERS", "", amount="99.00"), None, "unmatched"),
 ]
 
