@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from integrations.registrar.fake import FakeRegistrar
@@ -17,6 +18,7 @@ from worker.store.tables import outbox
 from .conftest import make_app, new_order, pay, payments_for
 
 
+@pytest.mark.faults
 def test_two_workers_never_act_twice(app: App, accounting: FakeAccounting, registrar: FakeRegistrar) -> None:
     """40 paid registrations dispatched by two threads with their own connections: 40 registrations, 40
     payments, no row run by both."""

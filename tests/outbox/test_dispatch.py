@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from integrations.errors import PermanentError, TransientError
@@ -61,6 +62,7 @@ def test_receipt_that_is_a_xero_payment_records_no_second_payment(
     assert registrar.applied("register", "example.co.nz") == 1
 
 
+@pytest.mark.faults
 def test_same_payment_by_email_and_by_xero_acts_once(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar
 ) -> None:
@@ -169,6 +171,7 @@ def test_renewal_with_expiry_drift_is_not_renewed(
     assert "2027-12-20" in item.reason and "2026-12-20" in item.reason
 
 
+@pytest.mark.faults
 def test_registrar_timing_out_after_success_is_found_done(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
 ) -> None:
@@ -185,6 +188,7 @@ def test_registrar_timing_out_after_success_is_found_done(
     assert order_status(app, "ORD-3001") == "done"
 
 
+@pytest.mark.faults
 def test_renewal_timing_out_after_success_is_found_done(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
 ) -> None:
@@ -200,6 +204,7 @@ def test_renewal_timing_out_after_success_is_found_done(
     assert order_status(app, "ORD-3002") == "done"
 
 
+@pytest.mark.faults
 def test_transient_errors_back_off_then_fail_into_review(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
 ) -> None:
@@ -269,6 +274,7 @@ def test_done_order_is_not_acted_on_again(app: App, accounting: FakeAccounting, 
     assert registrar.calls("register") == 0
 
 
+@pytest.mark.faults
 def test_expired_claim_of_a_dead_worker_is_taken_over(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
 ) -> None:
