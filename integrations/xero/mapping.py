@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
-from rules.money import Money
+from rules.money import CENT, Money
 from rules.sources import SourceError, parse_amount, parse_xero_date
 
 # A domain name in free text: labels of letters, digits and hyphens, a TLD of letters (IDNs as punycode).
@@ -94,7 +94,7 @@ def orders_from_invoice(invoice: Mapping[str, Any], contact: Contact, item_codes
                 invoice_id=str(invoice["InvoiceID"]),
                 contact=contact,
                 domain=domain_in(text) or domain_in(reference),
-                amount_due=Money(amount=owed, currency=currency),
+                amount_due=Money(amount=owed.quantize(CENT), currency=currency),
                 issued=issued,
                 due=due,
                 plan=plan_in(text) if kind is OrderKind.HOSTING else "",

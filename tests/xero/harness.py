@@ -48,3 +48,7 @@ class FakeBooks:
 
     def history_notes(self, invoice_id: str) -> list[str]:
         return list(self.fake.history.get(invoice_id, []))
+
+    def repeating_state(self, repeating_invoice_id: str) -> tuple[str, int]:
+        r = self.fake.repeating[repeating_invoice_id]
+        return r.status, r.draft.period_months

@@ -110,3 +110,7 @@ class SandboxBooks:
 
     def history_notes(self, invoice_id: str) -> list[str]:
         return [str(n["Details"]) for n in self.sb.books.invoices[invoice_id].history]
+
+    def repeating_state(self, repeating_invoice_id: str) -> tuple[str, int]:
+        data = self.sb.books.repeating[repeating_invoice_id].data
+        return str(data["Status"]), int(data["Schedule"]["Period"])

@@ -154,3 +154,34 @@ def test_bank_lines_become_bank_line_receipts(books: Books) -> None:
     assert ("reference", "INV-0714") in r.text
     again = books.accounting.bank_lines(since=page.watermark)
     assert "22222222-0000-4000-8000-000000000001" not in {x.receipt_id for x in again.receipts}
+
+
+def test_repeating_invoice_is_changed_then_deleted(books: Books) -> None:
+    """A hosting plan change updates the schedule; cancelling deletes it (Xero's soft delete)."""
+    order = an_order(6, kind=OrderKind.HOSTING)
+    books.seed_order(order)
+    line = InvoiceLine(
+        description="Web hosting - Starter plan - example-6.co.nz",
+        quantity=Decimal("1"),
+        unit_amount=_nzd("25.00"),
+        item_code="HOST",
+    )
+    draft = RepeatingInvoiceDraft(
+        contact_id=order.contact.contact_id,
+        lines=(line,),
+        start=date(2026, 12, 1),
+        period_months=12,
+        reference="HOST-6",
+    )
+    rid = books.accounting.create_repeating_invoice(draft, idempotency_key="rep-6")
+    monthly = RepeatingInvoiceDraft(
+        contact_id=order.contact.contact_id,
+        lines=(line,),
+        start=date(2026, 12, 1),
+        period_months=1,
+        reference="HOST-6",
+    )
+    assert books.accounting.update_repeating_invoice(rid, monthly, idempotency_key="rep-6-monthly") == rid
+    assert books.repeating_state(rid) == ("AUTHORISED", 1)
+    books.accounting.update_repeating_invoice(rid, None, idempotency_key="rep-6-stop")
+    assert books.repeating_state(rid)[0] == "DELETED"

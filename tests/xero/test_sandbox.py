@@ -171,3 +171,22 @@ def test_demo_seed_reads_back_as_the_same_orders_and_receipts(sb: XeroSandbox) -
     reconciled = [line["statementLineId"] for line in lines if line["isReconciled"]]
     assert all("reconciled" in bank[i].flags for i in reconciled)
     assert sb.violations == []
+
+
+def test_payments_applied_after_the_first_sync_arrive_as_receipts_and_close_orders(sb: XeroSandbox) -> None:
+    """The demo flow: open orders first, then customers pay through Xero; the next reads see both."""
+    from integrations.xero.sandbox import apply_payments
+
+    seed_demo_from_dir(sb, DEMO, with_payments=False)
+    adapter = make_adapter(sb, space_polls=False)
+    first = adapter.open_orders(since=None)
+    assert len(first.orders) == len(json.loads((DEMO / "orders.json").read_text()))
+    pays = adapter.payments(since=None)
+    body = json.loads((DEMO / "xero" / "payments.json").read_text())
+    counts = apply_payments(sb, body)
+    assert counts["payments"] == len(body["Payments"])
+    later = adapter.payments(since=pays.watermark)
+    assert {r.receipt_id for r in later.receipts} == {p["PaymentID"] for p in body["Payments"]}
+    paid_orders = {p["Invoice"]["InvoiceID"] for p in body["Payments"]} & {o.invoice_id for o in first.orders}
+    closed = set(adapter.open_orders(since=first.watermark).closed_invoice_ids)
+    assert paid_orders <= closed

@@ -45,7 +45,10 @@ def seed_demo(
     statements: Mapping[str, Any] | None = None,
     item_codes: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
-    """Load the organisation; returns counts. Rows that Xero itself would refuse are counted as `skipped`."""
+    """Load the organisation; returns counts. Rows that Xero itself would refuse are counted as `skipped`.
+
+    Payments are applied at once, so their invoices are PAID before the worker first looks; pass
+    `payments=None` and call `apply_payments` after the first sync to show them arriving instead."""
     code_for = {kind: code for code, kind in (item_codes or DEFAULT_ITEM_CODES).items()}
     books = sandbox.books
     counts = {"contacts": 0, "invoices": 0, "payments": 0, "statement_lines": 0, "bank_transactions": 0, "skipped": 0}
@@ -93,7 +96,17 @@ def seed_demo(
     return counts
 
 
-def seed_demo_from_dir(sandbox: XeroSandbox, corpus_dir: Path) -> dict[str, int]:
+def apply_payments(sandbox: XeroSandbox, payments: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Apply payments (a GET /Payments body or its list) now, as customers paying through Xero: for a demo that
+    first syncs the open orders and then shows their payments arriving."""
+    counts = {"contacts": 0, "invoices": 0, "payments": 0, "skipped": 0}
+    with sandbox._lock:
+        for payment in _payment_rows(payments):
+            _seed_payment(sandbox, payment, counts, keep_stamp=False)  # they happen now
+    return counts
+
+
+def seed_demo_from_dir(sandbox: XeroSandbox, corpus_dir: Path, *, with_payments: bool = True) -> dict[str, int]:
     """A corpus directory: orders.json, xero/payments.json, bank/statements.json (the last two optional)."""
 
     def load(rel: str) -> Any:
@@ -103,7 +116,7 @@ def seed_demo_from_dir(sandbox: XeroSandbox, corpus_dir: Path) -> dict[str, int]
     return seed_demo(
         sandbox,
         orders=load("orders.json") or [],
-        payments=load("xero/payments.json"),
+        payments=load("xero/payments.json") if with_payments else None,
         statements=load("bank/statements.json"),
     )
 
@@ -139,7 +152,9 @@ def _payment_rows(payments: Mapping[str, Any] | Iterable[Mapping[str, Any]] | No
     return list(payments)
 
 
-def _seed_payment(sandbox: XeroSandbox, p: Mapping[str, Any], counts: dict[str, int]) -> None:
+def _seed_payment(
+    sandbox: XeroSandbox, p: Mapping[str, Any], counts: dict[str, int], *, keep_stamp: bool = True
+) -> None:
     books = sandbox.books
     inv = dict(p.get("Invoice") or {})
     iid = str(inv.get("InvoiceID", ""))
@@ -189,7 +204,7 @@ def _seed_payment(sandbox: XeroSandbox, p: Mapping[str, Any], counts: dict[str, 
                 "IsReconciled": bool(p.get("IsReconciled", False)),
             },
             payment_id=str(p.get("PaymentID") or "") or None,
-            updated=parse_date(p.get("UpdatedDateUTC")),
+            updated=parse_date(p.get("UpdatedDateUTC")) if keep_stamp else None,
         )
         counts["payments"] += 1
     except BookError:

@@ -148,7 +148,10 @@ class XeroSandbox:
         for name in spec.SPECS:  # load the documents before the first call, not inside a client's timeout
             spec.spec(name)
         self._server = make_server("127.0.0.1", self._port, self, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="xero-sandbox", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="xero-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
