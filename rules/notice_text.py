@@ -174,7 +174,7 @@ def _label_line(labels: Iterable[str], where: str) -> re.Pattern[str]:
     """One pattern for "Label: value" lines: a colon, a tab (an HTML table cell) or a wide gap separates."""
     alternatives = "|".join(f"(?:{label})" for label in labels)
     pattern = (
-        rf"^[ \t>*]*(?:{alternatives})[ \t]*(?::[ \t]*|\t[ \t]*|[ \t]{{2,}}|[ \t]+-[ \t]+)"
+        rf"^[ \t>*]*(?P<label>{alternatives})[ \t]*(?::[ \t]*|\t[ \t]*|[ \t]{{2,}}|[ \t]+-[ \t]+)"
         r"(?P<value>[^\n]{0,300})$"
     )
     try:
@@ -277,15 +277,18 @@ def html_to_text(html: str) -> str:
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u200b": None})
 _SPACES = re.compile(r"[ \u00a0\u2007\u202f\f\v]+")
+_GAP = re.compile(r"[ \u00a0\u2007\u202f]{2,}")
 
 
 def tidy_text(text: str) -> str:
-    """Normalise Unicode and spacing; each line stripped, non-empty table cells joined by one tab."""
+    """Normalise Unicode and spacing: each line stripped, a wide gap between columns ("Amount      $45.00") and
+    an HTML cell boundary both become one tab, other runs of spaces one space."""
     text = text[:MAX_TEXT_CHARS]
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _GAP.sub("\t", text)
     if "\t" not in text:
         return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     lines = []
@@ -454,6 +457,17 @@ def split_payer(value: str) -> tuple[str, str]:
     return name, email.lower()
 
 
+def _structured(name: str, label: str, value: str) -> str:
+    """A labelled value as the field wants it, or "" when it cannot be that field."""
+    if name == "amount":
+        # "Amount (AUD): 30.00" keeps its currency by reading label and value together.
+        return f"{_clean(label)} {value}" if re.search(r"\d", value) else ""
+    if name == "txn_id":
+        token = value.split()[0].strip("#:.,;()[]") if value.split() else ""
+        return token if len(token) >= 4 and re.search(r"\d", token) else ""
+    return value
+
+
 def extract(fmt: NoticeFormat, body: str) -> Extracted:
     """Read amount, payer, transaction id and free-text fields: labelled lines first, then sentences."""
     body = body[:MAX_TEXT_CHARS]
@@ -463,6 +477,7 @@ def extract(fmt: NoticeFormat, body: str) -> Extracted:
         for found in pattern.finditer(body):
             value = _clean(found.group("value").replace("\t", " "))
             if name in STRUCTURED_FIELDS:
+                value = _structured(name, found.group("label"), value)
                 if value and name not in values:
                     values[name] = value
                     break
@@ -474,7 +489,7 @@ def extract(fmt: NoticeFormat, body: str) -> Extracted:
             continue
         for name, value in said.groupdict().items():
             value = _clean(value or "")
-            if not value:
+            if not value or name == "label":
                 continue
             if name in STRUCTURED_FIELDS:
                 values.setdefault(name, value)
