@@ -84,3 +84,41 @@ def test_sync_updates_expiry_and_flags_domains_gone(app: App, registrar: FakeReg
     assert rows["moved.nz"].expires == date(2028, 1, 1) and rows["gone.nz"].status == "transferred_out"
     [item] = review(app, "domain_gone")
     assert item.subject == "gone.nz"
+
+
+def test_renewal_invoice_reads_back_as_a_renewal_order(app: App, accounting: FakeAccounting, clock: Clock) -> None:
+    """The invoice carries the renewal item code, the domain and the term, so sync_xero's mapping turns it into
+    the renewal order that, once paid, renews the domain."""
+    from integrations.xero.mapping import orders_from_invoice
+    from rules.model import Contact
+
+    accounting.add_contact("c-1", ContactDraft(name="Aroha Ltd"))
+    _hold(
+        app,
+        "back.co.nz",
+        clock().date() + timedelta(days=7),
+        contact_id="c-1",
+        sell_amount="30.00",
+        sell_currency="NZD",
+    )
+    raise_renewals(app)
+    dispatch(app)
+    [invoice] = [i for i in accounting.invoices.values() if "back.co.nz" in i.reference]
+    [line] = invoice.lines
+    as_json = {
+        "InvoiceID": invoice.invoice_id,
+        "InvoiceNumber": invoice.invoice_number,
+        "CurrencyCode": "NZD",
+        "AmountDue": str(invoice.total.amount),
+        "Reference": invoice.reference,
+        "LineItems": [
+            {
+                "ItemCode": line.item_code,
+                "Description": line.description,
+                "Quantity": str(line.quantity),
+                "LineAmount": str(invoice.total.amount),
+            }
+        ],
+    }
+    [order] = orders_from_invoice(as_json, Contact(contact_id="c-1", name="Aroha Ltd"), app.settings.xero.item_codes)
+    assert (order.kind, order.domain, order.term_years) == (OrderKind.DOMAIN_RENEWAL, "back.co.nz", 1)

@@ -34,6 +34,7 @@ def _draft(app: App, service: Any, rate: Decimal) -> RepeatingInvoiceDraft:
                 description=f"Hosting: {service.plan} plan for {service.domain}",
                 quantity=Decimal(1),
                 unit_amount=Money(amount=rate, currency=service.currency),
+                item_code=next((c for c, kind in app.settings.xero.item_codes.items() if kind == "hosting"), ""),
                 account_code=app.settings.hosting.account_code,
             ),
         ),

@@ -40,6 +40,11 @@ def _renewal_rate(app: App, row: object) -> tuple[Decimal, str] | None:
     return None
 
 
+def item_code_for(app: App, kind: str) -> str:
+    """The Xero item code configured for an order kind ([xero] item_codes), "" when none is."""
+    return next((code for code, mapped in app.settings.xero.item_codes.items() if mapped == kind), "")
+
+
 def raise_renewals(app: App) -> dict[str, int | str]:
     now = app.clock()
     today = now.date()
@@ -81,6 +86,8 @@ def raise_renewals(app: App) -> dict[str, int | str]:
                 "amount": str(amount),
                 "currency": currency,
                 "contact_id": row.contact_id,
+                # The item code sync_xero reads back as a renewal order, so paying it renews the domain.
+                "item_code": item_code_for(app, "domain_renewal"),
             }
             if enqueue(conn, key=key, kind="renewal_invoice", payload=payload, now=now):
                 counts["queued"] += 1
