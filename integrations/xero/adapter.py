@@ -304,10 +304,11 @@ class XeroAccounting:
         self._note_quota(headers)
         if isinstance(exc, RateLimitException) or status == 429:
             limit = str(headers.get("X-Rate-Limit-Problem") or "minute").lower()
+            default_wait = "1" if limit == "concurrent" else "60"  # the concurrent limit clears in a moment
             try:
-                retry_after = float(headers.get("Retry-After") or 60)
+                retry_after = float(headers.get("Retry-After") or default_wait)
             except ValueError:
-                retry_after = 60.0
+                retry_after = float(default_wait)
             if limit == "day":
                 self._state.parked_until = self.clock() + timedelta(seconds=retry_after)
                 self._state.save()
