@@ -106,6 +106,8 @@ def test_sync_over_the_sandbox(settings: Settings, sqlite_engine: Engine) -> Non
         )
         second = sync_xero(app)
         assert second["orders_closed"] == 1 and second["payments_new"] == 1
+        (payment,) = [p.data for p in sb.books.payments.values()]
+        assert payment["IsReconciled"] is False and payment["Reference"] == "card"  # Xero proposes the match
         before = sb.count()
         idle = sync_xero(replace(app))
         assert idle["orders_new"] == idle["payments_new"] == 0
