@@ -68,14 +68,12 @@ def test_unreadable_amounts_say_why(token: str, field: str, problem: str) -> Non
     st.sampled_from([(",", "."), ("", "."), ("\u00a0", "."), (".", ",")]),
     st.sampled_from([("NZ$", "NZD"), ("A$", "AUD"), ("€", "EUR"), ("£", "GBP"), ("US$", "USD")]),
 )
-def test_amount_round_trip(
-    amount: Decimal, layout: str, separators: tuple[str, str], currency: tuple[str, str]
-) -> None:
+def test_amount_round_trip(amount: Decimal, layout: str, separators: tuple[str, str], money: tuple[str, str]) -> None:
     """Any amount written with thousands separators and a symbol or code reads back to the same value."""
     thousands, decimal_mark = separators
     whole, cents = f"{amount:.2f}".split(".")
     grouped = f"{int(whole):,}".replace(",", thousands)
-    symbol, code = currency
+    symbol, code = money
     token = layout.format(sym=symbol, num=f"{grouped}{decimal_mark}{cents}", code=code)
     reading = parse_money(token, "", "NZD")
     assert reading.money is not None, (token, reading.problem)

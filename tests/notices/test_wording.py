@@ -33,7 +33,8 @@ PAYMENTS = [
     (
         "paypal",
         "You've received a payment",
-        "Hi KiwiWeb,\n\nJo Bloggs sent you $45.00 NZD.\n\nBuyer email: jo@example.nz\nTransaction ID: 1AB23456CD789012E\n"
+        "Hi KiwiWeb,\n\nJo Bloggs sent you $45.00 NZD.\n\nBuyer email: jo@example.nz\n"
+        "Transaction ID: 1AB23456CD789012E\n"
         "Message from Jo Bloggs: INV-0042\n",
         False,
         "45.00",
@@ -46,7 +47,8 @@ PAYMENTS = [
     (
         "paypal-intl",
         "Notification of Payment Received from Jo Bloggs (jo@example.nz)",
-        "Dear KiwiWeb Design Ltd,\n\nThis email confirms that you have received a payment for €86.00 EUR from Jo Bloggs "
+        "Dear KiwiWeb Design Ltd,\n\nThis email confirms that you have received a payment for €86.00 EUR "
+        "from Jo Bloggs "
         "(jo@example.nz).\n\nTransaction ID: 5TY77777MM8888999\nInvoice ID: INV-0042\nInstructions to merchant: "
         "renew example.nz\n",
         False,
@@ -74,7 +76,8 @@ PAYMENTS = [
     (
         "stripe",
         "[KiwiWeb Design Ltd] Payment received: NZ$45.00",
-        "A payment of NZ$45.00 was received from jo@example.nz.\n\nAmount paid: NZ$45.00\nCustomer email: jo@example.nz\n"
+        "A payment of NZ$45.00 was received from jo@example.nz.\n\nAmount paid: NZ$45.00\n"
+        "Customer email: jo@example.nz\n"
         "Charge ID: ch_3Nabc123def456\nDescription: INV-0042 example.nz\n",
         False,
         "45.00",
