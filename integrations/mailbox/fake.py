@@ -16,13 +16,19 @@ class FakeMailbox:
     """One watched folder plus any number of target folders; `deliver` plays the part of the mail server."""
 
     def __init__(
-        self, *, folder: str = "INBOX", uidvalidity: int = 1, max_message_bytes: int = 2 * 1024 * 1024
+        self,
+        *,
+        folder: str = "INBOX",
+        uidvalidity: int = 1,
+        max_message_bytes: int = 2 * 1024 * 1024,
+        fetch_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.folder = folder
         self.folders: dict[str, dict[int, bytes]] = {folder: {}}
         self._uidvalidity = uidvalidity
         self._next_uid = 1
         self._max = max_message_bytes
+        self._fetch_bytes = fetch_bytes  # per fetch_new, as the real adapters bound it
         self._changed = threading.Condition()
         self._seen_next_uid = 1
         self.drop_next = 0  # the next N calls fail as if the connection dropped
@@ -68,11 +74,15 @@ class FakeMailbox:
         with self._changed:
             self._seen_next_uid = self._next_uid
             box = self.folders[self.folder]
-            uids = sorted(uid for uid in box if uid > after_uid)[:limit]
-            return [
-                MailMessage(uid=uid, raw=box[uid][: self._max], mailbox_id=str(self._uidvalidity), size=len(box[uid]))
-                for uid in uids
-            ]
+            out: list[MailMessage] = []
+            budget = self._fetch_bytes
+            for uid in sorted(uid for uid in box if uid > after_uid)[:limit]:
+                budget -= min(len(box[uid]), self._max)
+                if out and budget < 0:
+                    break
+                raw = box[uid][: self._max]
+                out.append(MailMessage(uid=uid, raw=raw, mailbox_id=str(self._uidvalidity), size=len(box[uid])))
+            return out
 
     def move(self, uids: Iterable[int], folder: str) -> None:
         self._call("move")

@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 FETCH_CHUNK = 200  # UIDs per FETCH: keeps each command line and response bounded
+FETCH_BYTES = 32 * 1024 * 1024  # per fetch_new: a flood of big messages is read over several batches
 MOVE_CHUNK = 500  # UIDs per MOVE/COPY: servers cap the command line length (Dovecot at 64 kB)
 NEW_MAIL = {b"EXISTS"}  # RECENT always comes with EXISTS; EXPUNGE alone is our own MOVEs
 
@@ -48,6 +49,7 @@ class ImapMailbox:
         idle_seconds: float = 540.0,
         poll_seconds: float = 30.0,
         max_message_bytes: int = 2 * 1024 * 1024,
+        fetch_bytes: int = FETCH_BYTES,
         retry_attempts: int = 4,
         retry_max_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -68,6 +70,7 @@ class ImapMailbox:
         self._idle_seconds = idle_seconds
         self._poll_seconds = poll_seconds
         self._max = max_message_bytes
+        self._fetch_bytes = fetch_bytes
         self._retry = transient_retry(attempts=retry_attempts, max_seconds=retry_max_seconds)
         self._sleep = sleep
         self._clock = clock
@@ -159,9 +162,11 @@ class ImapMailbox:
             found = client.search(["UID", f"{after_uid + 1}:*"])
             uids = sorted(int(u) for u in found if int(u) > after_uid)[:limit]
             out: list[MailMessage] = []
+            budget = self._fetch_bytes
             for start in range(0, len(uids), FETCH_CHUNK):
                 chunk = uids[start : start + FETCH_CHUNK]  # explicit UID lists: imapclient 4 rejects `1:*`
                 sizes = {int(u): int(d.get(b"RFC822.SIZE", 0)) for u, d in client.fetch(chunk, ["RFC822.SIZE"]).items()}
+                chunk, budget = _within(chunk, sizes, self._max, budget, first=not out)
                 small = [u for u in chunk if u in sizes and sizes[u] <= self._max]
                 large = [u for u in chunk if u in sizes and sizes[u] > self._max]
                 bodies: dict[int, bytes] = {}
@@ -177,6 +182,8 @@ class ImapMailbox:
                     for u in chunk
                     if u in bodies  # gone between SEARCH and FETCH: someone else moved it
                 )
+                if budget <= 0:
+                    break
             return out
 
         return self._run("fetch", op)
@@ -276,6 +283,18 @@ class ImapMailbox:
             with contextlib.suppress(Exception):  # best effort: the server drops idle sessions anyway
                 self._client.logout()
             self._drop()
+
+
+def _within(uids: list[int], sizes: dict[int, int], cap: int, budget: int, *, first: bool) -> tuple[list[int], int]:
+    """The leading UIDs whose (capped) sizes fit the byte budget; always at least one, so a batch progresses."""
+    kept: list[int] = []
+    for u in uids:
+        cost = min(sizes.get(u, 0), cap)
+        if (kept or not first) and cost > budget:
+            return kept, 0
+        kept.append(u)
+        budget -= cost
+    return kept, budget
 
 
 def _body(data: dict[bytes, Any]) -> bytes:

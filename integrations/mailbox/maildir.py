@@ -20,6 +20,7 @@ from integrations.ports import MailMessage
 log = structlog.get_logger(__name__)
 
 UID_LIST = ".reseller-worker-uids"
+FETCH_BYTES = 32 * 1024 * 1024  # per fetch_new, as for IMAP
 
 
 class MaildirMailbox:
@@ -29,12 +30,14 @@ class MaildirMailbox:
         *,
         poll_seconds: float = 0.5,
         max_message_bytes: int = 2 * 1024 * 1024,
+        fetch_bytes: int = FETCH_BYTES,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
         self._poll = poll_seconds
         self._max = max_message_bytes
+        self._fetch_bytes = fetch_bytes
         self._sleep = sleep
         self._clock = clock
         try:
@@ -118,11 +121,15 @@ class MaildirMailbox:
             paths = self._sync()
             wanted = sorted((uid, key) for key, uid in self._uids.items() if uid > after_uid)[:limit]
             out: list[MailMessage] = []
+            budget = self._fetch_bytes
             for uid, key in wanted:
                 path = paths.get(key)
                 if path is None:
                     continue  # moved away meanwhile
                 size = path.stat().st_size
+                budget -= min(size, self._max)
+                if out and budget < 0:
+                    break  # a flood of big messages is read over several batches
                 with path.open("rb") as fh:
                     raw = fh.read(self._max)
                 out.append(MailMessage(uid=uid, raw=raw, mailbox_id=str(self._uidvalidity), size=size))

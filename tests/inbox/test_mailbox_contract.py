@@ -18,6 +18,7 @@ from tests.inbox.dovecot import Dovecot
 from tests.inbox.standin import notice
 
 CAP = 4000
+BUDGET = 3 * CAP  # bytes per fetch_new
 
 
 @dataclass
@@ -28,12 +29,12 @@ class Harness:
 
 
 def _fake() -> Iterator[Harness]:
-    box = FakeMailbox(max_message_bytes=CAP)
+    box = FakeMailbox(max_message_bytes=CAP, fetch_bytes=BUDGET)
     yield Harness(box, lambda raw: box.deliver(raw), lambda folder: len(box.messages_in(folder)))
 
 
 def _maildir(root: Path) -> Iterator[Harness]:
-    box = MaildirMailbox(root, poll_seconds=0.05, max_message_bytes=CAP)
+    box = MaildirMailbox(root, poll_seconds=0.05, max_message_bytes=CAP, fetch_bytes=BUDGET)
 
     def deliver(raw: bytes) -> None:
         name = f"{time.time():.6f}.{uuid.uuid4().hex}.test"
@@ -51,7 +52,7 @@ def _maildir(root: Path) -> Iterator[Harness]:
 def _imap(server: Dovecot) -> Iterator[Harness]:
     user = server.new_user()
     admin = server.client(user)
-    box = server.mailbox(user, max_message_bytes=CAP)
+    box = server.mailbox(user, max_message_bytes=CAP, fetch_bytes=BUDGET)
 
     def count(folder: str) -> int:
         if not admin.folder_exists(folder):
@@ -129,3 +130,17 @@ def test_wait_for_mail_wakes_on_delivery_and_times_out_otherwise(harness: Harnes
     assert harness.mailbox.wait_for_mail(10) is True
     timer.join()
     assert time.monotonic() - started < 5
+
+
+def test_big_messages_are_fetched_a_few_at_a_time(harness: Harness) -> None:
+    """A byte budget per fetch: many big messages come over several batches, in order, none skipped."""
+    sent = [notice(n, extra="X-Padding: " + "C" * (CAP - 400)) for n in range(5)]
+    for raw in sent:
+        harness.deliver(raw)
+    batches: list[list[bytes]] = []
+    after = 0
+    while batch := harness.mailbox.fetch_new(after_uid=after, limit=10):
+        batches.append([m.raw for m in batch])
+        after = batch[-1].uid
+    assert [raw for b in batches for raw in b] == sent
+    assert len(batches) >= 2 and all(sum(map(len, b)) <= BUDGET for b in batches)
