@@ -269,7 +269,7 @@ class XeroTokens:
                 " (run: reseller-worker xero connect)" if self.grant == "refresh_token" else ""
             )
         left = tokens.expires_at - self.clock()
-        state = f"expires in {int(left.total_seconds() // 60)} min" if left.total_seconds() > 0 else "expired"
+        state = f"expires in {round(left.total_seconds() / 60)} min" if left.total_seconds() > 0 else "expired"
         feed = "finance" if FINANCE_SCOPE in tokens.scopes else "accounting only"
         refresh = ", refresh token held" if tokens.refresh_token else ""
         tenant = f", tenant {tokens.tenant_id}" if tokens.tenant_id else ""

@@ -169,3 +169,12 @@ def test_tenant_choice() -> None:
     assert choose_tenant([a, b], "Beta") == b
     with pytest.raises(NotConfigured, match="Alpha"):
         choose_tenant([a, b], "")
+
+
+def test_check_line_reports_expiry_and_feed(sb: XeroSandbox, tmp_path: Path) -> None:
+    """`check` gets a token and reports it in one line: expiry and which bank feed the scopes allow."""
+    from integrations.xero.tokens import check_xero
+
+    line = check_xero(sandbox_settings(sb.base_url), tmp_path)
+    assert "expires in 30 min" in line and "finance" in line and "\n" not in line
+    assert check_xero(sandbox_settings(""), tmp_path).startswith("sandbox mode")
