@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.matching import MatchingSettings
+
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # real notices are a few kilobytes; anything near this is not one
 
 
@@ -72,15 +74,15 @@ def trust_from_context(context: Mapping[str, Any], *, max_bytes: int = DEFAULT_M
 
 
 def trust_from_settings(
-    matching: Any,
+    matching: MatchingSettings,
     *,
     inbox_address: str = "",
     dns_txt: Callable[[str], str | None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    default_currency: str = "NZD",
+    default_currency: str | None = None,
 ) -> SenderTrust:
-    """SenderTrust for the daemon from config.matching.MatchingSettings (duck-typed: integrations must not
-    need config); own domains default to the inbox address's domain, keys to DNS."""
+    """SenderTrust for the daemon from the [matching] settings; own domains default to the inbox address's
+    domain, keys to DNS (dnspython, with a timeout)."""
     own = tuple(d.lower() for d in matching.own_domains) or _inbox_domain(inbox_address)
     return SenderTrust(
         trusted_authserv_id=matching.trusted_authserv_id,
@@ -88,5 +90,5 @@ def trust_from_settings(
         own_domains=own,
         dns_txt=dns_txt if dns_txt is not None else dns_txt_resolver(),
         max_bytes=max_bytes,
-        default_currency=default_currency,
+        default_currency=default_currency or matching.home_currency,
     )
