@@ -92,7 +92,17 @@ def payment_items(body: Mapping[str, Any]) -> Iterator[Item]:
 def mail_items(paths: Iterable[Path], read: NoticeReader) -> Iterator[Item]:
     for path in paths:
         raw = path.read_bytes()
-        reading = read(raw)
+        try:
+            reading = read(raw)
+        except Exception as exc:  # a reader bug must cost one review item, never the whole replay
+            log.exception("notice_reader_failed", file=path.name)
+            yield Item(
+                key=path.name,
+                at=_epoch(),
+                rank=SOURCE_RANK[ReceiptSource.NOTICE],
+                problem=f"message {path.name} could not be read ({type(exc).__name__})",
+            )
+            continue
         at = reading.received_at or (reading.receipt.received_at if reading.receipt else None) or _epoch()
         yield Item(key=reading.message_id, at=at, rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.model import DecisionKind
+from rules.model import DecisionKind, NoticeReading
 from worker.cli import main
 from worker.replay import decide_items, load_corpus, policy_for, replay
 
@@ -97,3 +97,20 @@ def test_command_writes_one_json_object_per_receipt(tmp_path: Path) -> None:
 def test_command_refuses_a_directory_that_is_no_corpus(tmp_path: Path) -> None:
     """A wrong path is a clear error, not a traceback."""
     assert main(["replay", str(tmp_path), "--out", str(tmp_path / "x.jsonl")]) == 2
+
+
+def test_a_failing_reader_costs_one_review_not_the_replay(tmp_path: Path) -> None:
+    """Should reading one message raise, that message is reviewed and everything else is still decided."""
+    from integrations.notices import read_notice, trust_from_context
+
+    trust = trust_from_context(json.loads((FIXTURE / "context.json").read_text()))
+
+    def reader(raw: bytes) -> NoticeReading:
+        if b"RESEND" in raw:
+            raise RuntimeError("boom")
+        return read_notice(raw, trust)
+
+    got = replay(FIXTURE, read=reader)
+    problems = [d for d in got if d.strategy == "unreadable"]
+    assert problems and all(d.kind is DecisionKind.REVIEW for d in problems)
+    assert len(got) == len(expected())
