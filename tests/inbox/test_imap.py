@@ -28,7 +28,7 @@ from tests.conftest import require_service
 from tests.inbox.conftest import make_app
 from tests.inbox.dovecot import PASSWORD, Dovecot, deliver, dovecot_available, start_dovecot
 from tests.inbox.standin import notice, read_standin
-from worker.jobs.inbox import process_inbox
+from worker.jobs.inbox import process_inbox, watch_inbox
 from worker.store.inbox_tables import inbox_messages
 from worker.store.tables import receipts
 
@@ -303,3 +303,28 @@ def test_check_mailbox_reports_the_configured_imap_folder(dovecot: Dovecot, sett
     )  # fmt: skip
     assert check_mailbox(inbox).startswith(f"imap {user}@127.0.0.1:{dovecot.port}/INBOX, none, UIDVALIDITY ")
     assert check_mailbox(settings.inbox).startswith("not configured")
+
+
+def test_watch_inbox_stores_mail_within_seconds_and_stops_when_asked(
+    dovecot: Dovecot, sqlite_engine: Engine, settings: Settings
+) -> None:
+    """The daemon's loop: IDLE on one connection, a notice appended is stored in seconds, stop() ends it."""
+    user = dovecot.new_user()
+    app = make_app(sqlite_engine, settings, lambda: dovecot.mailbox(user))
+    stop = threading.Event()
+    result: dict[str, Any] = {}
+    watcher = threading.Thread(
+        target=lambda: result.update(watch_inbox(app, seconds=60, stop=stop.is_set, read=read_standin))
+    )
+    watcher.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    dovecot.client(user).append("INBOX", notice(1))
+    while count(sqlite_engine, receipts) == 0:
+        assert time.monotonic() - started < 5, "not stored within 5 s"
+        time.sleep(0.02)
+    stop.set()
+    dovecot.client(user).append("INBOX", notice(2))  # wakes the IDLE so the loop sees the stop flag now
+    watcher.join(timeout=10)
+    assert not watcher.is_alive() and result["receipts"] >= 1
+    assert folder_sizes(dovecot, user, "Processed")["Processed"] == result["receipts"]

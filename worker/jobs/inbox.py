@@ -37,7 +37,7 @@ NoticeReader = Callable[[bytes], NoticeReading]
 
 BATCH = 200  # messages fetched, stored and moved together
 MAX_PER_RUN = 20_000  # a huge backlog is worked off over several runs, each one bounded
-WATCH_SLICE_SECONDS = 30.0  # how often watch_inbox looks at its stop flag while idling
+WATCH_SLICE_SECONDS = 5.0  # how often watch_inbox looks at its stop flag while idling (IDLE is re-issued)
 
 QUARANTINE_ACTION = (
     "Open the message in the Quarantine folder. If it is a genuine payment notice, check the payment with the "
