@@ -2,8 +2,8 @@
 claimed by exactly one dispatcher, retried with backoff, and failed into a review item when it cannot be done.
 
 `enqueue` is idempotent on the key, so deciding the same receipt twice (a duplicate notice, a replayed job) can never
-queue a second effect. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and a guarded
-compare-and-set UPDATE on SQLite (one writer at a time), so two workers never run the same row at once.
+queue a second effect. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and one atomic UPDATE on
+SQLite (one writer at a time), each claim marked with its own token, so two workers never run the same row at once.
 """
 
 from __future__ import annotations

@@ -122,3 +122,29 @@ def test_renewal_invoice_reads_back_as_a_renewal_order(app: App, accounting: Fak
     }
     [order] = orders_from_invoice(as_json, Contact(contact_id="c-1", name="Aroha Ltd"), app.settings.xero.item_codes)
     assert (order.kind, order.domain, order.term_years) == (OrderKind.DOMAIN_RENEWAL, "back.co.nz", 1)
+
+
+def test_sync_with_the_manual_registrar_asks_nothing(app: App, accounting: FakeAccounting, clock: Clock) -> None:
+    """The manual registrar cannot be asked: sync leaves our record alone and says how many it skipped."""
+    from decimal import Decimal
+
+    from integrations.registrar.manual import ManualRegistrar
+    from integrations.registrar.terms import UpstreamPrices
+    from worker.domains import domain_book
+
+    from .conftest import make_app
+
+    _hold(app, "byhand.nz", date(2027, 3, 1))
+    manual = make_app(
+        app.engine,
+        app.settings,
+        clock,
+        accounting,
+        ManualRegistrar(
+            prices=UpstreamPrices(currency="NZD", renew={"nz": Decimal("1")}), book=domain_book(app.engine)
+        ),
+    )
+    assert sync_registrar(manual)["manual"] == 1
+    with app.engine.connect() as conn:
+        row = conn.execute(select(domains)).one()
+    assert (row.expires, row.status, row.synced_at) == (date(2027, 3, 1), "active", None)
