@@ -193,11 +193,38 @@ def _review(
     )
 
 
-def _settle(receipt: Receipt, p: Proposal, ev: Evidence, book: OrderBook, policy: MatchPolicy) -> Decision:
+def _repeats_platform_payment(
+    receipt: Receipt, closed: list[str], book: OrderBook, record: PaymentRecord, policy: MatchPolicy
+) -> str:
+    """A gateway notice for an invoice the customer paid online through Xero: Xero's own payment on that invoice,
+    for the same amount within the window, already settled it. Names that payment, or ''."""
+    if receipt.source is not ReceiptSource.NOTICE:
+        return ""
+    settled_by = {book.paid_by[o] for o in closed}
+    numbers = {book.orders[o].invoice_number for o in closed}
+    if len(settled_by) != 1 or len(numbers) != 1:
+        return ""
+    number = numbers.pop()
+    payment = record.confirming(number, receipt.money, receipt.received_at, policy.notice_confirm_window)
+    if payment is None or payment.receipt_id not in settled_by:
+        return ""
+    return f"Xero payment {payment.receipt_id} on {number}"
+
+
+def _settle(
+    receipt: Receipt, p: Proposal, ev: Evidence, book: OrderBook, record: PaymentRecord, policy: MatchPolicy
+) -> Decision:
     """Act on a proposal only for an exact same-currency settlement of exactly its open orders."""
     closed = [o for o in p.orders if not book.is_open(o)]
     if closed:
         paid_by = ", ".join(sorted({book.paid_by[o] for o in closed}))
+        if repeat := _repeats_platform_payment(receipt, closed, book, record, policy):
+            return _decision(
+                receipt.receipt_id,
+                DecisionKind.IGNORE,
+                f"{p.strategy}: {p.evidence}; repeats {repeat}, the payment already acted on",
+                p.strategy,
+            )
         if receipt.source is ReceiptSource.XERO_PAYMENT and len(closed) == len(p.orders):
             return _decision(
                 receipt.receipt_id,
@@ -351,7 +378,7 @@ def decide(
             strategy=proposal.strategy,
             reason=f"{proposal.strategy}: {proposal.evidence}; {proposal.doubt}",
         )
-    return _settle(receipt, proposal, ev, book, policy)
+    return _settle(receipt, proposal, ev, book, record, policy)
 
 
 def apply(book: OrderBook, receipt: Receipt, decision: Decision) -> None:

@@ -273,6 +273,20 @@ def test_xero_payment_for_an_order_we_already_settled_is_ignored() -> None:
     assert d.kind is DecisionKind.IGNORE and "line-1" in d.reason
 
 
+def test_gateway_notice_for_an_invoice_paid_through_xero_repeats_that_payment() -> None:
+    """The customer paid the Xero invoice by PayPal: Xero's payment acts, PayPal's notice of it is a repeat."""
+    book = fresh_book()
+    pay = payment("INV-0042", "35.00", rid="PAY-1")
+    record = PaymentRecord([pay])
+    apply(book, pay, decide(pay, book, record, POLICY))
+    later = notice("paypal", "35.00", "INV-0042", at=T0 + timedelta(minutes=5))
+    d = decide(later, book, record, POLICY)
+    assert d.kind is DecisionKind.IGNORE and "PAY-1" in d.reason
+    # Another day, another payment: a person checks for a double payment.
+    d = decide(replace(later, received_at=T0 + timedelta(days=5)), book, record, POLICY)
+    assert (d.kind, d.review_kind) == (DecisionKind.REVIEW, "already_paid")
+
+
 @pytest.mark.parametrize(
     ("recorded", "kind"),
     [
