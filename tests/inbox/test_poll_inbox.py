@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from config.settings import Settings
-from integrations.errors import TransientError
+from integrations.errors import PermanentError, TransientError
 from integrations.mailbox import FakeMailbox
 from integrations.ports import Folder
 from rules.model import NoticeReading
@@ -323,3 +323,28 @@ def test_inbox_status_reports_watermark_and_folders(engine: Engine, settings: Se
         status = inbox_status(conn, mailbox_key(settings.inbox))
     assert status["uidvalidity"] == 77 and status["last_uid"] == 2 and status["pending_moves"] == 0
     assert status["folders"] == {"Processed": 1, "Rejected": 1}
+
+
+class RefusesReview(FakeMailbox):
+    """A server that will not let us file into Review (a quota, a forbidden folder name)."""
+
+    refusing = True
+
+    def move(self, uids: Iterable[int], folder: str) -> None:
+        if folder == Folder.REVIEW and self.refusing:
+            raise PermanentError("NO [OVERQUOTA] quota exceeded", system="mailbox")
+        super().move(uids, folder)
+
+
+def test_a_refused_move_leaves_the_message_stored_and_pending(engine: Engine, settings: Settings) -> None:
+    """The refusal does not stop the rest of the inbox; the message stays recorded and is filed once allowed."""
+    box = RefusesReview()
+    box.deliver(notice(1, outcome="review"))
+    box.deliver(notice(2))
+    app = make_app(engine, settings, lambda: box)
+    counts = run(app, box)
+    assert counts["move_failed"] == 1 and counts["moved"] == 1
+    assert len(box.messages_in("INBOX")) == 1 and len(box.messages_in(Folder.PROCESSED)) == 1
+    box.refusing = False  # the quota was raised
+    assert run(app, box)["resumed_moves"] == 1
+    assert [(r.uid, r.moved) for r in rows(engine)] == [(1, True), (2, True)]

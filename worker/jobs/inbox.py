@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.inbox import InboxSettings
+from integrations.errors import PermanentError
 from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
 from worker.review import raise_review_item
@@ -188,9 +189,9 @@ def process_inbox(
             last_uid = max(last_uid, message.uid)
         _advance(app, key, last_uid)
         for folder, uids in to_move.items():
-            mailbox.move(uids, folder)
-            _mark_moved(app, key, uidvalidity, uids)
-            counts["moved"] += len(uids)
+            if _move(mailbox, uids, folder, counts):
+                _mark_moved(app, key, uidvalidity, uids)
+                counts["moved"] += len(uids)
         if counts["interrupted"]:
             break
     log.info("inbox_polled", mailbox=key, **counts)
@@ -231,9 +232,21 @@ def _finish_moves(app: App, mailbox: Mailbox, key: str, uidvalidity: int, counts
     for row in rows:
         by_folder.setdefault(row.folder, []).append(int(row.uid))
     for folder, uids in by_folder.items():
+        if _move(mailbox, uids, folder, counts):
+            _mark_moved(app, key, uidvalidity, uids)
+            counts["resumed_moves"] += len(uids)
+
+
+def _move(mailbox: Mailbox, uids: list[int], folder: str, counts: Counter[str]) -> bool:
+    """File stored messages. A refusal (no such folder allowed, quota) leaves them stored and pending, to be
+    tried again next run, without stopping the inbox; a dropped connection fails the run as usual."""
+    try:
         mailbox.move(uids, folder)
-        _mark_moved(app, key, uidvalidity, uids)
-        counts["resumed_moves"] += len(uids)
+    except PermanentError as exc:
+        log.error("inbox_move_refused", folder=folder, messages=len(uids), error=str(exc))
+        counts["move_failed"] += len(uids)
+        return False
+    return True
 
 
 def _mark_moved(app: App, key: str, uidvalidity: int, uids: list[int]) -> None:
