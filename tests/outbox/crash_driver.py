@@ -2,7 +2,8 @@
 
 Environment: RW_CRASH_DB (database URL), RW_CRASH_SEARCH_PATH (PostgreSQL schema, optional), RW_CRASH_STATE (a
 directory holding registrar.json and accounting.json, the remote side), RW_CRASH_AT (boundary name, empty for none),
-RW_CRASH_NTH (crash at the n-th time that boundary is reached, default 1). Prints the dispatch counts as JSON.
+RW_CRASH_NTH (crash at the n-th time that boundary is reached, default 1), RW_CRASH_LEASE_SECONDS (claim lease;
+0 by default so a restart takes over the dead worker's rows at once). Prints the dispatch counts as JSON.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def main() -> int:
         mailer=None,
         open_mailbox=None,
     )
-    # The dead worker's claims are taken over at once: in the test only one worker runs at a time.
-    counts = dispatch(app, policy=OutboxPolicy(lease=timedelta(0)), checkpoint=checkpoint)
+    lease = timedelta(seconds=float(os.environ.get("RW_CRASH_LEASE_SECONDS", "0")))
+    counts = dispatch(app, policy=OutboxPolicy(lease=lease, batch=5), checkpoint=checkpoint)
     print(json.dumps(counts))
     engine.dispose()
     return 0

@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BOUNDARIES = ["before_registrar_call", "after_registrar_call", "after_xero_write", "after_record"]
 
 
-def _seed(engine: Engine, state: Path) -> list:
-    """Three paid registrations and one paid renewal, queued as the matching job queues them."""
+def _seed(engine: Engine, state: Path, *, extra: int = 0) -> list:
+    """Three (plus `extra`) paid registrations and one paid renewal, queued as the matching job queues them."""
     now = datetime.now(UTC)
     registrar = FakeRegistrar(state_file=state / "registrar.json")
     registrar.add_ours("renew-me.nz", expires=date(2027, 1, 15))
-    paid = [new_order(f"ORD-90{i}", domain=f"crash{i}.nz") for i in range(3)]
-    paid.append(new_order("ORD-909", kind=OrderKind.DOMAIN_RENEWAL, domain="renew-me.nz"))
+    paid = [new_order(f"ORD-9{i:02d}", domain=f"crash{i}.nz") for i in range(3 + extra)]
+    paid.append(new_order("ORD-999", kind=OrderKind.DOMAIN_RENEWAL, domain="renew-me.nz"))
     with engine.begin() as conn:
         hold_domain(conn, domain="renew-me.nz", expires=date(2027, 1, 15), now=now)
         for order in paid:
@@ -68,7 +68,7 @@ def _seed(engine: Engine, state: Path) -> list:
     return paid
 
 
-def _crash(engine: Engine, state: Path, crash_at: str) -> subprocess.CompletedProcess[str]:
+def _env(engine: Engine, state: Path, crash_at: str) -> dict[str, str]:
     env = {
         **os.environ,
         "RW_CRASH_DB": engine.url.render_as_string(hide_password=False),
@@ -78,6 +78,11 @@ def _crash(engine: Engine, state: Path, crash_at: str) -> subprocess.CompletedPr
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             env["RW_CRASH_SEARCH_PATH"] = str(conn.exec_driver_sql("SHOW search_path").scalar_one())
+    return env
+
+
+def _crash(engine: Engine, state: Path, crash_at: str) -> subprocess.CompletedProcess[str]:
+    env = _env(engine, state, crash_at)
     return subprocess.run([sys.executable, str(DRIVER)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -128,3 +133,26 @@ def test_sigkill_at_a_boundary_then_restart_acts_exactly_once(engine: Engine, tm
         assert {r.status for r in conn.execute(select(orders.c.status))} == {"done"}
         assert {r.status for r in conn.execute(select(outbox.c.status))} == {"done"}
         assert conn.execute(select(review_items)).first() is None
+
+
+def test_two_worker_processes_started_together_act_once(engine: Engine, tmp_path: Path) -> None:
+    """Two worker processes dispatch the same queue at the same time: each order is bought and paid once."""
+    paid = _seed(engine, tmp_path, extra=16)
+    env = {**_env(engine, tmp_path, ""), "RW_CRASH_LEASE_SECONDS": "900"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(DRIVER)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
+    counts = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sum(c["done"] for c in counts) == len(paid) * 3  # payment, registration or renewal, note
+    remote = json.loads((tmp_path / "registrar.json").read_text())
+    accounting = json.loads((tmp_path / "accounting.json").read_text())
+    for order in paid:
+        op = "renew" if order.kind is OrderKind.DOMAIN_RENEWAL else "register"
+        assert remote["applied"][op].get(order.domain) == 1
+        assert len([p for p in accounting["payments"] if p["invoice_id"] == order.invoice_id]) == 1
+        assert len([n for n in accounting["notes"] if n["invoice_id"] == order.invoice_id]) == 1
