@@ -1,8 +1,9 @@
 """The inbox jobs: read new payment notices, store each one (receipt, review item or quarantine) and then file it.
 
-Order per message: read -> store record (+ receipt or review item) and watermark in one transaction -> move to
-the folder that says what happened -> mark moved. A crash between any two steps is repaired by the next run:
-unmoved records are moved again, and after a UIDVALIDITY reset messages are recognised by Message-ID + sha256.
+Order per message: read -> store its record (+ receipt or review item) in one transaction -> advance the
+watermark -> move it to the folder that says what happened -> mark it moved. The next run repairs a crash between
+any two steps: a UID with a record is never read again, unmoved records are moved again, and after a UIDVALIDITY
+reset a stored-but-unmoved message is recognised by Message-ID + sha256 (any other repeat by its Message-ID).
 """
 
 from __future__ import annotations
