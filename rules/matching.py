@@ -255,7 +255,10 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 return name
         return "+".join(where)
 
+    paid_whole = str(int(receipt.money.amount)) if receipt.money.amount == int(receipt.money.amount) else ""
     for ref in find_invoice_refs(joined, patterns, book.prefixes):
+        if not ref.prefixed and ref.key == paid_whole:
+            continue  # "PAID 129" is the amount, not invoice 129
         hits = book.orders_with_key(ref.key)
         if hits:
             for oid in hits:

@@ -130,7 +130,8 @@ def _invoice_regex(patterns: Patterns, prefixes: Iterable[str]) -> re.Pattern[st
     )
 
 
-_BARE_NUMBER = re.compile(r"(?<![\w.,$/:])(\d{3,8})(?![\w/:]|[.,]\d)")
+# Three to eight digits standing alone: not part of an amount, a date, a time, or a dashed account or phone number.
+_BARE_NUMBER = re.compile(r"(?<![\w.,$/:])(?<!\d-)(\d{3,8})(?![\w/:]|[.,]\d|-\d)")
 
 
 def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = ()) -> list[InvoiceRef]:

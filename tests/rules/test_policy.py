@@ -188,6 +188,12 @@ REVIEW_CASES = [
     ),
     ("unknown payer", bank("SHARON SCOTT", "", amount="250.00"), None, "unmatched"),
     (
+        "the amount written out is no invoice number",
+        bank("SHARON SCOTT", "PAID 1058", amount="1058.00"),
+        None,
+        "unmatched",
+    ),
+    (
         "a domain we do not know",
         notice("paypal", "35.00", "othersite.nz", email="emma.murphy@xtra.co.nz"),
         "ORD-1",

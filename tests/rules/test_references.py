@@ -39,6 +39,9 @@ P = builtin_patterns()
         ("INV-882O", ["8820"]),  # a trailing O is a zero, not a stray letter
         ("Invoice for the domain", []),  # the word alone is no number
         ("12", []),  # too short to stand alone
+        ("12-3456-7890123-00", []),  # a bank account number
+        ("2026-11-05", []),  # a date
+        ("021 555 1234", ["21", "555", "1234"]),  # spaced digits still read; only an existing open invoice counts
     ],
 )
 def test_invoice_numbers_found(text: str, keys: list[str]) -> None:
