@@ -296,3 +296,21 @@ def test_expired_claim_of_a_dead_worker_is_taken_over(
 def _naive(moment: datetime) -> datetime:
     """SQLite hands back naive UTC; compare like with like."""
     return moment.replace(tzinfo=None)
+
+
+def test_deleted_payment_in_xero_does_not_count(app: App, accounting: FakeAccounting) -> None:
+    """A payment someone deleted in Xero is not "already there": the receipt is recorded."""
+    from dataclasses import replace
+
+    order = new_order("ORD-1007", kind=OrderKind.HOSTING, domain="")
+    accounting.add_order(order)
+    deleted = replace(
+        receipt_for(order, "pay-del", source=ReceiptSource.XERO_PAYMENT, txn="pi_same"),
+        text=(("reference", "pi_same"),),
+        flags=("deleted",),
+    )
+    accounting.add_xero_payment(deleted)
+    pay(app, accounting, order, receipt_for(order, txn="pi_same"))
+    dispatch(app)
+    assert len(payments_for(accounting, order.invoice_id)) == 1
+    assert order_status(app, "ORD-1007") == "done"

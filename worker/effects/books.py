@@ -35,7 +35,8 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     p = row.payload
     amount = Money.of(str(p["amount"]), str(p["currency"]))
     reference, invoice_id = str(p["reference"]), str(p["invoice_id"])
-    existing = list(app.accounting.payments_on_invoice(invoice_id))
+    # A deleted payment is no payment: someone removed it in Xero, so it is recorded again.
+    existing = [pay for pay in app.accounting.payments_on_invoice(invoice_id) if "deleted" not in pay.flags]
     for payment in existing:
         if reference in _references(payment) and payment.money.same_value(amount):
             # Recorded before (the reply or our record of it was lost), or Xero took this very payment itself.
