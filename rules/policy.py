@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from functools import lru_cache
 
 from rules.matching import (
@@ -135,6 +136,14 @@ def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy, book: OrderBoo
     return why
 
 
+def _duration(span: timedelta) -> str:
+    hours = int(span.total_seconds() // 3600)
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day" + ("s" if days != 1 else "")
+    return f"{hours} hours"
+
+
 def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
     """A notice from a platform any customer can send through (Xero): only the platform's own record proves it."""
     numbers = [receipt.invoice_number] if receipt.invoice_number else []
@@ -161,7 +170,7 @@ def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, p
         receipt.receipt_id,
         DecisionKind.REJECT,
         f"{gateway} notice for {named} {receipt.money} is not confirmed by a {gateway} payment on that invoice for "
-        f"that amount within {policy.notice_confirm_window}; anyone can send mail through {gateway}: treated as forged",
+        f"that amount within {_duration(policy.notice_confirm_window)}; anyone can send mail through {gateway}: treated as forged",
         "platform_notice",
         review_kind="rejected_notice",
     )
