@@ -170,7 +170,8 @@ def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, p
         receipt.receipt_id,
         DecisionKind.REJECT,
         f"{gateway} notice for {named} {receipt.money} is not confirmed by a {gateway} payment on that invoice for "
-        f"that amount within {_duration(policy.notice_confirm_window)}; anyone can send mail through {gateway}: treated as forged",
+        f"that amount within {_duration(policy.notice_confirm_window)}; anyone can send mail through {gateway}: "
+        "treated as forged",
         "platform_notice",
         review_kind="rejected_notice",
     )
