@@ -1,6 +1,7 @@
 """Reading card-payment notice e-mails (PayPal, Stripe, Windcave, Xero) into NoticeReadings: sender
 authentication on the raw bytes, then the gateway's notice format (data in rules/notice_formats/)."""
 
+from integrations.notices.batch import read_notices
 from integrations.notices.formats import builtin_formats, load_format_dir, load_formats
 from integrations.notices.reading import read_notice
 from integrations.notices.trust import (
@@ -23,6 +24,7 @@ __all__ = [
     "load_format_dir",
     "load_formats",
     "read_notice",
+    "read_notices",
     "trust_from_context",
     "trust_from_settings",
     "zone_lookup",

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.notices import SenderTrust, read_notice, zone_lookup
+from integrations.notices import SenderTrust, read_notice, read_notices, zone_lookup
 from rules.model import DecisionKind
-from tests.notices.support import fixture_mail, load_context, outcome
+from tests.notices.support import MAIL, fixture_mail, load_context, outcome
 
 # file, amount, currency, payer name, payer e-mail, gateway, transaction id, text pairs
 RECEIPTS = [
@@ -194,3 +194,9 @@ def test_wrong_key_in_dns_rejects(trust: SenderTrust) -> None:
     other = replace(trust, dns_txt=zone_lookup(records))
     reading = read_notice(fixture_mail("dev-00001.eml"), other)
     assert reading.verdict is DecisionKind.REJECT
+
+
+def test_batch_reading_matches_one_by_one(trust: SenderTrust) -> None:
+    """read_notices over forked workers gives the same readings, in the same order, as read_notice one by one."""
+    raws = [path.read_bytes() for path in sorted(MAIL.glob("*.eml"))] * 12
+    assert read_notices(raws, trust, workers=2) == [read_notice(raw, trust) for raw in raws]
