@@ -157,16 +157,28 @@ class XeroState:
 
 @dataclass
 class _Seen:
-    """What a feed returned lately: (id -> UpdatedDateUTC), pruned once older than the overlap window."""
+    """What a feed delivered lately, so the overlap window does not deliver it twice.
+
+    Only what lies at or before the caller's watermark is held back: the caller stores a watermark only after
+    storing the page that came with it, so an item newer than `since` was never stored and comes again (a page
+    the caller lost is delivered again). Bank lines have no change stamp: they are keyed by the watermark of the
+    poll that delivered them."""
 
     stamps: dict[str, datetime] = field(default_factory=dict)
 
-    def fresh(self, key: str, stamp: datetime) -> bool:
+    def deliver(self, key: str, stamp: datetime, since: datetime | None) -> bool:
         old = self.stamps.get(key)
-        return old is None or stamp > old
+        if since is None or stamp > since or old is None or stamp > old:
+            self.stamps[key] = stamp
+            return True
+        return False
 
-    def remember(self, key: str, stamp: datetime) -> None:
-        self.stamps[key] = stamp
+    def deliver_line(self, key: str, polled_at: datetime, since: datetime | None) -> bool:
+        delivered_at = self.stamps.get(key)
+        if delivered_at is None or since is None or delivered_at > since:
+            self.stamps[key] = polled_at
+            return True
+        return False
 
     def prune(self, before: datetime) -> None:
         self.stamps = {k: v for k, v in self.stamps.items() if v >= before}
@@ -395,8 +407,7 @@ class XeroAccounting:
                 continue
             newest = stamp if newest is None or stamp > newest else newest
             key = str(inv.get("InvoiceID"))
-            if seen.fresh(key, stamp):
-                seen.remember(key, stamp)
+            if seen.deliver(key, stamp, since):
                 changed.append(inv)
         self._last_poll["invoices"] = polled_at
         self._dirty = False
@@ -490,8 +501,7 @@ class XeroAccounting:
                 log.warning("xero_record_unreadable", feed=feed, id=item.get(id_field), error=str(exc))
                 continue
             newest = stamp if newest is None or stamp > newest else newest
-            if seen.fresh(str(item.get(id_field)), stamp):
-                seen.remember(str(item.get(id_field)), stamp)
+            if seen.deliver(str(item.get(id_field)), stamp, since):
                 receipts.append(receipt)
         if since is not None:
             seen.prune(since - timedelta(seconds=self.settings.overlap_seconds))
@@ -550,14 +560,13 @@ class XeroAccounting:
         for statement in body.get("statements") or []:
             for line in statement.get("statementLines") or []:
                 line_id = str(line.get("statementLineId") or "")
-                if not seen.fresh(line_id, datetime.min.replace(tzinfo=UTC)):
+                if not seen.deliver_line(line_id, polled_at, since):
                     continue
                 try:
                     receipts.append(statement_line_receipt(line, currency=currency))
                 except SourceError as exc:
                     log.warning("xero_record_unreadable", feed="bank", id=line_id, error=str(exc))
                     continue
-                seen.remember(line_id, polled_at)
         seen.prune(polled_at - BANK_LOOKBACK - timedelta(days=1))
         return ReceiptsPage(receipts=tuple(receipts), watermark=polled_at)
 
@@ -819,6 +828,14 @@ def _error_message(body: Any) -> str:
 def build_xero_accounting(
     settings: XeroSettings, *, data_dir: Path, clock: Callable[[], datetime] = _utc_now
 ) -> XeroAccounting:
-    """The adapter as the worker runs it: tokens per mode, parked state in `data_dir/xero-state.json`."""
+    """The adapter as the worker runs it: tokens per mode, parked state in `data_dir/xero-state.json`. Polls are
+    spaced to the daily budget against Xero; against the sandbox (demo) every cycle looks, since there is no
+    budget to save and a demo must see the payments it just applied."""
     tokens = XeroTokens(settings=settings, store=token_store_for_mode(settings, data_dir), clock=clock)
-    return XeroAccounting(settings, tokens=tokens, clock=clock, state_path=data_dir / "xero-state.json")
+    return XeroAccounting(
+        settings,
+        tokens=tokens,
+        clock=clock,
+        state_path=data_dir / "xero-state.json",
+        space_polls=settings.mode != "sandbox",
+    )

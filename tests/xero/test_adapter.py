@@ -132,3 +132,20 @@ def test_bank_feed_follows_the_token_scope() -> None:
         page = adapter.bank_lines(since=None)
         assert [(r.money.amount, r.payer_name) for r in page.receipts] == [(Decimal("45.00"), "Brown Yoga")]
         assert sb.violations == []
+
+
+def test_a_page_the_caller_lost_is_delivered_again() -> None:
+    """The overlap de-duplication holds back only what the caller's watermark covers: polling again from the old
+    watermark (the page was never stored) returns the same changes; from the new one, nothing."""
+    with XeroSandbox() as sb:
+        books = SandboxBooks(sb)
+        books.seed_order(an_order(1))
+        books.seed_order(an_order(2))
+        adapter = make_adapter(sb, space_polls=False)
+        first = adapter.open_orders(since=None)
+        sb.books.set_invoice_status(an_order(1).invoice_id, "VOIDED")
+        lost = adapter.open_orders(since=first.watermark)
+        assert lost.closed_invoice_ids == (an_order(1).invoice_id,)
+        again = adapter.open_orders(since=first.watermark)
+        assert again.closed_invoice_ids == (an_order(1).invoice_id,)
+        assert adapter.open_orders(since=again.watermark).closed_invoice_ids == ()

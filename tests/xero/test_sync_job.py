@@ -48,8 +48,8 @@ def _statuses(engine: Engine) -> dict[str, str]:
 def test_sync_upserts_orders_closes_paid_elsewhere_and_inserts_receipts_once(
     settings: Settings, engine: Engine
 ) -> None:
-    """New orders open; an invoice voided in Xero closes its open order but never one we settled; receipts are
-    stored once however often they are seen."""
+    """New orders open; an invoice voided in Xero closes its open order but never one we settled, nor one whose
+    Xero payment awaits matching; receipts are stored once however often they are seen."""
     fake = FakeAccounting(clock=_Ticker())
     for n in (1, 2, 3):
         fake.add_order(an_order(n))
@@ -65,12 +65,23 @@ def test_sync_upserts_orders_closes_paid_elsewhere_and_inserts_receipts_once(
         conn.execute(update(orders).where(orders.c.order_id == "INV-9002").values(status="paid"))
     fake.set_invoice_status(an_order(1).invoice_id, "VOIDED")
     fake.set_invoice_status(an_order(2).invoice_id, "PAID")
+    fake.record_payment(
+        PaymentDraft(
+            invoice_id=an_order(3).invoice_id,
+            amount=Money(amount=Decimal("30.00"), currency="NZD"),
+            paid_on=date(2026, 11, 3),
+            reference="paid online",
+            account_code="090",
+        ),
+        idempotency_key="customer-paid-3",
+    )
     fake.add_bank_line(fake_bank_line("line-1", "30.00", posted=date(2026, 11, 2)), updated_at=fake.clock())
     second = sync_xero(app)
-    assert second["orders_closed"] == 1 and second["bank_lines_new"] == 0
+    assert second["orders_closed"] == 1 and second["bank_lines_new"] == 0 and second["payments_new"] == 1
     assert _statuses(engine) == {"INV-9001": "closed", "INV-9002": "paid", "INV-9003": "open"}
     with engine.connect() as conn:
-        assert conn.execute(select(receipts.c.receipt_id)).scalars().all() == ["line-1"]
+        sources = sorted(conn.execute(select(receipts.c.source)).scalars().all())
+        assert sources == ["bank_line", "xero_payment"]
         marks = dict(conn.execute(select(watermarks.c.name, watermarks.c.value)).all())
     assert {WATERMARKS["orders"], WATERMARKS["bank"]} <= set(marks)  # payments: none seen, none stored
 
@@ -105,7 +116,9 @@ def test_sync_over_the_sandbox(settings: Settings, sqlite_engine: Engine) -> Non
             idempotency_key="pay-2",
         )
         second = sync_xero(app)
-        assert second["orders_closed"] == 1 and second["payments_new"] == 1
+        # The invoice is PAID, but its payment awaits matching: the order stays open for the matcher to settle.
+        assert second["orders_closed"] == 0 and second["payments_new"] == 1
+        assert _statuses(sqlite_engine)["INV-9002"] == "open"
         (payment,) = [p.data for p in sb.books.payments.values()]
         assert payment["IsReconciled"] is False and payment["Reference"] == "card"  # Xero proposes the match
         before = sb.count()

@@ -1,8 +1,9 @@
 """`sync_xero`: gather what Xero knows into the worker's tables: open orders, payments and bank lines.
 
 Orders are upserted (an order we already settled is never reopened or overwritten); invoices that turned
-PAID/VOIDED/DELETED in Xero close their still-open orders; receipts are inserted once by receipt_id. Each feed
-keeps its own watermark, stored only after its rows are written, so a crash re-reads rather than skips.
+PAID/VOIDED/DELETED in Xero close their still-open orders unless a Xero payment for them awaits matching;
+receipts are inserted once by receipt_id. Watermarks are stored in the same transaction as the rows they cover,
+so a crash re-reads rather than skips.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from integrations.errors import RateLimited
-from rules.model import Order, Receipt
+from rules.model import Order, Receipt, ReceiptSource
 from worker.store.tables import orders, receipts, watermarks
 
 if TYPE_CHECKING:
@@ -104,12 +105,25 @@ def upsert_orders(conn: Connection, found: Sequence[Order], now: datetime) -> tu
 
 
 def close_orders(conn: Connection, invoice_ids: Sequence[str], now: datetime) -> int:
-    """Open orders whose invoice was paid, voided or deleted in Xero (not by us) are closed."""
+    """Open orders whose invoice was paid, voided or deleted in Xero are closed, except where an undecided Xero
+    payment names the invoice: then the customer paid through Xero and matching settles (and acts on) the order."""
     if not invoice_ids:
+        return 0
+    pending = {
+        str((payload or {}).get("invoice_id", ""))
+        for payload in conn.execute(
+            select(receipts.c.payload).where(
+                receipts.c.source == ReceiptSource.XERO_PAYMENT.value, receipts.c.status == "new"
+            )
+        ).scalars()
+        if isinstance(payload, dict)
+    }
+    to_close = [i for i in invoice_ids if i not in pending]
+    if not to_close:
         return 0
     result = conn.execute(
         update(orders)
-        .where(orders.c.invoice_id.in_(list(invoice_ids)), orders.c.status == "open")
+        .where(orders.c.invoice_id.in_(to_close), orders.c.status == "open")
         .values(status="closed", updated_at=now)
     )
     return int(result.rowcount or 0)
@@ -140,8 +154,11 @@ def insert_receipts(conn: Connection, found: Sequence[Receipt], now: datetime) -
 
 
 def sync_xero(app: App) -> dict[str, int | str]:
-    """Pull changed invoices, payments and bank lines; returns what changed. A rate limit ends the run early
-    with what was already stored (the day limit parks the adapter until Xero's Retry-After)."""
+    """Pull changed invoices, payments and bank lines; returns what changed.
+
+    Orders and payments are stored in one transaction (with both watermarks), so an invoice that turned PAID is
+    closed only when its payment has been seen. A rate limit ends the run with what is stored; a day limit parks
+    the adapter until Xero's Retry-After."""
     counts: dict[str, int | str] = {
         "orders_new": 0,
         "orders_updated": 0,
@@ -152,24 +169,27 @@ def sync_xero(app: App) -> dict[str, int | str]:
     accounting = app.accounting
     try:
         with app.engine.connect() as conn:
-            mark = _read_mark(conn, WATERMARKS["orders"])
-        page = accounting.open_orders(since=mark)
+            marks = {feed: _read_mark(conn, name) for feed, name in WATERMARKS.items()}
+        page = accounting.open_orders(since=marks["orders"])
+        try:
+            paid = accounting.payments(since=marks["payments"])
+        except RateLimited:
+            # Keep the orders, but not their closures nor the watermark: next time both come again, together.
+            with app.engine.begin() as conn:
+                counts["orders_new"], counts["orders_updated"] = upsert_orders(conn, page.orders, app.clock())
+            raise
         with app.engine.begin() as conn:
             now = app.clock()
             counts["orders_new"], counts["orders_updated"] = upsert_orders(conn, page.orders, now)
+            counts["payments_new"] = insert_receipts(conn, paid.receipts, now)
             counts["orders_closed"] = close_orders(conn, page.closed_invoice_ids, now)
             _write_mark(conn, WATERMARKS["orders"], page.watermark, now)
-        for feed, key, fetch in (
-            ("payments", "payments_new", accounting.payments),
-            ("bank", "bank_lines_new", accounting.bank_lines),
-        ):
-            with app.engine.connect() as conn:
-                mark = _read_mark(conn, WATERMARKS[feed])
-            found = fetch(since=mark)
-            with app.engine.begin() as conn:
-                now = app.clock()
-                counts[key] = insert_receipts(conn, found.receipts, now)
-                _write_mark(conn, WATERMARKS[feed], found.watermark, now)
+            _write_mark(conn, WATERMARKS["payments"], paid.watermark, now)
+        lines = accounting.bank_lines(since=marks["bank"])
+        with app.engine.begin() as conn:
+            now = app.clock()
+            counts["bank_lines_new"] = insert_receipts(conn, lines.receipts, now)
+            _write_mark(conn, WATERMARKS["bank"], lines.watermark, now)
     except RateLimited as exc:
         counts["rate_limited"] = exc.limit
         counts["retry_after_s"] = int(exc.retry_after)
