@@ -137,8 +137,12 @@ def notice_reader_for(context: Mapping[str, Any]) -> NoticeReader | None:
 def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
     """Read every input of a corpus once; labels.json is never read."""
     context = _load_json(directory / "context.json")
-    orders = [order_from_dict(o) for o in _load_json(directory / "orders.json")]
-    corpus = Corpus(context=context, orders=orders)
+    corpus = Corpus(context=context, orders=[])
+    for data in _load_json(directory / "orders.json"):
+        try:
+            corpus.orders.append(order_from_dict(data))
+        except SourceError as exc:
+            corpus.problems.append(f"order skipped: {exc}")
     bank = directory / "bank" / "statements.json"
     if bank.exists():
         corpus.items.extend(bank_items(_load_json(bank)))

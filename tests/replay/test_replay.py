@@ -114,3 +114,23 @@ def test_a_failing_reader_costs_one_review_not_the_replay(tmp_path: Path) -> Non
     problems = [d for d in got if d.strategy == "unreadable"]
     assert problems and all(d.kind is DecisionKind.REVIEW for d in problems)
     assert len(got) == len(expected())
+
+
+def test_command_reports_unreadable_json(tmp_path: Path) -> None:
+    """Broken JSON in a corpus is a clear error with exit status 2."""
+    corpus = tmp_path / "c"
+    shutil.copytree(FIXTURE, corpus)
+    (corpus / "orders.json").write_text("[{")
+    assert main(["replay", str(corpus), "--out", str(tmp_path / "x.jsonl")]) == 2
+
+
+def test_a_broken_order_is_skipped_and_reported(tmp_path: Path) -> None:
+    """One unreadable order does not stop the replay; it is listed among the corpus's problems."""
+    corpus = tmp_path / "c"
+    shutil.copytree(FIXTURE, corpus)
+    orders = json.loads((corpus / "orders.json").read_text())
+    orders[0]["amount_due"] = "lots"
+    (corpus / "orders.json").write_text(json.dumps(orders))
+    loaded = load_corpus(corpus)
+    assert len(loaded.orders) == len(orders) - 1
+    assert any(orders[0]["order_id"] in p for p in loaded.problems)

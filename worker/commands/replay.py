@@ -37,7 +37,11 @@ def run_replay(ctx: CommandContext) -> int:
         from worker.jobs.match import match_policy
 
         policy = match_policy(ctx.settings())
-    decisions = replay(corpus, policy=policy)
+    try:
+        decisions = replay(corpus, policy=policy)
+    except (ValueError, OSError) as exc:  # unreadable JSON or files: say which, no traceback
+        print(f"reseller-worker: cannot replay {corpus}: {exc}", file=sys.stderr)
+        return 2
     n = write_decisions(decisions, ctx.args.out)
     counts = Counter(d.kind.value for d in decisions)
     print(
