@@ -399,6 +399,10 @@ def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str], pai
     return ""
 
 
+def _invoices(book: OrderBook, order_ids: Iterable[str]) -> str:
+    return ", ".join(book.orders[o].invoice_number for o in order_ids)
+
+
 def by_xero_invoice(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
     """Xero already applied this payment to an invoice: the invoice's orders are the ones paid."""
     if receipt.source is not ReceiptSource.XERO_PAYMENT or not receipt.invoice_id:
@@ -420,9 +424,16 @@ def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Pro
     ids = tuple(sorted(ev.invoice_refs, key=lambda o: book.orders[o].invoice_number))
     evidence = "; ".join(dict.fromkeys(ev.invoice_refs[o] for o in ids))
     doubt = _payer_conflict(ev, book, ids, receipt.money)
-    extra_domains = set(ev.domain_refs) - set(ids)
+    extra_domains = sorted(set(ev.domain_refs) - set(ids), key=lambda o: book.orders[o].invoice_number)
     if extra_domains:
-        doubt = doubt or "the domain named points at another order: " + ", ".join(sorted(extra_domains))
+        both = (*ids, *extra_domains)
+        owed = book.total(both)
+        if owed is not None and owed.same_value(receipt.money):
+            # "INV-0739 kingcafeonline.nz" for exactly both: one payment for the invoice and the domain's order.
+            ids = both
+            evidence = "; ".join([evidence, *dict.fromkeys(ev.domain_refs[o] for o in extra_domains)])
+        else:
+            doubt = doubt or "the domain named is another order's: " + _invoices(book, extra_domains)
     return Proposal(
         strategy="invoice_reference",
         orders=ids,

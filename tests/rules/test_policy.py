@@ -139,6 +139,12 @@ AUTO_CASES = [
     ("stray characters", bank("E MURPHY", "INV--0042."), ["ORD-1"], "invoice_reference"),
     ("spread over particulars and code", bank("E MURPHY", "INV", "0042"), ["ORD-1"], "invoice_reference"),
     ("combined", bank("KELLY CATERING", "INV-0043 INV-0044", amount="75.00"), ["ORD-2", "ORD-3"], "invoice_reference"),
+    (
+        "invoice and another order's domain, paid together",
+        notice("paypal", "65.00", "INV-0042 kellycatering.com"),
+        ["ORD-1", "ORD-2"],
+        "invoice_reference",
+    ),
     ("bare number", bank("W & W THOMPSON", "1058", "WEBSITE", amount="25.00"), ["ORD-10"], "invoice_reference"),
     (
         "domain written out",
@@ -187,6 +193,12 @@ REVIEW_CASES = [
         "ambiguous",
     ),
     ("unknown payer", bank("SHARON SCOTT", "", amount="250.00"), None, "unmatched"),
+    (
+        "invoice and another order's domain, paid for one",
+        notice("paypal", "35.00", "INV-0042 kellycatering.com"),
+        "ORD-2",
+        "conflicting_reference",
+    ),
     (
         "the amount written out is no invoice number",
         bank("SHARON SCOTT", "PAID 1058", amount="1058.00"),
