@@ -38,21 +38,26 @@ class ServerVerdict:
     """What our own MX wrote in its topmost Authentication-Results header."""
 
     found: bool
-    dkim: str = ""  # pass / fail / none / ... for the first dkim result
-    dkim_domain: str = ""
+    dkim: tuple[tuple[str, str], ...] = ()  # (result, signing domain) per dkim= result, in order
     dmarc: str = ""
     spf: str = ""
 
-    def failed(self) -> str:
-        """Why our MX says the mail is not authentic, or ""."""
-        if self.dkim in ("fail", "permerror"):
-            return f"our mail server recorded dkim={self.dkim}"
+    @property
+    def dkim_summary(self) -> str:
+        return ",".join(result for result, _ in self.dkim) or "nothing"
+
+    def failed(self, from_domain: str) -> str:
+        """Why our MX says the mail is not authentic, or "": DMARC failed, or every DKIM result for a domain
+        aligned with From failed (a failing extra signature of some other domain does not count)."""
         if self.dmarc == "fail":
             return "our mail server recorded dmarc=fail"
+        aligned = [result for result, domain in self.dkim if not domain or in_domain(from_domain, domain)]
+        if aligned and "pass" not in aligned and {"fail", "permerror"} & set(aligned):
+            return f"our mail server recorded dkim={','.join(aligned)}"
         return ""
 
     def passed_spf_or_dkim(self) -> bool:
-        return "pass" in (self.dkim, self.spf, self.dmarc)
+        return "pass" in (self.spf, self.dmarc) or any(result == "pass" for result, _ in self.dkim)
 
 
 _COMMENT = re.compile(r"\([^()]*\)")
@@ -70,25 +75,24 @@ def server_verdict(headers: Headers, trusted_authserv_id: str) -> ServerVerdict:
         authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
         if authserv != trusted:
             continue
-        results: dict[str, tuple[str, dict[str, str]]] = {}
+        dkim_results: list[tuple[str, str]] = []
+        results: dict[str, str] = {}
         for part in parts[1:]:
             tokens = part.split()
             if not tokens or "=" not in tokens[0]:
                 continue
-            method, _, result = tokens[0].partition("=")
+            method, _, result = tokens[0].lower().partition("=")
             props = {}
             for token in tokens[1:]:
                 key, sep, val = token.partition("=")
                 if sep:
                     props[key.lower()] = val.strip().lower()
-            results.setdefault(method.lower(), (result.lower(), props))
-        dkim_result, dkim_props = results.get("dkim", ("", {}))
+            if method == "dkim":
+                domain = props.get("header.d") or props.get("header.i", "").rpartition("@")[2]
+                dkim_results.append((result, domain.rstrip(".")))
+            results.setdefault(method, result)
         return ServerVerdict(
-            found=True,
-            dkim=dkim_result,
-            dkim_domain=dkim_props.get("header.d", dkim_props.get("header.i", "").lstrip("@")),
-            dmarc=results.get("dmarc", ("", {}))[0],
-            spf=results.get("spf", ("", {}))[0],
+            found=True, dkim=tuple(dkim_results), dmarc=results.get("dmarc", ""), spf=results.get("spf", "")
         )
     return ServerVerdict(found=False)
 

@@ -149,7 +149,7 @@ def _from_gateway(
             reason=f"{gateway} mail from {sender.address}: {checked.reason}; read it again later",
         )
     if not checked.ok:
-        mx = f"; our mail server recorded dkim={server.dkim or 'nothing'}" if server.found else ""
+        mx = f"; our mail server recorded dkim={server.dkim_summary}" if server.found else ""
         return NoticeReading(
             message_id=message_id,
             received_at=received_at,
@@ -157,13 +157,13 @@ def _from_gateway(
             gateway=gateway,
             reason=f"claims to be {gateway} ({sender.address}) but is {checked.reason}{mx}",
         )
-    if server.failed():
+    if server.failed(sender.domain):
         return NoticeReading(
             message_id=message_id,
             received_at=received_at,
             verdict=DecisionKind.REJECT,
             gateway=gateway,
-            reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed()}",
+            reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed(sender.domain)}",
         )
     fmt = formats.get(gateway)
     if fmt is None:
@@ -203,7 +203,7 @@ def _from_own_domain(
             received_at=received_at,
             verdict=DecisionKind.REJECT,
             reason=f"claims to come from our own {sender.address}, but our mail server authenticated neither SPF "
-            f"nor DKIM (spf={server.spf or 'none'}, dkim={server.dkim or 'none'})",
+            f"nor DKIM (spf={server.spf or 'none'}, dkim={server.dkim_summary})",
         )
     parts = _body_of(raw, headers)
     body = parts.text(with_html=not parts.plain)

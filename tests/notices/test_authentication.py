@@ -65,10 +65,23 @@ def test_forged_authentication_results_alone_do_not_help(trust: SenderTrust) -> 
 
 def test_our_mx_recorded_failure_rejects_even_a_verifying_signature(trust: SenderTrust) -> None:
     """When our own MX's topmost verdict says dkim=fail, the notice is rejected whatever we verify."""
-    raw = with_server_verdict(sign(build_message()), "dkim=fail header.d=paypal.com; dmarc=fail")
+    raw = with_server_verdict(sign(build_message()), "dkim=fail header.d=paypal.com")
     reading = read_notice(raw, trust)
     assert reading.verdict is DecisionKind.REJECT
     assert "our mail server recorded dkim=fail" in reading.reason
+
+
+def test_our_mx_recorded_dmarc_failure_rejects(trust: SenderTrust) -> None:
+    """dmarc=fail in our own MX's verdict rejects even when our DKIM check passes."""
+    raw = with_server_verdict(sign(build_message()), "dkim=pass header.d=paypal.com; dmarc=fail header.from=paypal.com")
+    assert "dmarc=fail" in read_notice(raw, trust).reason
+
+
+def test_failing_extra_signature_of_another_domain_does_not_reject(trust: SenderTrust) -> None:
+    """Our MX failing some other domain's signature (an e-mail provider's) while passing the aligned one is fine."""
+    verdict = "dkim=fail header.d=mailer.example; dkim=pass header.d=paypal.com; dmarc=pass"
+    raw = with_server_verdict(sign(build_message()), verdict)
+    assert outcome(read_notice(raw, trust)) == "receipt"
 
 
 def test_lower_failure_of_another_server_does_not_matter(trust: SenderTrust) -> None:
