@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,22 @@ def test_a_broken_order_is_skipped_and_reported(tmp_path: Path) -> None:
     loaded = load_corpus(corpus)
     assert len(loaded.orders) == len(orders) - 1
     assert any(orders[0]["order_id"] in p for p in loaded.problems)
+
+
+def test_a_failing_batch_falls_back_to_one_message_at_a_time() -> None:
+    """If reading the whole batch fails, each message is read alone and only the bad one is reviewed."""
+    from integrations.notices import read_notice, trust_from_context
+    from worker.replay import batch_mail_items
+
+    trust = trust_from_context(json.loads((FIXTURE / "context.json").read_text()))
+
+    def batch(raws: Sequence[bytes]) -> list[NoticeReading]:
+        if any(b"RESEND" in raw for raw in raws):
+            raise RuntimeError("boom")
+        return [read_notice(raw, trust) for raw in raws]
+
+    paths = sorted((FIXTURE / "mail").glob("*.eml"))
+    items = list(batch_mail_items(paths, batch))
+    assert len(items) == len(paths)
+    bad = [i for i in items if i.problem]
+    assert bad and len(bad) < len(items)
