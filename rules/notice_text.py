@@ -621,6 +621,20 @@ def lookalike_of(domain: str, genuine: Iterable[str]) -> str | None:
     return None
 
 
+_PAYMENT_WORDS = re.compile(r"\b(?:paid|payment|remittance|deposit(?:ed)?|transferred|received)\b", re.IGNORECASE)
+
+
+def mentions_payment(text: str) -> str:
+    """ "<amount> (<word>)" when free text speaks of a payment and names an amount, else "": the test for mail
+    that is no gateway notice but still deserves a person's look."""
+    text = text[:MAX_TEXT_CHARS]
+    word = _PAYMENT_WORDS.search(text)
+    amount = _MONEY_RE.search(text) if word else None
+    if word and amount and re.search(r"[$€£¥]|[A-Z]{3}|\.\d{2}", amount.group(0)):
+        return f"{amount.group(0).strip()}, {word.group(0).lower()}"
+    return ""
+
+
 def claims_gateway(display_name: str, subject: str, brands: Mapping[str, str]) -> str | None:
     """The gateway a display name or subject names ("PayPal", "Stripe Payments"), or None."""
     words = set(re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", f"{display_name} {subject}").lower()))

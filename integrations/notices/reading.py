@@ -43,6 +43,7 @@ from rules.notice_text import (
     html_to_text,
     in_domain,
     lookalike_of,
+    mentions_payment,
     parse_money,
     tidy_text,
 )
@@ -210,6 +211,16 @@ def _from_own_domain(
     gateway = _inner_gateway(body, trust, formats)
     fmt = formats.get(gateway) if gateway else None
     if fmt is None:
+        mentioned = mentions_payment(f"{subject}\n{body}")
+        if mentioned:
+            return NoticeReading(
+                message_id=message_id,
+                received_at=received_at,
+                verdict=DecisionKind.REVIEW,
+                forwarded=True,
+                reason=f"mail from our own {sender.address} mentions a payment ({mentioned}) but forwards no notice "
+                "of a known gateway: a person decides",
+            )
         return NoticeReading(
             message_id=message_id,
             received_at=received_at,
@@ -267,6 +278,15 @@ def _from_stranger(
                 reason=f"reads like a {fmt.gateway} payment notice but comes from {sender.address}, which is no "
                 "allow-listed payment service",
             )
+    mentioned = mentions_payment(f"{subject}\n{body}")
+    if mentioned:
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REVIEW,
+            reason=f"mail from {sender.address} (no payment service) mentions a payment ({mentioned}): it proves "
+            "nothing, a person decides",
+        )
     return NoticeReading(
         message_id=message_id,
         received_at=received_at,

@@ -222,3 +222,39 @@ def test_no_trusted_authserv_id_means_dkim_alone_decides(trust: SenderTrust) -> 
     untrusting = replace(trust, trusted_authserv_id="")
     raw = with_server_verdict(sign(build_message()), "dkim=fail; dmarc=fail")
     assert outcome(read_notice(raw, untrusting)) == "receipt"
+
+
+def test_staff_note_about_a_payment_without_a_notice_is_review(trust: SenderTrust) -> None:
+    """Our own staff writing that a customer paid, with no gateway notice attached, goes to a person."""
+    raw = with_server_verdict(
+        build_message(
+            from_="Sam <sam@kiwiweb.example>",
+            subject="Jo says she paid",
+            body="Jo Bloggs rang: she paid NZ$45.00 by bank transfer yesterday for INV-0042.\n",
+        ),
+        "spf=pass smtp.mailfrom=kiwiweb.example",
+    )
+    reading = read_notice(raw, trust)
+    assert reading.verdict is DecisionKind.REVIEW and reading.forwarded
+    assert "NZ$45.00" in reading.reason
+
+
+def test_staff_chatter_is_ignored(trust: SenderTrust) -> None:
+    """Our own staff mail that speaks of no payment is ignored."""
+    raw = with_server_verdict(
+        build_message(from_="Sam <sam@kiwiweb.example>", subject="Lunch?", body="Pizza at 12?\n"),
+        "spf=pass smtp.mailfrom=kiwiweb.example",
+    )
+    assert read_notice(raw, trust).verdict is DecisionKind.IGNORE
+
+
+def test_customer_remittance_mail_is_review(trust: SenderTrust) -> None:
+    """A customer writing that they paid proves nothing, but a person should see it."""
+    raw = build_message(
+        from_="Jo Bloggs <jo@example.nz>",
+        subject="Remittance",
+        body="Hi, we transferred NZ$45.00 today for INV-0042. Thanks, Jo\n",
+    )
+    reading = read_notice(raw, trust)
+    assert reading.verdict is DecisionKind.REVIEW
+    assert "proves nothing" in reading.reason
