@@ -30,7 +30,40 @@ def _check_database(settings: Settings) -> str:
     return f"{engine.dialect.name}, migration {rev or 'none yet (run: reseller-worker db upgrade)'}"
 
 
-CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (("database", _check_database),)
+def _check_xero(settings: Settings) -> str:
+    from integrations.xero.tokens import check_xero
+
+    return check_xero(settings.xero, settings.worker.data_dir)
+
+
+def _check_inbox(settings: Settings) -> str:
+    from integrations.mailbox.opening import check_mailbox
+
+    return check_mailbox(settings.inbox)
+
+
+def _check_registrar(settings: Settings) -> str:
+    from worker.wiring import check_registrar
+
+    return check_registrar(settings)
+
+
+def _check_smtp(settings: Settings) -> str:
+    from worker.wiring import build_smtp_mailer
+
+    mailer = build_smtp_mailer(settings)
+    if mailer is None:
+        return "not configured ([report] smtp_host is empty): the report is printed and written, not e-mailed"
+    return mailer.check()
+
+
+CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
+    ("database", _check_database),
+    ("xero", _check_xero),
+    ("inbox", _check_inbox),
+    ("registrar", _check_registrar),
+    ("smtp", _check_smtp),
+)
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

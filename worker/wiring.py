@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from config.settings import Settings
 from integrations.errors import NotConfigured
 from integrations.ports import Accounting, Mailbox, Mailer, Registrar
+
+if TYPE_CHECKING:
+    from integrations.mailer.smtp import SmtpMailer
+    from integrations.registrar.logicboxes import LogicBoxesRegistrar
+    from integrations.registrar.terms import UpstreamPrices
 
 
 def build_accounting(settings: Settings, engine: Engine, clock: Callable[[], datetime]) -> Accounting:
@@ -24,10 +30,53 @@ def build_accounting(settings: Settings, engine: Engine, clock: Callable[[], dat
 
 
 def build_registrar(settings: Settings, engine: Engine, clock: Callable[[], datetime]) -> Registrar:
-    raise NotConfigured("no registrar is wired yet", system="registrar")
+    from integrations.registrar.terms import UpstreamPrices
+
+    r = settings.registrar
+    prices = UpstreamPrices(currency=r.price_currency, register=r.register_prices, renew=r.renew_prices)
+    if r.kind == "logicboxes":
+        return _logicboxes(settings, prices)
+    from integrations.registrar.manual import ManualRegistrar
+    from worker.domains import domain_book
+
+    # Without a registrar API, what we know of our domains is what the worker itself recorded.
+    return ManualRegistrar(prices=prices, book=domain_book(engine))
+
+
+def _logicboxes(settings: Settings, prices: UpstreamPrices, *, retry_attempts: int = 3) -> LogicBoxesRegistrar:
+    from integrations.registrar.logicboxes import LogicBoxesRegistrar
+
+    r = settings.registrar
+    return LogicBoxesRegistrar(
+        api_url=r.api_url,
+        auth_userid=r.reseller_id,
+        api_key=r.api_key,
+        customer_id=r.customer_id,
+        contact_id=r.contact_id,
+        nameservers=r.nameservers,
+        prices=prices,
+        timeout_seconds=r.timeout_seconds,
+        retry_attempts=retry_attempts,
+    )
+
+
+def check_registrar(settings: Settings) -> str:
+    r = settings.registrar
+    if r.kind == "manual":
+        return "manual: paid registrations and renewals become to-dos in the report (`orders done` closes them)"
+    from integrations.registrar.terms import UpstreamPrices
+
+    registrar = _logicboxes(settings, UpstreamPrices(currency=r.price_currency), retry_attempts=1)
+    # An availability query needs valid credentials, and buys nothing.
+    free = registrar.is_available("reseller-worker-check.com")
+    return f"logicboxes at {r.api_url}, reseller {r.reseller_id}: credentials accepted (test query answered {free})"
 
 
 def build_mailer(settings: Settings) -> Mailer | None:
+    return build_smtp_mailer(settings)
+
+
+def build_smtp_mailer(settings: Settings) -> SmtpMailer | None:
     report = settings.report
     if not report.smtp_host:
         return None

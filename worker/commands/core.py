@@ -34,6 +34,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     cycle.set_defaults(handler=run_cycle)
 
+    demo = sub.add_parser(
+        "demo",
+        help="run one full cycle on demo data with no credentials and print the report",
+        description="Start a loopback Xero sandbox holding a demo organisation (customers, open invoices for "
+        "registrations, renewals and hosting, payments, bank lines), put sample card-payment notices (one forged) "
+        "in a Maildir, run one full cycle with the manual registrar, then print the exceptions report and the "
+        "path of its HTML. Uses its own directory (default var/demo), wiped at each run.",
+    )
+    demo.add_argument("--dir", default="var/demo", help="working directory for the demo (default: var/demo)")
+    demo.set_defaults(handler=run_demo)
+
 
 def db_upgrade(ctx: CommandContext) -> int:
     from worker.store.database import current_revision, make_engine, upgrade
@@ -58,3 +69,12 @@ def run_cycle(ctx: CommandContext) -> int:
 
     summaries = cycle(ctx.app())
     return 0 if all(s is not None for s in summaries.values()) else 1
+
+
+def run_demo(ctx: CommandContext) -> int:
+    import sys
+    from pathlib import Path
+
+    from worker.demo.run import run_demo as demo
+
+    return demo(sys.stdout, Path(ctx.args.dir).resolve())
