@@ -32,7 +32,7 @@ ACTIONS = {
     "ambiguous": "Pick the order this pays; the suggestions are best first.",
     "short_paid": "Record it as a part payment in Xero and ask for the rest, or write off the fees.",
     "overpaid": "Apply it to the order and refund or credit the extra.",
-    "foreign_currency": "Confirm what arrived in NZD, then record the payment by hand.",
+    "foreign_currency": "Confirm what arrived in the home currency, then record the payment by hand.",
     "already_paid": "Check for a double payment; refund or credit it if so.",
     "conflicting_reference": "Check which order the payer meant before acting.",
     "forwarded": "Find the original notice or the bank line before acting on a forwarded message.",
@@ -345,7 +345,9 @@ def decide(
             reason="forwarded by staff: genuine but proves no payment"
             + (f"; {proposal.strategy}: {proposal.evidence}" if proposal else ""),
         )
-    if receipt.money.currency != policy.home_currency:
+    owed = book.total(proposal.orders) if proposal and proposal.orders else None
+    # An invoice raised in the payer's currency can be settled in it; any other foreign money needs a person.
+    if receipt.money.currency != policy.home_currency and (owed is None or owed.currency != receipt.money.currency):
         first = proposal.orders if proposal else ()
         return _review(
             receipt,
@@ -356,7 +358,8 @@ def decide(
             strategy="foreign_currency",
             first=first,
             reason=f"paid in {receipt.money.currency} ({receipt.money}); orders are owed in "
-            f"{policy.home_currency}" + (f"; {proposal.strategy}: {proposal.evidence}" if proposal else ""),
+            f"{owed.currency if owed else policy.home_currency}"
+            + (f"; {proposal.strategy}: {proposal.evidence}" if proposal else ""),
         )
     if proposal is None:
         if receipt.source is ReceiptSource.XERO_PAYMENT:

@@ -362,6 +362,16 @@ def test_words_never_overrule_an_invoice_number() -> None:
     assert d.kind is DecisionKind.AUTO
 
 
+def test_an_invoice_in_the_payer_s_currency_is_settled_in_it() -> None:
+    """An AUD invoice paid with exactly that many AUD is acted on; NZD owed and AUD paid is not."""
+    aud = order("ORD-A", "INV-0090", MURPHY, "emmamurphy.com.au", "50.00", currency="AUD")
+    book = OrderBook([*ORDERS, aud])
+    paid = notice("paypal", "50.00", "INV-0090", currency="AUD")
+    assert decide(paid, book, PaymentRecord(), POLICY).kind is DecisionKind.AUTO
+    d = decide(notice("paypal", "35.00", "INV-0042", currency="AUD"), book, PaymentRecord(), POLICY)
+    assert (d.kind, d.review_kind) == (DecisionKind.REVIEW, "foreign_currency")
+
+
 def test_tolerance_is_configuration() -> None:
     """A reseller who accepts 50 cents of fees gets the short payment acted on; the default is exact."""
     loose = replace(POLICY, auto_tolerance=Decimal("0.50"))
