@@ -213,3 +213,19 @@ def test_failed_registration_done_by_hand_closes_the_order(
     assert order_status(app, "ORD-7103") == "done"
     assert review(app, "failed_action")[0].status == "done"
     assert any("by hand (registrar reference RC-1)" in n for n in accounting.history["inv-ORD-7103"])
+
+
+def test_manual_renewal_with_unknown_expiry_needs_the_new_expiry(
+    manual_app: App, accounting: FakeAccounting, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the worker never knew the expiry, `orders done` asks for --expires instead of guessing."""
+    pay(manual_app, accounting, new_order("ORD-1044", kind=OrderKind.DOMAIN_RENEWAL, domain="unknown.co.nz"))
+    dispatch(manual_app)
+    args = _args(order="ORD-1044", ref="R9", expires=None, cost=None)
+    assert orders_done(manual_app.engine, manual_app.settings, args, clock) == 1
+    assert "give --expires" in capsys.readouterr().out
+    assert order_status(manual_app, "ORD-1044") == "paid"
+    args = _args(order="ORD-1044", ref="R9", expires=date(2027, 8, 1), cost=None)
+    assert orders_done(manual_app.engine, manual_app.settings, args, clock) == 0
+    with manual_app.engine.connect() as conn:
+        assert conn.execute(select(domains.c.expires)).scalar_one() == date(2027, 8, 1)

@@ -163,7 +163,7 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
                 conn, order_id=args.order, reference=args.ref, now=now, expires=args.expires, cost=cost
             )
             settled = settle_orders(conn, now=now, order_ids=[args.order])
-    except LookupError as exc:
+    except (LookupError, ValueError) as exc:
         print(str(exc))
         return 1
     state = "done" if settled else "waiting for its other effects (see `orders list`)"

@@ -125,7 +125,7 @@ def finish_by_hand(
 ) -> str:
     """Record a registration or renewal a person made (`orders done`): a manual to-do, or an action that failed
     into review. Queues the history note, resolves the review item. Returns the domain; raises LookupError when
-    nothing of this order waits to be done by hand."""
+    nothing of this order waits to be done by hand, ValueError when the new expiry cannot be known."""
     action = conn.execute(
         select(registrar_actions).where(registrar_actions.c.order_id == order_id, registrar_actions.c.status == "to_do")
     ).first()
@@ -134,7 +134,10 @@ def finish_by_hand(
     if action is None:
         raise LookupError(f"no registration or renewal of {order_id} is waiting to be done by hand")
     if expires is None:
-        start = action.pre_expiry if action.action == "renew" and action.pre_expiry else now.date()
+        if action.action == "renew" and action.pre_expiry is None:
+            # Adding the term to today would be a guess; the registrar shows the real new expiry.
+            raise ValueError(f"the worker does not know the expiry {action.domain} was renewed from: give --expires")
+        start = action.pre_expiry if action.action == "renew" else now.date()
         expires = add_years(start, action.years)
     values: dict[str, Any] = {
         "status": "done",
