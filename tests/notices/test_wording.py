@@ -217,6 +217,15 @@ def test_other_wordings_of_mail_that_is_no_payment(trust: SenderTrust, gateway: 
     assert "no payment" in reading.reason
 
 
+@pytest.mark.parametrize("label", ["Note to seller", "Message from Jo Bloggs", "Instructions to merchant", "Memo"])
+def test_memo_labels_with_trailing_words(trust: SenderTrust, label: str) -> None:
+    """A note label followed by who it is to or from still yields the memo the payer typed."""
+    body = f"Jo Bloggs sent you $45.00 NZD.\nTransaction ID: 1AB23456CD789012E\n{label}: INV-0042 example.nz\n"
+    reading = read_notice(notice("paypal", "You've got money", body), trust)
+    assert reading.receipt is not None
+    assert ("memo", "INV-0042 example.nz") in reading.receipt.text
+
+
 def test_paid_request_is_a_payment(trust: SenderTrust) -> None:
     """Someone paying the reseller's money request is a payment, not a request."""
     raw = notice("paypal", "Jo Bloggs paid your request for $45.00 NZD", "Jo Bloggs sent you $45.00 NZD.\n")
