@@ -245,3 +245,22 @@ def test_unknown_gateway_wording_without_amount_is_ignored(trust: SenderTrust) -
     """Authenticated gateway mail with neither payment wording nor an amount is ignored."""
     raw = notice("stripe", "Hello from the Stripe team", "We have some news for you.\n")
     assert read_notice(raw, trust).verdict is DecisionKind.IGNORE
+
+
+@pytest.mark.parametrize(
+    ("gateway", "subject", "body"),
+    [
+        ("windcave", "Receipt for invoice INV-0042", "Amount: 45.00\nCurrency: NZD\nResponse: APPROVED\n"),
+        (
+            "stripe",
+            "Invoice INV-0042 from KiwiWeb Design Ltd was paid",
+            "Amount paid: NZ$45.00\nCustomer: jo@example.nz\n",
+        ),
+    ],
+)
+def test_invoice_in_a_payment_subject_is_still_a_payment(
+    trust: SenderTrust, gateway: str, subject: str, body: str
+) -> None:
+    """A payment notice whose subject names our invoice is not mistaken for a bill sent to us."""
+    reading = read_notice(notice(gateway, subject, body), trust)
+    assert outcome(reading) == "receipt", reading.reason
