@@ -3,9 +3,8 @@ clock the test moves, plus helpers that put paid orders and their decisions in p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -164,6 +163,3 @@ def review(app: App, kind: str | None = None) -> list[Any]:
 
 def payments_for(accounting: FakeAccounting, invoice_id: str) -> list[Any]:
     return [d for d in accounting.recorded_payments.values() if d.invoice_id == invoice_id]
-
-
-__all__ = ["Clock", "Decimal", "make_app", "new_order", "pay", "receipt_for", "replace"]

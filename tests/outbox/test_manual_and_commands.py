@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import Settings
+from integrations.errors import PermanentError
+from integrations.ports import ContactDraft
 from integrations.registrar.fake import FakeRegistrar
 from integrations.registrar.manual import ManualRegistrar
 from integrations.registrar.terms import UpstreamPrices
@@ -100,7 +102,7 @@ def test_hosting_start_change_stop(
     app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """start creates a monthly repeating invoice at the plan's rate, change updates it, stop ends it."""
-    accounting.add_contact("c-9", __import__("integrations.ports", fromlist=["ContactDraft"]).ContactDraft(name="K"))
+    accounting.add_contact("c-9", ContactDraft(name="K"))
     assert (
         hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
         == 0
@@ -199,9 +201,7 @@ def test_failed_registration_done_by_hand_closes_the_order(
     """A registration that failed into review and was bought by hand is closed with `orders done`."""
     registrar.fail_next(
         "register",
-        __import__("integrations.errors", fromlist=["PermanentError"]).PermanentError(
-            "Invalid contact", system="registrar"
-        ),
+        PermanentError("Invalid contact", system="registrar"),
     )
     pay(app, accounting, new_order("ORD-7103", domain="byhand.nz"))
     dispatch(app)
