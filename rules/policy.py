@@ -366,7 +366,9 @@ def decide(
             return _decision(
                 rid,
                 DecisionKind.IGNORE,
-                f"Xero payment on invoice {receipt.invoice_number or receipt.invoice_id}, which is no pending order",
+                f"Xero payment on invoice {receipt.invoice_number or receipt.invoice_id}, which is no pending order"
+                if receipt.invoice_number or receipt.invoice_id
+                else "Xero payment applied to no invoice (a prepayment or overpayment), not for an order",
                 "xero_invoice",
             )
         evidence = "; ".join(f"'{r}' is no invoice of ours" for r in ev.unknown_invoice_refs)
