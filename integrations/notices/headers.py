@@ -167,6 +167,12 @@ def sender_of(headers: Headers) -> Sender:
     return Sender(display_name=name.strip(), address=f"{local}@{domain}".lower(), domain=domain)
 
 
+def recipient_domains(headers: Headers) -> list[str]:
+    """Lower-case domains of every address in To and Cc."""
+    values = [decode_text(value) for name in ("to", "cc") for value in headers.all(name)]
+    return [addr.rsplit("@", 1)[1].strip().rstrip(".").lower() for _, addr in getaddresses(values) if "@" in addr]
+
+
 def date_of(headers: Headers) -> datetime:
     """The Date header as an aware UTC datetime; "-0000" or no zone at all is read as UTC (RFC 5322 3.3)."""
     value = decode_text(headers.all("date")[0])

@@ -28,6 +28,7 @@ from integrations.notices.headers import (
     date_of,
     message_id_of,
     read_headers,
+    recipient_domains,
     sender_of,
     sniff_message_id,
 )
@@ -166,6 +167,20 @@ def _from_gateway(
             gateway=gateway,
             reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed(sender.domain)}",
         )
+    if trust.own_domains:
+        # A genuine notice for someone else's account (a scammer paying themselves with our invoice number in the
+        # note, then passing the signed mail on unchanged) is addressed to them, not to us.
+        recipients = recipient_domains(headers)
+        if not any(in_domain(domain, own) for domain in recipients for own in trust.own_domains):
+            shown = ", ".join(sorted(set(recipients))[:3]) or "nobody"
+            return NoticeReading(
+                message_id=message_id,
+                received_at=received_at,
+                verdict=DecisionKind.REJECT,
+                gateway=gateway,
+                reason=f"{gateway} mail ({checked.reason}) addressed to {shown}, not to our own domain: a notice "
+                "for another account proves nothing",
+            )
     fmt = formats.get(gateway)
     if fmt is None:
         return NoticeReading(

@@ -57,11 +57,12 @@ def build_message(
     message_id: str = "<made-up-1@paypal.com>",
     extra_headers: str = "",
     content_type: str = 'text/plain; charset="utf-8"',
+    to: str = "KiwiWeb Design Ltd <accounts@kiwiweb.example>",
 ) -> bytes:
     """A small RFC 5322 message with LF line endings, like the corpus files."""
     when = format_datetime(date or datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
     head = (
-        f"{extra_headers}From: {from_}\nTo: KiwiWeb Design Ltd <accounts@kiwiweb.example>\nSubject: {subject}\n"
+        f"{extra_headers}From: {from_}\nTo: {to}\nSubject: {subject}\n"
         f"Date: {when}\nMessage-ID: {message_id}\nMIME-Version: 1.0\nContent-Type: {content_type}\n"
         "Content-Transfer-Encoding: 8bit\n"
     )

@@ -258,3 +258,17 @@ def test_customer_remittance_mail_is_review(trust: SenderTrust) -> None:
     reading = read_notice(raw, trust)
     assert reading.verdict is DecisionKind.REVIEW
     assert "proves nothing" in reading.reason
+
+
+def test_genuine_notice_for_another_account_is_rejected(trust: SenderTrust) -> None:
+    """A correctly signed PayPal notice addressed to someone else's account is passed-on mail, not our payment."""
+    raw = sign(build_message(to="Scammer <scam@example.com>"))
+    reading = read_notice(raw, trust)
+    assert reading.verdict is DecisionKind.REJECT
+    assert "not to our own domain" in reading.reason
+
+
+def test_rewriting_the_signed_to_header_breaks_the_signature(trust: SenderTrust) -> None:
+    """Putting our address into a signed To of someone else's notice breaks DKIM: still rejected."""
+    raw = sign(build_message(to="scam@example.com")).replace(b"To: scam@example.com", b"To: accounts@kiwiweb.example")
+    assert read_notice(raw, trust).verdict is DecisionKind.REJECT
