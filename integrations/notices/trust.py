@@ -56,8 +56,35 @@ def zone_lookup(records: Mapping[str, str]) -> Callable[[str], str | None]:
     return lookup
 
 
+# Public mail providers: an inbox there says nothing about who "we" are, so it is no own domain by default
+# (anyone can write from gmail.com); a reseller on one sets own_domains explicitly, or leaves it empty.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.nz",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "fastmail.com",
+        "xtra.co.nz",
+        "zoho.com",
+        "gmx.com",
+        "mail.com",
+    }
+)
+
+
 def _inbox_domain(inbox: str) -> tuple[str, ...]:
-    return (inbox.rsplit("@", 1)[1].lower(),) if "@" in inbox else ()
+    domain = inbox.rsplit("@", 1)[1].strip().lower() if "@" in inbox else ""
+    return (domain,) if domain and domain not in PUBLIC_MAIL_DOMAINS else ()
 
 
 def trust_from_context(context: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_BYTES) -> SenderTrust:

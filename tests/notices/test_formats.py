@@ -128,3 +128,9 @@ def test_trust_from_settings() -> None:
     assert trust.payment_senders == {"paypal.com": "paypal"}
     assert trust.own_domains == ("reseller.example.nz",)
     assert trust.dns_txt("x") is None
+
+
+def test_public_mail_inbox_is_no_own_domain() -> None:
+    """An inbox at gmail.com does not make every gmail.com sender "our own staff"."""
+    context = {**load_context(), "inbox": "kiwiweb.payments@gmail.com"}
+    assert trust_from_context(context).own_domains == ()
