@@ -274,11 +274,19 @@ def complete(conn: Connection, row: OutboxRow, *, result: Mapping[str, Any], now
 
 
 def reschedule(
-    conn: Connection, row: OutboxRow, *, error: str, now: datetime, policy: OutboxPolicy, wait: timedelta | None = None
+    conn: Connection,
+    row: OutboxRow,
+    *,
+    error: str,
+    now: datetime,
+    policy: OutboxPolicy,
+    wait: timedelta | None = None,
+    refund_attempt: bool = False,
 ) -> bool:
-    """Back to pending after a transient failure, later each time."""
+    """Back to pending after a transient failure, later each time. A rate limit refunds the attempt: waiting for
+    the other side's quota is not a failure of this row, so it must not push the row towards the attempt limit."""
     delay = wait if wait is not None else backoff(row.attempts, policy)
-    values = {
+    values: dict[str, Any] = {
         "status": "pending",
         "next_attempt_at": now + delay,
         "last_error": error[:2000],
@@ -286,6 +294,8 @@ def reschedule(
         "claimed_by": None,
         "claimed_at": None,
     }
+    if refund_attempt:
+        values["attempts"] = outbox.c.attempts - 1
     return bool(conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount)
 
 

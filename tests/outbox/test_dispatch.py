@@ -292,3 +292,25 @@ def test_deleted_payment_in_xero_does_not_count(app: App, accounting: FakeAccoun
     dispatch(app)
     assert len(payments_for(accounting, order.invoice_id)) == 1
     assert order_status(app, "ORD-1007") == "done"
+
+
+@pytest.mark.faults
+def test_rate_limit_parks_that_system_without_spending_attempts(
+    app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
+) -> None:
+    """A Xero 429 parks every Xero row of the run until Retry-After, attempts untouched; registrations go on."""
+    from integrations.errors import RateLimited
+
+    for i in range(3):
+        pay(app, accounting, new_order(f"ORD-11{i}", domain=f"rl{i}.nz"))
+    accounting.fail_next("payments_on_invoice", RateLimited("429", system="xero", retry_after=60))
+    counts = dispatch(app)
+    assert counts["parked"] == 6 and counts["failed"] == 0  # 3 payments, then the 3 notes the registrations queued
+    assert accounting.calls["payments_on_invoice"] == 1  # the others were not even tried
+    assert all(registrar.applied("register", f"rl{i}.nz") == 1 for i in range(3))
+    payment_rows = [r for k, r in outbox_rows(app).items() if k.startswith("payment:")]
+    assert {(r.status, r.attempts) for r in payment_rows} == {("pending", 0)}
+    clock.advance(seconds=61)
+    dispatch(app)
+    assert all(len(payments_for(accounting, f"inv-ORD-11{i}")) == 1 for i in range(3))
+    assert {order_status(app, f"ORD-11{i}") for i in range(3)} == {"done"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -38,6 +38,18 @@ HANDLERS: dict[str, Handler] = {
     "start_hosting": start_hosting,
     "change_hosting": change_hosting,
     "stop_hosting": stop_hosting,
+}
+
+# Which outside system each kind calls, so a rate limit from one parks only that system's rows.
+SYSTEM_OF = {
+    "record_payment": "xero",
+    "history_note": "xero",
+    "renewal_invoice": "xero",
+    "start_hosting": "xero",
+    "change_hosting": "xero",
+    "stop_hosting": "xero",
+    "register_domain": "registrar",
+    "renew_domain": "registrar",
 }
 
 _WHAT_BY_HAND = {
@@ -80,6 +92,8 @@ def dispatch(
     counts: dict[str, int] = {"claimed": 0, "done": 0, "retry": 0, "failed": 0, "lost_claim": 0, "orders_done": 0}
     with app.engine.begin() as conn:  # recovery sweep: a crash may have left settled effects unsettled
         counts["orders_done"] += settle_orders(conn, now=app.clock())
+    counts["parked"] = 0
+    parked: dict[str, datetime] = {}  # system -> until when it refuses calls (a rate limit answered)
     while max_rows is None or counts["claimed"] < max_rows:
         limit = policy.batch if max_rows is None else min(policy.batch, max_rows - counts["claimed"])
         rows = claim(app.engine, worker_id=me, now=app.clock(), policy=policy, limit=limit)
@@ -88,12 +102,32 @@ def dispatch(
         counts["claimed"] += len(rows)
         completed: list[OutboxRow] = []
         for row in rows:
-            outcome_name = _run(app, row, table, policy, checkpoint)
+            system = SYSTEM_OF.get(row.kind, "")
+            if system in parked:
+                outcome_name = _park(app, row, until=parked[system], error=f"{system} rate limit")
+            else:
+                outcome_name = _run(app, row, table, policy, checkpoint, parked)
             counts[outcome_name] += 1
             if outcome_name == "done":
                 completed.append(row)
         counts["orders_done"] += _settle(app, completed)
     return dict(counts)
+
+
+def _park(app: App, row: OutboxRow, *, until: datetime, error: str) -> str:
+    """Put a row back untouched (attempt refunded) until its system takes calls again."""
+    now = app.clock()
+    with app.engine.begin() as conn:
+        reschedule(
+            conn,
+            row,
+            error=error,
+            now=now,
+            policy=OutboxPolicy(),
+            wait=max(until - now, timedelta(0)),
+            refund_attempt=True,
+        )
+    return "parked"
 
 
 def _run(
@@ -102,6 +136,7 @@ def _run(
     table: dict[str, Handler],
     policy: OutboxPolicy,
     checkpoint: Checkpoint,
+    parked: dict[str, datetime],
 ) -> str:
     bound = log.bind(key=row.key, kind=row.kind, attempt=row.attempts)
     handler = table.get(row.kind)
@@ -110,7 +145,11 @@ def _run(
             raise PermanentError(f"no handler for outbox kind {row.kind!r}", system="outbox")
         outcome: Outcome = handler(app, row, checkpoint)
     except RateLimited as exc:
-        return _retry(app, row, policy, f"{exc}", timedelta(seconds=exc.retry_after), bound)
+        # The rest of this run leaves that system alone: every further call would only be refused too.
+        until = app.clock() + timedelta(seconds=exc.retry_after)
+        parked[SYSTEM_OF.get(row.kind) or exc.system] = until
+        bound.warning("outbox_rate_limited", system=exc.system, limit=exc.limit, retry_after=exc.retry_after)
+        return _park(app, row, until=until, error=str(exc))
     except TransientError as exc:
         return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
     except PermanentError as exc:
