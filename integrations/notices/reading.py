@@ -94,9 +94,13 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
         return _quarantine(message_id, f"message is {len(raw):,} bytes, over the {trust.max_bytes:,}-byte cap")
     from_count = len(headers.all("from"))
     if from_count > 1:
+        try:
+            when = date_of(headers) if len(headers.all("date")) == 1 else None
+        except Malformed:
+            when = None
         return NoticeReading(
             message_id=message_id,
-            received_at=None,
+            received_at=when,
             verdict=DecisionKind.REJECT,
             reason=f"{from_count} From headers: a spoofing trick (exactly one is allowed)",
         )

@@ -188,6 +188,7 @@ def test_two_from_headers_are_rejected(trust: SenderTrust) -> None:
     reading = read_notice(raw, trust)
     assert reading.verdict is DecisionKind.REJECT
     assert "2 From headers" in reading.reason
+    assert reading.received_at is not None
 
 
 def test_own_domain_without_authentication_is_rejected(trust: SenderTrust) -> None:
