@@ -300,8 +300,9 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 for o in found
                 if word in (squash(book.orders[o].domain), domain_label(book.orders[o].domain, patterns))
             }
-            # A word as long as the bank's field may be cut short; a shorter one that is a whole name is whole.
-            if whole and len(word) < policy.bank_field_length:
+            # Only a word exactly as long as the bank's field may have been cut short; any other that is a whole
+            # name is that name.
+            if whole and len(word) != policy.bank_field_length:
                 found = whole
             ev.domain_words.append((word, tuple(sorted(found))))
             for oid in found:

@@ -176,7 +176,8 @@ _DOMAIN = re.compile(r"(?<![a-z0-9@.\-])((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])
 def find_domains(text: str) -> list[str]:
     """Domain names written out in `text` ('mereking.nz', 'renew brownyoga.com.au' -> 'brownyoga.com.au');
     e-mail addresses are not domains a payer paid for."""
-    return [d.lower().rstrip(".") for d in _DOMAIN.findall(text)]
+    found = [d.lower().rstrip(".") for d in _DOMAIN.findall(text)]
+    return [d[4:] if d.startswith("www.") and d.count(".") > 1 else d for d in found]
 
 
 def domain_label(domain: str, patterns: Patterns) -> str:

@@ -70,7 +70,7 @@ def test_evidence_names_where_it_was_found() -> None:
 
 
 def test_bank_field_length_decides_whether_a_word_may_be_cut_short() -> None:
-    """A 12-letter word may be a cut-short domain; a shorter whole name is taken as whole."""
+    """Only a word exactly as long as the bank's field may be cut short; any other whole name is taken as whole."""
     book = OrderBook(ORDERS)
     short = Receipt(
         receipt_id="x",
@@ -81,5 +81,5 @@ def test_bank_field_length_decides_whether_a_word_may_be_cut_short() -> None:
     )
     ev = gather_evidence(short, book, MatchPolicy(bank_field_length=20))
     assert ev.domain_words == [("kellycatering", ("ORD-2",))]
-    ev = gather_evidence(short, book, MatchPolicy(bank_field_length=12))
+    ev = gather_evidence(short, book, MatchPolicy(bank_field_length=13))
     assert ev.domain_words == [("kellycatering", ("ORD-2", "ORD-3"))]

@@ -97,6 +97,7 @@ def test_reading_references_never_crashes(text: str) -> None:
         ("renew brownyoga.com.au", ["brownyoga.com.au"]),
         ("INV-0943 thamesdental.org.nz", ["thamesdental.org.nz"]),
         ("MEREKING.NZ", ["mereking.nz"]),
+        ("www.MereKing.nz", ["mereking.nz"]),
         ("from ana@kingtiling.nz", []),  # an e-mail address is not a domain paid for
         ("no domain here", []),
     ],
