@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import Money
-from rules.payers import ContactIndex, PayerLevel, PayerMatch
+from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key
 from rules.references import (
     InvoiceRef,
     Patterns,
@@ -291,7 +291,10 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             elif domain.rsplit(".", 1)[-1] in book.top_level_domains:
                 ev.unknown_domains.append(domain)  # a real-looking domain, not "invoice.pdf" or "J.Smith"
     if not ev.domain_refs and not ev.domain_words:
+        own = [squash(n) for n in policy.own_names] + [company_key(n, patterns) for n in policy.own_names]
         for word in reference_words(joined, patterns, min_length=policy.min_domain_prefix):
+            if any(o.startswith(word) for o in own if o):
+                continue  # the reseller's own name ("KIWIWEB DESIGN") names no customer's domain
             found = book.domain_prefix(word)
             if not found:
                 continue

@@ -372,6 +372,14 @@ def test_an_invoice_in_the_payer_s_currency_is_settled_in_it() -> None:
     assert (d.kind, d.review_kind) == (DecisionKind.REVIEW, "foreign_currency")
 
 
+def test_the_reseller_s_own_name_is_no_domain_reference() -> None:
+    """'KIWIWEBDESIGN' in a reference is the reseller, even when a customer's domain starts that way."""
+    own_site = order("ORD-K", "INV-0095", KELLY, "kiwiwebdesignstudio.nz", "35.00")
+    book = OrderBook([*ORDERS, own_site])
+    d = decide(bank("E MURPHY", "KIWIWEBDESIGN"), book, PaymentRecord(), POLICY)
+    assert (d.kind, d.orders, d.strategy) == (DecisionKind.AUTO, ("ORD-1",), "payer_and_amount")
+
+
 def test_tolerance_is_configuration() -> None:
     """A reseller who accepts 50 cents of fees gets the short payment acted on; the default is exact."""
     loose = replace(POLICY, auto_tolerance=Decimal("0.50"))
