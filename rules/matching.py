@@ -10,11 +10,11 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from difflib import SequenceMatcher
 
 from rules.model import Order, Receipt, ReceiptSource
-from rules.money import Money
+from rules.money import CENT, Money
 from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key
 from rules.references import (
     InvoiceRef,
@@ -126,6 +126,10 @@ class OrderBook:
     def remember_transaction(self, gateway: str, txn_id: str, receipt_id: str) -> None:
         if gateway and txn_id:
             self.transactions.setdefault((gateway, txn_id), receipt_id)
+
+    def owes_exactly(self, order_id: str, paid: Money) -> bool:
+        """The order is owed exactly this, to the cent, in this currency."""
+        return self.amount_of[order_id] == (paid.currency, paid.amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
     def open_orders(self, ids: Iterable[str]) -> list[str]:
         return [oid for oid in ids if self.is_open(oid)]
@@ -397,7 +401,7 @@ def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str], pai
             continue
         theirs = book.open_orders(book.by_contact.get(m.contact_id, ()))
         if m.level == PayerLevel.INITIALS:
-            theirs = [o for o in theirs if book.orders[o].amount_due.same_value(paid)]
+            theirs = [o for o in theirs if book.owes_exactly(o, paid)]
         if theirs:
             return f"but {m.how}, another customer with an open order ({book.orders[theirs[0]].invoice_number})"
     return ""
@@ -497,7 +501,7 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
     if paying:
         steps.append(f"the payer fits {len(paying)}")
         open_hits = paying
-    exact = [o for o in open_hits if book.orders[o].amount_due.same_value(receipt.money)]
+    exact = [o for o in open_hits if book.owes_exactly(o, receipt.money)]
     if len(open_hits) > 1 and len(exact) == 1:
         steps.append(f"only {book.orders[exact[0]].domain} is for {receipt.money}")
         open_hits = exact
@@ -526,7 +530,7 @@ def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
             oid
             for m in with_open
             for oid in book.open_orders(book.by_contact[m.contact_id])
-            if book.orders[oid].amount_due.same_value(receipt.money)
+            if book.owes_exactly(oid, receipt.money)
         ]
         how = with_open[0].how if len(with_open) == 1 else f"{len(with_open)} customers fit the payer"
         if len(exact) == 1:
