@@ -46,8 +46,10 @@ def raise_review_item(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["kind", "subject"])
+        .returning(review_items.c.id)
     )
-    return (conn.execute(stmt).rowcount or 0) > 0
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that returns the implicit primary key.
+    return conn.execute(stmt).first() is not None
 
 
 # ---- resolving review items (the `review` commands) ----------------------------------------------------------
@@ -287,6 +289,14 @@ def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, not
         return Outcome(ok=False, message=f"no review item #{review_id}")
     if item.status != "open":
         return Outcome(ok=False, message=f"review item #{review_id} is already {item.status}")
+    if status == "done" and item.kind == "to_do":
+        # Closing only the item would leave the order paid but never done; `orders done` records the registrar
+        # reference and new expiry, queues the History note and closes the item too.
+        return Outcome(
+            ok=False,
+            message=f"#{review_id} is a registrar to-do: record it with "
+            f"`reseller-worker orders done {item.subject} --ref REGISTRAR_REFERENCE`",
+        )
     resolution = note or f"{status} by the reseller"
     if not _close_item(conn, review_id, status=status, resolution=resolution, now=now):
         return Outcome(ok=False, message=f"review item #{review_id} was resolved meanwhile")

@@ -196,8 +196,11 @@ def add_registrar_cost(
         "status": "done",
         "cost": cost,
         "cost_currency": currency,
+        "sale": "45.00",
+        "sale_currency": currency,
         "created_at": now,
         "updated_at": now,
+        "completed_at": now,
     }
     conn.execute(table.insert().values({k: v for k, v in values.items() if k in table.c}))
     return True

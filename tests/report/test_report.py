@@ -125,7 +125,7 @@ def seed_morning(conn: Connection) -> bool:
         now=NOW - timedelta(days=3),
     )
     has_outbox_tables = add_registrar_cost(
-        conn, "register:kiwi-cafe.nz:ORD-7", domain="kiwi-cafe.nz", cost="21.50", currency="NZD"
+        conn, "register:kiwi-cafe.nz:ORD-7", domain="kiwi-cafe.nz", cost="21.50", currency="NZD", now=earlier
     )
     add_domain(conn, "soon.nz", expires=date(2026, 12, 10))
     add_domain(conn, "paid-up.nz", expires=date(2026, 12, 5), contact_id="C-3")
@@ -199,7 +199,7 @@ def test_report_content_is_what_the_database_holds(sqlite_engine: Engine) -> Non
     assert [f.key for f in report.failed] == ["register:broken.nz:ORD-9"]
     assert report.failed[0].commands[0].startswith("reseller-worker review done ")
     assert [r.subject for r in report.rejected] == ["msg-forged@example"]
-    assert [d.kind for d in report.done] == ["registration", "payment recorded"]  # the 3-day-old one is not new
+    assert [d.kind for d in report.done] == ["payment recorded", "registration"]  # the 3-day-old one is not new
     registration = report.done[0]
     if registration.upstream_cost is not None:  # the outbox area's tables are migrated
         assert str(registration.margin) == "23.50 NZD"

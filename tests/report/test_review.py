@@ -184,3 +184,25 @@ def test_commands_for_each_kind() -> None:
         f"{cli} approve 10 --orders ORD-1",
         f"{cli} approve 10 --orders ORD-2",
     )
+
+
+def test_raising_a_review_item_says_whether_it_was_new(engine: Engine) -> None:
+    """raise_review_item reports True for a new item and False for the same kind and subject again, on both
+    databases (psycopg's rowcount cannot tell)."""
+    from worker.review import raise_review_item
+
+    with engine.begin() as conn:
+        first = raise_review_item(conn, kind="unmatched", subject="bank:x", reason="no order", now=NOW)
+        again = raise_review_item(conn, kind="unmatched", subject="bank:x", reason="no order", now=NOW)
+    assert (first, again) == (True, False)
+
+
+def test_done_on_a_registrar_to_do_points_to_orders_done(engine: Engine) -> None:
+    """A to-do is closed by `orders done` (which records the reference and finishes the order), never by
+    `review done`, which would leave the order paid but not done."""
+    with engine.begin() as conn:
+        item = add_review(conn, "to_do", "ORD-1", "Register kiwi-cafe.nz for 1 year")
+        outcome = dismiss(conn, item, status="done", now=NOW)
+    assert not outcome.ok
+    assert "reseller-worker orders done ORD-1 --ref" in outcome.message
+    assert row(engine, review_items, review_items.c.id == item).status == "open"

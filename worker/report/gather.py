@@ -38,7 +38,8 @@ ACTION_LABELS = {
     "stop_hosting": "repeating invoice ended",
     "renewal_invoice": "renewal invoice raised",
 }
-QUIET_ACTIONS = frozenset({"history_note"})  # bookkeeping detail, not news for the reseller
+QUIET_ACTIONS = frozenset({"history_note"})
+REGISTRAR_ACTIONS = frozenset({"register_domain", "renew_domain"})  # bookkeeping detail, not news for the reseller
 
 
 def _evidence(detail: Any) -> tuple[tuple[str, str], ...]:
@@ -275,6 +276,10 @@ def gather_done(conn: Connection, since: datetime) -> list[ActionDone]:
         cost = cost or _money_from(result.get("cost"))
         if row.kind in QUIET_ACTIONS:
             continue
+        if row.kind in REGISTRAR_ACTIONS and actions is not None:
+            # Registrations and renewals are read from registrar_actions below: an outbox row that is done may
+            # only have raised a manual to-do, and one done by hand completes later than its outbox row.
+            continue
         amount = (
             _money(payload.get("amount"), payload.get("currency"))
             or _money(payload.get("sale"), payload.get("sale_currency"))
@@ -298,6 +303,26 @@ def gather_done(conn: Connection, since: datetime) -> list[ActionDone]:
                 done_at=aware(row.updated_at) or row.updated_at,
             )
         )
+    if actions is not None and {"status", "completed_at", "action"} <= set(actions.c.keys()):
+        finished = conn.execute(
+            select(actions)
+            .where(actions.c.status == "done", actions.c.completed_at >= since)
+            .order_by(actions.c.completed_at)
+        )
+        for row in finished:
+            m = row._mapping
+            by_hand = bool(m.get("reference"))
+            label = "registration" if m["action"] == "register" else "renewal"
+            done.append(
+                ActionDone(
+                    kind=f"{label} (by hand)" if by_hand else label,
+                    subject=str(m["domain"]),
+                    amount=_money(m.get("sale"), m.get("sale_currency")),
+                    upstream_cost=_money(m.get("cost"), m.get("cost_currency")),
+                    done_at=aware(m["completed_at"]) or m["completed_at"],
+                )
+            )
+        done.sort(key=lambda action: action.done_at)
     return done
 
 
