@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from html.parser import HTMLParser
+from html import unescape
 from typing import Any
 
 from rules.money import Money
@@ -234,45 +234,52 @@ def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
 # ---------------------------------------------------------------------------------------------- text
 
 
-class _TextOfHtml(HTMLParser):
-    """HTML to lines of text: block elements end a line, table cells are separated by a tab."""
+_BREAK_TAGS = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr", "title"})
+_CELL_TAGS = frozenset({"td", "th"})
+# A tag is "<name ...>" with bounded attributes: text like "<a <a <a" is left as it is instead of making the
+# search backtrack (html.parser takes minutes on 60 kB of that).
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]{0,15})(?:[\s/][^<>]{0,2000})?>")
+_HIDDEN_BLOCKS = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
 
-    _BREAKS = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"})
-    _SKIP = frozenset({"script", "style", "head", "title"})
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
+def _without_hidden_blocks(html: str) -> str:
+    """Drop comments, scripts and styles in one left-to-right pass (each marker is searched forward only once,
+    so many unclosed markers cannot make it quadratic); an unclosed block hides the rest."""
+    low = html.lower()
+    upcoming = {opening: low.find(opening) for opening, _ in _HIDDEN_BLOCKS}
+    kept: list[str] = []
+    position = 0
+    while True:
+        for opening, _ in _HIDDEN_BLOCKS:
+            if 0 <= upcoming[opening] < position:
+                upcoming[opening] = low.find(opening, position)
+        found = [(upcoming[opening], opening, closing) for opening, closing in _HIDDEN_BLOCKS if upcoming[opening] >= 0]
+        if not found:
+            kept.append(html[position:])
+            return "".join(kept)
+        start, opening, closing = min(found)
+        kept.append(html[position:start])
+        end = low.find(closing, start + len(opening))
+        if end < 0:
+            return "".join(kept)
+        if closing == "-->":
+            position = end + 3
+        else:
+            close_mark = low.find(">", end)
+            position = close_mark + 1 if close_mark >= 0 else len(html)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in ("td", "th"):
-            self.parts.append("\t")
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
+def _tag_as_text(match: re.Match[str]) -> str:
+    name = match.group(2).lower()
+    if name in _CELL_TAGS:
+        return "" if match.group(1) else "\t"
+    return "\n" if name in _BREAK_TAGS else ""
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML body, table rows as "cell<TAB>cell" lines."""
-    parser = _TextOfHtml()
-    try:
-        parser.feed(html[:MAX_TEXT_CHARS])
-        parser.close()
-    except Exception:  # html.parser is lenient; a failure here just means less text, never a crash
-        pass
-    return tidy_text("".join(parser.parts))
+    """Readable text of an HTML body, table rows as "cell<TAB>cell" lines; linear in the input's length."""
+    visible = _without_hidden_blocks(html[: MAX_TEXT_CHARS * 4])
+    return tidy_text(unescape(_TAG.sub(_tag_as_text, visible)))
 
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u200b": None})

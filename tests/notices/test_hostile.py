@@ -160,3 +160,15 @@ def test_payment_wording_without_amount_is_review(trust: SenderTrust) -> None:
     reading = read_notice(raw, trust)
     assert reading.verdict is DecisionKind.REVIEW
     assert "no amount" in reading.reason
+
+
+@pytest.mark.parametrize(
+    "html", ["<a " * 20_000, "<!--" * 20_000, "<script>" + "a<" * 50_000, "<" * 100_000, "&" * 100_000]
+)
+def test_hostile_html_from_a_stranger_is_read_in_linear_time(trust: SenderTrust, html: str) -> None:
+    """Unclosed tags, comments and scripts (which make html.parser take minutes) end in a verdict at once."""
+    raw = build_message(
+        from_="Someone <someone@example.org>", subject="hello", body=html, content_type="text/html; charset=utf-8"
+    )
+    reading = read_notice(raw, trust)
+    assert outcome(reading) == "ignore"
