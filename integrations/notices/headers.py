@@ -147,7 +147,10 @@ class Sender:
 def sender_of(headers: Headers) -> Sender:
     """The one address in the one From header; several addresses or an unparseable one is refused."""
     value = decode_text(headers.all("from")[0])
-    pairs = [(name, addr) for name, addr in getaddresses([value]) if addr or name]
+    try:
+        pairs = [(name, addr) for name, addr in getaddresses([value]) if addr or name]
+    except RecursionError as exc:  # thousands of nested comments in the address
+        raise Malformed("From nests too deeply to read") from exc
     addresses = [addr for _, addr in pairs if addr]
     if len(addresses) != 1 or len(pairs) != 1:
         raise Malformed(f"From must hold exactly one address, not {value[:80]!r}")

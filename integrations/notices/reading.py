@@ -121,6 +121,8 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
         return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
     except RecursionError:
         return _quarantine(message_id, "MIME parts nested too deeply to read", received_at)
+    except Malformed as exc:
+        return _quarantine(message_id, f"malformed body: {exc}", received_at)
 
 
 def _allowed_domain(domain: str, trust: SenderTrust) -> str:
@@ -442,6 +444,8 @@ class _BodyParser(mailparser.MailParser):  # type: ignore[misc]
         return {}
 
 
+MAX_MIME_PARTS = 200
+
 # Only these headers matter for the body; the rest were read (strictly) from the raw bytes already.
 _CONTENT_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version", "content-disposition"})
 
@@ -462,6 +466,9 @@ class _Body:
 def _body_of(raw: bytes, headers: Headers) -> _Body:
     """Parse the MIME body once (standard library), decode its text parts with mail-parser, and fall back to the
     standard library's own decoding if mail-parser fails on the message."""
+    parts = raw[headers.body_offset :].lower().count(b"content-type:")
+    if parts > MAX_MIME_PARTS:
+        raise Malformed(f"{parts} MIME parts (a notice has a handful; at most {MAX_MIME_PARTS} are read)")
     head = b"".join(
         name.encode("ascii") + b":" + value + b"\n" for name, value in headers.fields if name in _CONTENT_HEADERS
     )

@@ -117,7 +117,7 @@ def test_deeply_nested_multipart_does_not_escape(trust: SenderTrust) -> None:
     raw = sign(build_message(content_type='multipart/mixed; boundary="b0"', body=head + "x\n"))
     reading = read_notice(raw, trust)
     assert outcome(reading) == "quarantine"
-    assert "nested too deeply" in reading.reason
+    assert "MIME parts" in reading.reason
 
 
 @pytest.mark.parametrize("charset", ["x-unknown-charset", "utf-7", "iso-2022-jp", "utf-16", "latin-1"])
@@ -172,3 +172,19 @@ def test_hostile_html_from_a_stranger_is_read_in_linear_time(trust: SenderTrust,
     )
     reading = read_notice(raw, trust)
     assert outcome(reading) == "ignore"
+
+
+def test_thousands_of_mime_parts_are_quarantined(trust: SenderTrust) -> None:
+    """A signed notice with 20,000 MIME parts is refused before the MIME parser walks them."""
+    parts = "".join("--z\nContent-Type: text/plain\n\nx\n" for _ in range(20_000)) + "--z--\n"
+    raw = sign(build_message(content_type='multipart/mixed; boundary="z"', body=parts))
+    reading = read_notice(raw, trust)
+    assert outcome(reading) == "quarantine"
+    assert "MIME parts" in reading.reason
+
+
+def test_nested_comments_in_from_are_quarantined(trust: SenderTrust) -> None:
+    """50,000 nested comment parentheses in From (a recursion bomb for the address parser) quarantine cleanly."""
+    reading = read_notice(build_message(from_="(" * 50_000 + "x@paypal.com"), trust)
+    assert outcome(reading) == "quarantine"
+    assert "nests too deeply" in reading.reason
