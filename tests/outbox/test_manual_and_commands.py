@@ -19,7 +19,7 @@ from integrations.xero.fake import FakeAccounting
 from rules.model import OrderKind
 from worker.app import App
 from worker.cli import build_parser
-from worker.commands.orders import hosting_change, hosting_start, hosting_stop, orders_done, orders_list
+from worker.commands.order_actions import hosting_change, hosting_start, hosting_stop, orders_done, orders_list
 from worker.domains import domain_book
 from worker.jobs.dispatch import dispatch
 from worker.store.outbox_tables import domains, hosting_services, registrar_actions
@@ -168,7 +168,7 @@ def test_failed_registration_can_be_retried_after_fixing_the_cause(
     app: App, accounting: FakeAccounting, registrar: FakeRegistrar, clock: Clock
 ) -> None:
     """Price unknown -> failed into review; after the price is configured, `orders retry` runs it once."""
-    from worker.commands.orders import orders_retry
+    from worker.commands.order_actions import orders_retry
 
     pay(app, accounting, new_order("ORD-7101", domain="shop.io"))
     dispatch(app)
@@ -184,7 +184,7 @@ def test_failed_registration_can_be_retried_after_fixing_the_cause(
 
 def test_second_failure_after_retry_reopens_its_review_item(app: App, accounting: FakeAccounting, clock: Clock) -> None:
     """A retried action that fails again is back in front of a person, not silently failed."""
-    from worker.commands.orders import orders_retry
+    from worker.commands.order_actions import orders_retry
 
     pay(app, accounting, new_order("ORD-7102", domain="again.io"))
     dispatch(app)

@@ -1,0 +1,175 @@
+"""The work behind the `orders` and `hosting` commands, imported only when one of them runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from config.settings import Settings
+from rules.money import Money
+from worker.effects.orders import settle_orders
+from worker.effects.registrations import finish_by_hand
+from worker.outbox import effect_key, enqueue, queue_hosting_start, requeue
+from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
+from worker.store.tables import orders, outbox
+
+Clock = Callable[[], datetime]
+Handler = Callable[[Engine, Settings, argparse.Namespace, Clock], int]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def orders_list(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    query = select(orders).order_by(orders.c.updated_at.desc()).limit(args.limit)
+    if args.status != "all":
+        query = query.where(orders.c.status == args.status)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        for o in rows:
+            effects = conn.execute(
+                select(outbox.c.kind, outbox.c.status, outbox.c.last_error)
+                .join(outbox_orders, outbox_orders.c.idempotency_key == outbox.c.idempotency_key)
+                .where(outbox_orders.c.order_id == o.order_id)
+                .order_by(outbox.c.id)
+            ).all()
+            todo = conn.execute(
+                select(registrar_actions.c.status).where(
+                    registrar_actions.c.order_id == o.order_id, registrar_actions.c.status == "to_do"
+                )
+            ).first()
+            parts = [f"{e.kind}={e.status}" for e in effects] + (["to-do: waiting for `orders done`"] if todo else [])
+            print(
+                f"{o.order_id}  {o.status:<6} {o.kind:<20} {o.domain or '-':<28} {o.invoice_number:<12} "
+                f"{o.amount_due} {o.currency}  {', '.join(parts) or 'no effects'}"
+            )
+    if not rows:
+        print(f"no {args.status} orders" if args.status != "all" else "no orders")
+    return 0
+
+
+def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    cost = None
+    if args.cost is not None:
+        try:
+            cost = Money.of(args.cost, settings.registrar.price_currency)
+        except ValueError:
+            print(f"--cost must be an amount like 18.50, not {args.cost!r}")
+            return 2
+    now = clock()
+    try:
+        with engine.begin() as conn:
+            domain = finish_by_hand(
+                conn, order_id=args.order, reference=args.ref, now=now, expires=args.expires, cost=cost
+            )
+            settled = settle_orders(conn, now=now, order_ids=[args.order])
+    except (LookupError, ValueError) as exc:
+        print(str(exc))
+        return 1
+    state = "done" if settled else "waiting for its other effects (see `orders list`)"
+    print(f"{args.order}: {domain} recorded (reference {args.ref}); the order is {state}")
+    return 0
+
+
+def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    with engine.begin() as conn:
+        requeued = requeue(conn, args.key, now=clock())
+    if not requeued:
+        print(f"no failed action with key {args.key!r}")
+        return 1
+    print(f"{args.key} queued again; the next dispatch runs it")
+    return 0
+
+
+def _active_service(conn: Any, domain: str) -> Any:
+    return conn.execute(
+        select(hosting_services).where(
+            hosting_services.c.domain == domain.lower(), hosting_services.c.status == "active"
+        )
+    ).first()
+
+
+def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    rate = settings.hosting.plans.get(args.plan)
+    if rate is None:
+        print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
+        return 2
+    now = clock()
+    with engine.begin() as conn:
+        if _active_service(conn, args.domain) is not None:
+            print(f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`")
+            return 1
+        key = effect_key("hosting", "start", args.domain.lower(), now.strftime("%Y%m%dT%H%M%S%f"))
+        queue_hosting_start(
+            conn,
+            key=key,
+            domain=args.domain.lower(),
+            plan=args.plan,
+            contact_id=args.contact,
+            rate=rate,
+            currency=settings.worker.home_currency,
+            start=args.start or now.date(),
+            source="cli",
+            now=now,
+        )
+    print(
+        f"hosting for {args.domain} on {args.plan} at {rate} {settings.worker.home_currency}/month queued; "
+        "the next dispatch creates its repeating invoice"
+    )
+    return 0
+
+
+def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    rate = settings.hosting.plans.get(args.plan)
+    if rate is None:
+        print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
+        return 2
+    now = clock()
+    with engine.begin() as conn:
+        service = _active_service(conn, args.domain)
+        if service is None:
+            print(f"{args.domain} has no active hosting service; use `hosting start`")
+            return 1
+        revision = service.revision + 1
+        conn.execute(
+            update(hosting_services)
+            .where(hosting_services.c.id == service.id)
+            .values(plan=args.plan, rate=str(rate), revision=revision, updated_at=now)
+        )
+        enqueue(
+            conn,
+            key=effect_key("hosting", "change", str(service.id), str(revision)),
+            kind="change_hosting",
+            payload={"service_id": service.id, "plan": args.plan},
+            now=now,
+        )
+    print(f"{args.domain} moves to {args.plan} at {rate}/month; the next dispatch updates its repeating invoice")
+    return 0
+
+
+def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    now = clock()
+    with engine.begin() as conn:
+        service = _active_service(conn, args.domain)
+        if service is None:
+            print(f"{args.domain} has no active hosting service")
+            return 1
+        conn.execute(
+            update(hosting_services)
+            .where(hosting_services.c.id == service.id)
+            .values(status="stopped", stopped_on=now.date(), updated_at=now)
+        )
+        enqueue(
+            conn,
+            key=effect_key("hosting", "stop", str(service.id)),
+            kind="stop_hosting",
+            payload={"service_id": service.id},
+            now=now,
+        )
+    print(f"hosting for {args.domain} stopped; the next dispatch ends its repeating invoice")
+    return 0
