@@ -472,7 +472,9 @@ def _body_of(raw: bytes, headers: Headers) -> _Body:
     head = b"".join(
         name.encode("ascii") + b":" + value + b"\n" for name, value in headers.fields if name in _CONTENT_HEADERS
     )
-    message = email.message_from_bytes(head + b"\n" + raw[headers.body_offset :], policy=email.policy.compat32)
+    message = email.message_from_bytes(
+        _stable_boundaries(head + b"\n" + raw[headers.body_offset :]), policy=email.policy.compat32
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -483,6 +485,26 @@ def _body_of(raw: bytes, headers: Headers) -> _Body:
         plain, html = _stdlib_parts(message)
     tidy = "\n\n".join(tidy_text(part) for part in plain)[:MAX_TEXT_CHARS]
     return _Body(plain=tidy, html=tuple(part[: MAX_TEXT_CHARS * 4] for part in html))
+
+
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
+
+
+def _stable_boundaries(message: bytes) -> bytes:
+    """Rename each MIME boundary to a fixed token. The standard library compiles one regular expression per
+    boundary it meets, and every notice has unique ones, so this saves a compile per message; a boundary never
+    occurs in content (RFC 2046), so the parts stay the same."""
+    found = []
+    for match in _BOUNDARY.finditer(message[:200_000]):
+        boundary = match.group(1) or match.group(2)
+        # Short boundaries ("z") could occur inside words; generated ones are long and unique.
+        if len(boundary) >= 16 and boundary not in found:
+            found.append(boundary)
+        if len(found) >= 8:
+            break
+    for index, boundary in enumerate(found):
+        message = message.replace(boundary, b"=_rw_part_%d_=" % index)
+    return message
 
 
 def _stdlib_parts(message: Message) -> tuple[list[str], list[str]]:

@@ -188,3 +188,12 @@ def test_nested_comments_in_from_are_quarantined(trust: SenderTrust) -> None:
     reading = read_notice(build_message(from_="(" * 50_000 + "x@paypal.com"), trust)
     assert outcome(reading) == "quarantine"
     assert "nests too deeply" in reading.reason
+
+
+def test_short_boundary_leaves_the_text_alone(trust: SenderTrust) -> None:
+    """A one-letter MIME boundary (legal) does not corrupt words containing that letter."""
+    body = "--z\nContent-Type: text/plain\n\nYou received a payment of $45.00 NZD from Zaza Pizza (zz@example.nz).\n--z--\n"
+    raw = sign(build_message(content_type='multipart/alternative; boundary="z"', body=body))
+    reading = read_notice(raw, trust)
+    assert reading.receipt is not None
+    assert reading.receipt.payer_name == "Zaza Pizza"
