@@ -175,7 +175,12 @@ class PaymentRecord:
     def confirming(self, invoice_number: str, money: Money, at: datetime, window: timedelta) -> Receipt | None:
         """The recorded payment on this invoice for this amount within `window` of `at`, if any."""
         for p in self.by_invoice.get(invoice_number.upper(), ()):
-            if p.money.same_value(money) and abs(p.received_at - at) <= window and "deleted" not in p.flags:
+            if not p.money.same_value(money) or "deleted" in p.flags:
+                continue
+            # Either clock will do: when Xero last touched the payment, or the day the payment was made (a
+            # reconciliation weeks later moves the first but not the second).
+            made = p.paid_on is not None and abs((p.paid_on - at.date()).days) <= max(1, window.days)
+            if abs(p.received_at - at) <= window or made:
                 return p
         return None
 

@@ -70,6 +70,9 @@ class Receipt:
     source: ReceiptSource
     received_at: datetime  # timezone-aware, UTC
     money: Money
+    # The day the money moved, as the source dates it (a Xero payment's Date); received_at is when the source
+    # last changed it, which for a payment the accountant later reconciled can be weeks after.
+    paid_on: date | None = None
     payer_name: str = ""
     payer_email: str = ""
     text: tuple[tuple[str, str], ...] = ()  # (field name, value) pairs

@@ -136,6 +136,7 @@ def payment_receipt(payment: Mapping[str, Any]) -> Receipt:
         receipt_id=payment_id,
         source=ReceiptSource.XERO_PAYMENT,
         received_at=parse_xero_date(when),
+        paid_on=parse_xero_date(payment["Date"]).date() if payment.get("Date") else None,
         money=Money(amount=parse_amount(payment.get("Amount")), currency=currency.upper()),
         payer_name=_text(contact, "Name") if isinstance(contact, Mapping) else "",
         text=(("reference", reference),) if reference else (),

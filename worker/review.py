@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from rules.model import Contact, Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
+from rules.model import Contact, Decision, DecisionKind, Order, OrderKind, Receipt
 from rules.money import Money
+from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, orders, payer_links, receipts, review_items
 
 
@@ -110,28 +111,6 @@ def payer_keys(receipt: Receipt) -> tuple[str, ...]:
     if name:
         keys.append(f"name:{name}")
     return tuple(key[:255] for key in keys)
-
-
-def receipt_from_row(row: Any) -> Receipt:
-    """A Receipt from a `receipts` row: the columns, completed from the stored payload where it has more."""
-    payload = row.payload if isinstance(row.payload, Mapping) else {}
-    received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
-    text = payload.get("text") or ()
-    pairs = tuple((str(p[0]), str(p[1])) for p in text if isinstance(p, list | tuple) and len(p) == 2)
-    return Receipt(
-        receipt_id=row.receipt_id,
-        source=ReceiptSource(row.source),
-        received_at=received,
-        money=Money.of(row.amount, row.currency),
-        payer_name=str(payload.get("payer_name", "") or ""),
-        payer_email=str(payload.get("payer_email", "") or ""),
-        text=pairs,
-        gateway=row.gateway or str(payload.get("gateway", "") or ""),
-        gateway_txn_id=row.gateway_txn_id or str(payload.get("gateway_txn_id", "") or ""),
-        invoice_id=str(payload.get("invoice_id", "") or ""),
-        invoice_number=str(payload.get("invoice_number", "") or ""),
-        raw_kind=str(payload.get("raw_kind", "") or ""),
-    )
 
 
 def order_from_row(row: Any) -> Order:

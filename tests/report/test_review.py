@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from tests.daemon.conftest import url_for
 from tests.report.seed import NOW, add_order, add_receipt, add_review
 from worker.cli import main
-from worker.review import approve, dismiss, link, payer_keys, receipt_from_row
+from worker.review import approve, dismiss, link, payer_keys
+from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, orders, outbox, payer_links, receipts, review_items
 
 

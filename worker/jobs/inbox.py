@@ -11,10 +11,12 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -27,6 +29,7 @@ from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
 from worker.review import raise_review_item
 from worker.store.inbox_tables import inbox_messages, inbox_state
+from worker.store.receipts import clean_text, receipt_payload
 from worker.store.tables import receipts
 
 if TYPE_CHECKING:
@@ -91,15 +94,17 @@ def mailbox_key(inbox: InboxSettings) -> str:
 
 def notice_reader(settings: Settings) -> NoticeReader:
     """The real reader (integrations.notices) with the sender trust and notice formats the settings describe."""
-    from integrations.notices import load_formats, read_notice, trust_from_settings
+    from integrations.notices import load_formats, read_notice, trust_from_settings, zone_lookup
 
+    keys_file = settings.matching.dkim_keys_file
     trust = trust_from_settings(
         settings.matching,
         inbox_address=settings.inbox.username,
+        dns_txt=zone_lookup(json.loads(Path(keys_file).read_text(encoding="utf-8"))) if keys_file else None,
         max_bytes=settings.inbox.max_message_bytes,
         default_currency=settings.worker.home_currency,
     )
-    formats = load_formats(getattr(settings.matching, "notice_formats_dir", "") or None)
+    formats = load_formats(settings.matching.notice_formats_dir or None)
 
     def read(raw: bytes) -> NoticeReading:
         return read_notice(raw, trust, formats)
@@ -367,8 +372,8 @@ def _record(
         "sha256": sha,
         "size": max(message.size, len(message.raw)),
         "receipt_id": None,
-        "gateway": _clean(reading.gateway)[:32],
-        "gateway_txn_id": _clean(reading.gateway_txn_id)[:255],
+        "gateway": clean_text(reading.gateway)[:32],
+        "gateway_txn_id": clean_text(reading.gateway_txn_id)[:255],
         "created_at": now,
         "moved": False,
     }
@@ -382,12 +387,12 @@ def _record(
         return str(first.folder)
 
     if reading.quarantine:
-        return _quarantine(conn, row, message_id, _clean(reading.reason) or "malformed message", now, counts)
+        return _quarantine(conn, row, message_id, clean_text(reading.reason) or "malformed message", now, counts)
 
     if reading.receipt is not None:
         return _record_receipt(conn, row, message_id, reading, reading.receipt, now, counts)
 
-    reason = _clean(reading.reason)
+    reason = clean_text(reading.reason)
     if reading.verdict == DecisionKind.REJECT:
         counts["rejected"] += 1
         raise_review_item(
@@ -446,12 +451,12 @@ def _record_receipt(
     now: datetime,
     counts: Counter[str],
 ) -> str:
-    receipt_id = _clean(receipt.receipt_id)
+    receipt_id = clean_text(receipt.receipt_id)
     if not receipt_id or len(receipt_id) > 255:
         # Receipts are keyed by Message-ID; a key we cannot store exactly is not one we can dedupe on.
         reason = "the notice's Message-ID is empty or over 255 characters"
         return _quarantine(conn, row, message_id, reason, now, counts)
-    gateway, txn = _clean(receipt.gateway)[:32], _clean(receipt.gateway_txn_id)[:255]
+    gateway, txn = clean_text(receipt.gateway)[:32], clean_text(receipt.gateway_txn_id)[:255]
     row["gateway"], row["gateway_txn_id"], row["receipt_id"] = gateway, txn, receipt_id[:255]
     if txn:
         same = conn.execute(_SAME_RECEIPT, {"g": gateway, "t": txn, "r": receipt_id}).first()
@@ -479,33 +484,12 @@ def _record_receipt(
     )
     counts["receipts"] += 1
     folder = Folder.REVIEW if reading.forwarded else Folder.PROCESSED
-    _insert(conn, row, "receipt", folder, _clean(reading.reason))
+    _insert(conn, row, "receipt", folder, clean_text(reading.reason))
     return folder
 
 
-def receipt_payload(receipt: Receipt, *, forwarded: bool = False) -> dict[str, Any]:
-    """The receipt as JSON for `receipts.payload` (every field; money as a decimal string + currency)."""
-    return {
-        "receipt_id": _clean(receipt.receipt_id),
-        "source": receipt.source.value,
-        "received_at": receipt.received_at.isoformat(),
-        "amount": str(receipt.money.amount),
-        "currency": receipt.money.currency,
-        "payer_name": _clean(receipt.payer_name),
-        "payer_email": _clean(receipt.payer_email),
-        "text": [[_clean(k), _clean(v)] for k, v in receipt.text],
-        "gateway": _clean(receipt.gateway),
-        "gateway_txn_id": _clean(receipt.gateway_txn_id),
-        "invoice_id": _clean(receipt.invoice_id),
-        "invoice_number": _clean(receipt.invoice_number),
-        "raw_kind": _clean(receipt.raw_kind),
-        "flags": [_clean(str(f)) for f in getattr(receipt, "flags", ())],
-        "forwarded": forwarded,
-    }
-
-
 def _insert(conn: Connection, row: dict[str, Any], outcome: str, folder: str, reason: str) -> None:
-    conn.execute(_INSERT_RECORD, {**row, "outcome": outcome, "folder": folder, "reason": _clean(reason)})
+    conn.execute(_INSERT_RECORD, {**row, "outcome": outcome, "folder": folder, "reason": clean_text(reason)})
 
 
 def _advance(app: App, key: str, uid: int) -> None:
@@ -523,13 +507,8 @@ def _row_detail(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("mailbox", "uidvalidity", "uid", "sha256", "size")}
 
 
-def _clean(text: str) -> str:
-    """Text both databases accept: no NUL, no lone surrogates (hostile headers carry both)."""
-    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
-
-
 def _id_key(message_id: str) -> str:
-    cleaned = _clean(message_id)
+    cleaned = clean_text(message_id)
     if len(cleaned) <= 255:
         return cleaned
     return "sha256:" + hashlib.sha256(cleaned.encode("utf-8")).hexdigest()

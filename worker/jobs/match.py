@@ -19,7 +19,8 @@ from rules.money import Money
 from rules.policy import apply, decide
 from rules.references import builtin_patterns
 from worker.outbox import enqueue_effects_for_decision
-from worker.review import order_from_row, raise_review_item, receipt_from_row
+from worker.review import order_from_row, raise_review_item
+from worker.store.receipts import receipt_from_row, was_forwarded
 from worker.store.tables import decisions, orders, payer_links, receipts
 
 if TYPE_CHECKING:
@@ -52,12 +53,7 @@ def match_policy(settings: Settings) -> MatchPolicy:
 
 def stored_receipt(row: Any) -> tuple[Receipt, bool]:
     """A receipt row as the rules see it, with Xero's flags, and whether staff forwarded it."""
-    receipt = receipt_from_row(row)
-    payload = row.payload if isinstance(row.payload, dict) else {}
-    flags = payload.get("flags") or ()
-    if isinstance(flags, list | tuple):
-        receipt = replace(receipt, flags=tuple(str(f) for f in flags))
-    return receipt, bool(payload.get("forwarded"))
+    return receipt_from_row(row), was_forwarded(row)
 
 
 def _load_book(conn: Connection, policy: MatchPolicy, since: datetime) -> OrderBook:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from integrations.errors import RateLimited
 from rules.model import Order, Receipt, ReceiptSource
+from worker.store.receipts import receipt_payload
 from worker.store.tables import orders, receipts, watermarks
 
 if TYPE_CHECKING:
@@ -63,26 +64,6 @@ def _order_values(order: Order) -> dict[str, Any]:
         "due": order.due.isoformat(),
         "plan": order.plan,
         "term_years": order.term_years,
-    }
-
-
-def receipt_payload(receipt: Receipt) -> dict[str, Any]:
-    """The receipt as JSON for `receipts.payload`: every field, money as a decimal string, flags included."""
-    return {
-        "receipt_id": receipt.receipt_id,
-        "source": receipt.source.value,
-        "received_at": receipt.received_at.isoformat(),
-        "amount": str(receipt.money.amount),
-        "currency": receipt.money.currency,
-        "payer_name": receipt.payer_name,
-        "payer_email": receipt.payer_email,
-        "text": [[k, v] for k, v in receipt.text],
-        "gateway": receipt.gateway,
-        "gateway_txn_id": receipt.gateway_txn_id,
-        "invoice_id": receipt.invoice_id,
-        "invoice_number": receipt.invoice_number,
-        "raw_kind": receipt.raw_kind,
-        "flags": list(receipt.flags),
     }
 
 
