@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from config.sources import Reader
 
@@ -40,6 +41,10 @@ class MatchingSettings:
     amount_only_candidates: int = 5
     platform_gateways: tuple[str, ...] = ("xero",)  # anyone can send mail through these; confirm against records
     extra_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notice_formats_dir: str = ""  # extra gateway notice formats (one file per gateway), beside the built-in ones
+    # DKIM keys from a JSON file of TXT records instead of DNS: for the demo and offline tests only, since a key
+    # that is not in public DNS proves nothing about who sent a message.
+    dkim_keys_file: str = ""
 
 
 def read_matching(r: Reader) -> MatchingSettings:
@@ -55,6 +60,9 @@ def read_matching(r: Reader) -> MatchingSettings:
             r.problems.add(f"{r.file} [matching.extra_patterns] {name}", "must be a list of strings")
         else:
             extra[name] = tuple(words)
+    keys_file = r.str("dkim_keys_file", "")
+    if keys_file and not Path(keys_file).is_file():
+        r.problems.add(r.env_name("dkim_keys_file"), f"no such file: {keys_file}")
     tolerance = r.decimal("fee_tolerance", "0.00")
     if tolerance < 0:
         r.problems.add(r.env_name("fee_tolerance"), "must not be negative")
@@ -78,4 +86,6 @@ def read_matching(r: Reader) -> MatchingSettings:
         amount_only_candidates=r.int("amount_only_candidates", 5, minimum=0, maximum=20),
         platform_gateways=r.list("platform_gateways", ("xero",)),
         extra_patterns=extra,
+        notice_formats_dir=r.str("notice_formats_dir", ""),
+        dkim_keys_file=keys_file,
     )

@@ -10,6 +10,7 @@ CYCLE_ORDER: tuple[str, ...] = (
     "match_receipts",
     "dispatch_outbox",
     "raise_renewals",
+    "sync_registrar",
 )
 
 
