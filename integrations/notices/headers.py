@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -44,9 +45,10 @@ class Headers:
 
     fields: tuple[tuple[str, bytes], ...]  # (lower-case name, raw value without the name and colon)
     body_offset: int
+    by_name: Mapping[str, tuple[bytes, ...]]  # the same fields by name, top first
 
-    def all(self, name: str) -> list[bytes]:
-        return [value for key, value in self.fields if key == name]
+    def all(self, name: str) -> tuple[bytes, ...]:
+        return self.by_name.get(name, ())
 
     def text(self, name: str) -> str:
         """The first field of that name, RFC 2047 decoded, unfolded and stripped; "" when absent."""
@@ -88,7 +90,14 @@ def read_headers(raw: bytes) -> Headers:
         fields.append((match.group(1).decode("ascii").lower(), line[match.end() :]))
         if len(fields) > MAX_HEADER_COUNT:
             raise Malformed(f"more than {MAX_HEADER_COUNT} header fields")
-    return Headers(fields=tuple(fields), body_offset=body_offset)
+    by_name: dict[str, list[bytes]] = {}
+    for name, value in fields:
+        by_name.setdefault(name, []).append(value)
+    return Headers(
+        fields=tuple(fields),
+        body_offset=body_offset,
+        by_name={name: tuple(values) for name, values in by_name.items()},
+    )
 
 
 def decode_text(value: bytes) -> str:
