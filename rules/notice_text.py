@@ -355,13 +355,11 @@ def parse_money(token: str, currency_field: str = "", default_currency: str = ""
         if code in KNOWN_CURRENCIES:
             signals.add(code)
     symbol = re.search(r"([A-Z]{1,4}\$|[$€£¥])", text)
-    bare_dollar = False
-    if symbol:
+    if symbol and symbol.group(1) != "$":  # a bare "$" is as good as no symbol: the default currency, said so
         mapped = SYMBOL_CURRENCY.get(symbol.group(1))
-        if mapped:
-            signals.add(mapped)
-        elif symbol.group(1) == "$":
-            bare_dollar = True
+        if not mapped:
+            return MoneyReading(money=None, problem=f"unknown currency symbol {symbol.group(1)!r}")
+        signals.add(mapped)
     field_code = currency_field.strip().upper()
     if field_code:
         field_match = _CODE_RE.search(field_code)
@@ -387,7 +385,6 @@ def parse_money(token: str, currency_field: str = "", default_currency: str = ""
         assumed = True
     else:
         return MoneyReading(money=None, problem=f"no currency for {token[:40]!r}")
-    del bare_dollar  # a bare "$" is as good as no symbol: the default currency, said so
     return MoneyReading(money=Money(amount=amount, currency=currency), assumed_currency=assumed)
 
 

@@ -53,6 +53,7 @@ def test_bare_dollar_says_the_currency_was_assumed() -> None:
         ("free", "", "no amount"),
         ("0.00 NZD", "", "no positive amount"),
         ("45.00", "zorkmids", "unknown currency"),
+        ("R$ 45.00", "", "unknown currency symbol"),
     ],
 )
 def test_unreadable_amounts_say_why(token: str, field: str, problem: str) -> None:
