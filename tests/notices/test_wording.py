@@ -264,3 +264,18 @@ def test_invoice_in_a_payment_subject_is_still_a_payment(
     """A payment notice whose subject names our invoice is not mistaken for a bill sent to us."""
     reading = read_notice(notice(gateway, subject, body), trust)
     assert outcome(reading) == "receipt", reading.reason
+
+
+def test_xero_payment_mentioning_nothing_left_to_pay_is_a_payment(trust: SenderTrust) -> None:
+    """ "The amount outstanding of NZ$0.00" in a payment notice does not make it a bill."""
+    body = "Jo Bloggs has paid NZ$45.00 for invoice INV-0042.\nThe amount outstanding of NZ$0.00 remains.\n"
+    reading = read_notice(notice("xero", "Payment received for INV-0042", body), trust)
+    assert outcome(reading) == "receipt", reading.reason
+
+
+def test_xero_invoice_from_us_has_been_paid_is_a_payment(trust: SenderTrust) -> None:
+    """ "Invoice INV-0042 from <us> has been paid" is a payment, not a bill from someone."""
+    subject = "Invoice INV-0042 from KiwiWeb Design Ltd has been paid"
+    reading = read_notice(notice("xero", subject, "Amount paid: NZ$45.00\nPaid by: Jo Bloggs\n"), trust)
+    assert outcome(reading) == "receipt", reading.reason
+    assert reading.receipt is not None and reading.receipt.payer_name == "Jo Bloggs"
