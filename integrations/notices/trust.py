@@ -25,7 +25,6 @@ class SenderTrust:
 def dns_txt_resolver(timeout_seconds: float = 5.0) -> Callable[[str], str | None]:
     """Production key lookup through dnspython with a timeout; NXDOMAIN/no answer is None, a timeout or server
     failure raises (the reader reports it as "try again", not as a forgery)."""
-    import dns.exception
     import dns.resolver
 
     resolver = dns.resolver.Resolver()
@@ -35,10 +34,9 @@ def dns_txt_resolver(timeout_seconds: float = 5.0) -> Callable[[str], str | None
     def lookup(name: str) -> str | None:
         try:
             answer = resolver.resolve(name.rstrip(".") + ".", "TXT")
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
-            return None
-        except dns.exception.Timeout:
-            raise
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return None  # the name has no key: a signature with this selector cannot verify
+        # Timeouts and failing servers (NoNameservers, SERVFAIL) propagate: the reader says "try again later".
         for record in answer:
             return b"".join(record.strings).decode("ascii", errors="replace")
         return None
