@@ -6,12 +6,11 @@ passes by skipping.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-
-import logging
 
 import pytest
 import structlog
