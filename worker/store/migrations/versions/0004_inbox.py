@@ -1,7 +1,7 @@
 """Tables for the inbox area: inbox_state (watermark per mailbox) and inbox_messages (every message read).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0001
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
