@@ -6,7 +6,6 @@ Nothing here decides to act; `rules.policy` turns a strategy's proposal into a d
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from difflib import SequenceMatcher
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import CENT, Money
 from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key
+from rules.prefixes import PrefixIndex
 from rules.references import (
     InvoiceRef,
     Patterns,
@@ -71,7 +71,7 @@ class OrderBook:
         self.by_digits: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
         self.by_domain: dict[str, list[str]] = {}
-        self._domain_keys: list[tuple[str, str]] = []  # (squashed key, order id), sorted, for prefix search
+        self._domain_keys = PrefixIndex()  # (squashed key, order id), for prefix search
         self.by_contact: dict[str, list[str]] = {}
         self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
         self.amount_of: dict[str, tuple[str, Decimal]] = {}
@@ -80,7 +80,7 @@ class OrderBook:
         pending_keys: list[tuple[str, str]] = []
         for order in orders:
             self._add(order, pending_keys)
-        self._domain_keys = sorted(set(pending_keys))
+        self._domain_keys = PrefixIndex(pending_keys)
 
     def add(self, order: Order) -> None:
         """A new order (the replay adds each on the day it was issued, as the daemon would have seen it)."""
@@ -88,8 +88,8 @@ class OrderBook:
             return
         keys: list[tuple[str, str]] = []
         self._add(order, keys)
-        for key in dict.fromkeys(keys):
-            bisect.insort(self._domain_keys, key)
+        for key, oid in keys:
+            self._domain_keys.add(key, oid)
 
     def _add(self, order: Order, keys: list[tuple[str, str]]) -> None:
         oid = order.order_id
@@ -141,12 +141,7 @@ class OrderBook:
 
     def domain_prefix(self, word: str) -> set[str]:
         """Orders whose domain (squashed, or its name without suffix) starts with `word`."""
-        out: set[str] = set()
-        i = bisect.bisect_left(self._domain_keys, (word, ""))
-        while i < len(self._domain_keys) and self._domain_keys[i][0].startswith(word):
-            out.add(self._domain_keys[i][1])
-            i += 1
-        return out
+        return {oid for _key, oid in self._domain_keys.with_prefix(word)}
 
     def total(self, order_ids: Sequence[str]) -> Money | None:
         """What these orders owe together, or None when they are in different currencies."""

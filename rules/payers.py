@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 from rules.model import Contact
+from rules.prefixes import PrefixIndex
 from rules.references import Patterns, plain, squash
 
 
@@ -103,7 +103,7 @@ class ContactIndex:
         self.by_person: dict[tuple[str, str], set[str]] = {}
         self.by_surname: dict[str, set[str]] = {}
         self.by_initial: dict[tuple[str, str], set[str]] = {}  # (first initial, surname)
-        self._companies_sorted: list[str] = []
+        self._companies = PrefixIndex()
         for c in contacts:
             self.add(c)
 
@@ -116,7 +116,7 @@ class ContactIndex:
         key = company_key(c.name, self.patterns)
         if key:
             if key not in self.by_company:
-                bisect.insort(self._companies_sorted, key)
+                self._companies.add(key)
             self.by_company.setdefault(key, set()).add(c.contact_id)
         people: set[tuple[str, str]] = set()
         first = squash(c.first_name)
@@ -163,10 +163,10 @@ class ContactIndex:
         if key in self.by_company:
             note(self.by_company[key], PayerLevel.NAME, f"payer '{shown}' is the name of")
         elif len(key) >= MIN_TRUNCATED_NAME:
-            i = bisect.bisect_left(self._companies_sorted, key)
-            if i < len(self._companies_sorted) and self._companies_sorted[i].startswith(key):
+            first = self._companies.first_with_prefix(key)
+            if first is not None:
                 note(
-                    self.by_company[self._companies_sorted[i]],
+                    self.by_company[first],
                     PayerLevel.NAME,
                     f"payer '{shown}' is the start of the name of",
                 )
