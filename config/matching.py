@@ -32,7 +32,6 @@ class MatchingSettings:
     payment_senders: dict[str, str]  # sender domain -> gateway
     own_domains: tuple[str, ...]  # the reseller's own mail domains (forwarded notices)
     fee_tolerance: Decimal  # how far an amount may differ and still be acted on; 0 = exact only
-    home_currency: str = "NZD"
     own_account_names: tuple[str, ...] = ()  # payee names of the reseller's own accounts (own transfers)
     max_candidates: int = 5
     min_domain_prefix: int = 8
@@ -77,7 +76,6 @@ def read_matching(r: Reader) -> MatchingSettings:
         },
         own_domains=r.list("own_domains"),
         fee_tolerance=tolerance,
-        home_currency=r.str("home_currency", "NZD").upper(),
         own_account_names=r.list("own_account_names"),
         max_candidates=r.int("max_candidates", 5, minimum=1, maximum=20),
         min_domain_prefix=r.int("min_domain_prefix", 8, minimum=4, maximum=64),

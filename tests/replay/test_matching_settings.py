@@ -14,11 +14,12 @@ from worker.jobs.match import match_policy
 
 
 def test_settings_become_the_policy(tmp_path: Path) -> None:
-    """Tolerance, candidates, windows, own account names and extra words all come from the file."""
+    """Tolerance, candidates, windows, own account names, extra words and the home currency ([worker]) all come
+    from the file."""
     cfg = tmp_path / "rw.toml"
     cfg.write_text(
         '[matching]\nfee_tolerance = "0.50"\nmax_candidates = 3\nnotice_confirm_hours = 48\n'
-        'own_account_names = ["KiwiWeb Savings"]\nhome_currency = "aud"\n'
+        'own_account_names = ["KiwiWeb Savings"]\n[worker]\nhome_currency = "AUD"\n'
         '[matching.extra_patterns]\nsettlement_payees = ["Laybuy"]\nnoise_words = ["koha"]\n'
     )
     policy = match_policy(load_settings(cfg, {}))

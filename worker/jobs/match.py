@@ -38,7 +38,7 @@ def match_policy(settings: Settings) -> MatchPolicy:
     m = settings.matching
     patterns = builtin_patterns().extended(m.extra_patterns)
     return MatchPolicy(
-        home_currency=m.home_currency,
+        home_currency=settings.worker.home_currency,
         auto_tolerance=m.fee_tolerance,
         max_candidates=m.max_candidates,
         min_domain_prefix=m.min_domain_prefix,
