@@ -99,3 +99,42 @@ def test_missing_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", {})
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(tmp_path, "[worker\n"), {})
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key] = value
+    return pairs
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "config"
+
+
+def test_the_documented_examples_load_together() -> None:
+    """config/example.toml with config/example.env is a complete, valid configuration: the docs stay true."""
+    env = _env_file(EXAMPLES / "example.env")
+    s = load_settings(EXAMPLES / "example.toml", env)
+    assert s.xero.mode == "custom_connection" and s.xero.client_secret == "CHANGE-ME"
+    assert s.inbox.kind == "imap" and s.inbox.password == "CHANGE-ME"
+    assert s.report.smtp_password == "CHANGE-ME"
+    assert s.hosting.plans["starter"] == Decimal("25.00")
+
+
+def test_every_secret_in_the_code_is_documented_in_example_env() -> None:
+    """Each secret the settings read has its variable in example.env, commented or not."""
+    import re
+
+    text = (EXAMPLES / "example.env").read_text(encoding="utf-8")
+    documented = set(re.findall(r"RW_[A-Z_]+", text))
+    # r.secret is called on the section's reader: the section is the module's name.
+    secrets = {
+        f"RW_{p.stem.upper()}_{m.group(1).upper()}"
+        for p in EXAMPLES.glob("*.py")
+        for m in re.finditer(r'r\.secret\("(\w+)"', p.read_text(encoding="utf-8"))
+    }
+    assert {"RW_XERO_CLIENT_SECRET", "RW_INBOX_PASSWORD", "RW_REPORT_SMTP_PASSWORD"} <= secrets
+    assert secrets <= documented, secrets - documented
