@@ -89,7 +89,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     for name, verb, text in (
         ("ignore", "ignored", "not a customer payment (or nothing to do): close it, and decide its receipt ignore"),
         ("reject", "rejected", "not genuine (a forged or fraudulent notice): close it, and decide its receipt reject"),
-        ("done", "done", "handled by hand (a failed action or to-do): close it"),
+        ("done", "done", "handled by hand (a failed action): close it; a registrar to-do is closed by `orders done`"),
     ):
         parser = actions.add_parser(name, help=text.split(":")[0], description=f"Review item ID is {text}.")
         parser.add_argument("id", type=int, metavar="ID", help="review item number (see: review list)")
