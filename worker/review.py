@@ -57,7 +57,8 @@ def raise_review_item(
 
 FAILED_KINDS = frozenset({"failed_action"})
 REJECTED_KINDS = frozenset({"rejected_notice", "quarantined"})
-# Kinds about a person's chore rather than a receipt: closed with `review done` once done by hand.
+# Kinds about a person's chore rather than a receipt: a failed action is closed with `review done`, a to-do by
+# `orders done`.
 CHORE_KINDS = FAILED_KINDS | frozenset({"to_do"})
 CLI = "reseller-worker review"
 
@@ -66,9 +67,11 @@ def commands_for(
     review_id: int, kind: str, candidates: Sequence[str], detail: Mapping[str, Any] | None
 ) -> tuple[str, ...]:
     """The exact commands that resolve an item, the suggested one first."""
-    if kind == "to_do" and candidates:
-        # A manual registration or renewal: `orders done` records the registrar's reference and closes it.
-        return (f"reseller-worker orders done {candidates[0]} --ref REGISTRAR_REFERENCE", f"{CLI} done {review_id}")
+    if kind == "to_do":
+        # A manual registration or renewal: only `orders done` records the registrar's reference, finishes the
+        # order and closes the item (`review done` refuses, so the order cannot be left paid but never done).
+        order = candidates[0] if candidates else "ORDER_ID"
+        return (f"reseller-worker orders done {order} --ref REGISTRAR_REFERENCE",)
     if kind in CHORE_KINDS:
         return (f"{CLI} done {review_id}",)
     if kind in REJECTED_KINDS:

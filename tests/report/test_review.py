@@ -174,10 +174,7 @@ def test_commands_for_each_kind() -> None:
     from worker.review import commands_for
 
     cli = "reseller-worker review"
-    assert commands_for(7, "to_do", ["ORD-5"], {}) == (
-        "reseller-worker orders done ORD-5 --ref REGISTRAR_REFERENCE",
-        f"{cli} done 7",
-    )
+    assert commands_for(7, "to_do", ["ORD-5"], {}) == ("reseller-worker orders done ORD-5 --ref REGISTRAR_REFERENCE",)
     assert commands_for(8, "failed_action", ["ORD-5"], {}) == (f"{cli} done 8",)
     assert commands_for(9, "quarantined", [], {}) == (f"{cli} reject 9", f"{cli} ignore 9")
     assert commands_for(10, "short_paid", ["ORD-1", "ORD-2"], {"suggested_orders": ["ORD-2", "ORD-1"]})[:3] == (
