@@ -56,7 +56,35 @@ def prepare(work_dir: Path, data: Path) -> dict[str, Any]:
     return context
 
 
+DEMO_SETTINGS = """\
+# Written by `reseller-worker demo`: the demo organisation's prices, so the report can show margins.
+[registrar]
+kind = "manual"
+price_currency = "NZD"
+
+[registrar.register_prices]
+"nz" = "21.50"
+"co.nz" = "21.50"
+"org.nz" = "21.50"
+"com" = "18.00"
+"com.au" = "19.00"
+
+[registrar.renew_prices]
+"nz" = "21.50"
+"co.nz" = "21.50"
+"org.nz" = "21.50"
+"com" = "18.00"
+"com.au" = "19.00"
+
+[hosting.plans]
+starter = "25.00"
+business = "45.00"
+"""
+
+
 def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any]) -> Settings:
+    config = work_dir / "demo.toml"
+    config.write_text(DEMO_SETTINGS, encoding="utf-8")
     env = {
         "RW_WORKER_DATA_DIR": str(work_dir),
         "RW_WORKER_HOME_CURRENCY": context["home_currency"],
@@ -68,9 +96,8 @@ def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any]) -> Set
         "RW_MATCHING_TRUSTED_AUTHSERV_ID": context["trusted_authserv_id"],
         # Offline DKIM keys: the demo's signers are not in public DNS.
         "RW_MATCHING_DKIM_KEYS_FILE": str(work_dir / "dkim-keys.json"),
-        "RW_REGISTRAR_KIND": "manual",
     }
-    return load_settings(None, env, base_dir=work_dir)
+    return load_settings(config, env, base_dir=work_dir)
 
 
 def run_demo(out: TextIO, work_dir: Path) -> int:

@@ -173,7 +173,7 @@ def record_decision(
             candidates=decision.orders,
             detail={
                 "source": receipt.source.value,
-                "amount": str(receipt.money.amount),
+                "amount": str(receipt.money.rounded().amount),
                 "currency": receipt.money.currency,
                 "payer": receipt.payer_name,
                 "received_at": receipt.received_at.isoformat(),
