@@ -104,7 +104,7 @@ def trust_from_settings(
     inbox_address: str = "",
     dns_txt: Callable[[str], str | None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    default_currency: str | None = None,
+    default_currency: str = "NZD",
 ) -> SenderTrust:
     """SenderTrust for the daemon from the [matching] settings; own domains default to the inbox address's
     domain, keys to DNS (dnspython, with a timeout)."""
@@ -115,5 +115,5 @@ def trust_from_settings(
         own_domains=own,
         dns_txt=dns_txt if dns_txt is not None else dns_txt_resolver(),
         max_bytes=max_bytes,
-        default_currency=default_currency or matching.home_currency,
+        default_currency=default_currency,  # the worker's home currency, for a bare "$45.00"
     )
