@@ -118,3 +118,6 @@ class NoticeReading:
     quarantine: bool = False
     gateway: str = ""
     gateway_txn_id: str = ""
+    # The verdict could not be reached for a passing reason (the DKIM key lookup failed): the inbox leaves the
+    # message where it is and reads it again on a later run, for a while, before a person is asked.
+    retry_later: bool = False

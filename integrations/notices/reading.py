@@ -155,6 +155,7 @@ def _from_gateway(
             verdict=DecisionKind.REVIEW,
             gateway=gateway,
             reason=f"{gateway} mail from {sender.address}: {checked.reason}; read it again later",
+            retry_later=True,
         )
     if not checked.ok:
         mx = f"; our mail server recorded dkim={server.dkim_summary}" if server.found else ""

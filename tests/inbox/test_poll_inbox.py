@@ -348,3 +348,59 @@ def test_a_refused_move_leaves_the_message_stored_and_pending(engine: Engine, se
     box.refusing = False  # the quota was raised
     assert run(app, box)["resumed_moves"] == 1
     assert [(r.uid, r.moved) for r in rows(engine)] == [(1, True), (2, True)]
+
+
+def _dns_down_for(message_id: str, sent: Any) -> Any:
+    """A reader for which the DKIM key of one message cannot be fetched (DNS failing), sent at `sent`."""
+    from rules.model import DecisionKind
+
+    def read(raw: bytes) -> NoticeReading:
+        reading = read_standin(raw)
+        if reading.message_id != message_id:
+            return reading
+        return NoticeReading(
+            message_id=message_id,
+            received_at=sent,
+            verdict=DecisionKind.REVIEW,
+            reason="DKIM key for d=stripe.com could not be fetched; read it again later",
+            retry_later=True,
+        )
+
+    return read
+
+
+def test_a_notice_whose_key_cannot_be_fetched_waits_in_the_inbox(engine: Engine, settings: Settings) -> None:
+    """While DNS fails the notice is neither stored nor moved, and reading stops there; once DNS answers the
+    next run reads it and everything after it, each exactly once."""
+    from datetime import UTC, datetime
+
+    box = FakeMailbox()
+    for n in (1, 2, 3):
+        box.deliver(notice(n))
+    app = make_app(engine, settings, lambda: box)
+    msg_id = read_standin(box.messages_in("INBOX")[1]).message_id
+    counts = run(app, box, read=_dns_down_for(msg_id, datetime.now(UTC)))
+    assert counts["deferred"] == 1
+    assert len(box.messages_in("INBOX")) == 2 and len(box.messages_in(Folder.PROCESSED)) == 1
+    assert [r.uid for r in rows(engine)] == [1]
+    counts = run(app, box)
+    assert counts.get("deferred", 0) == 0
+    assert box.messages_in("INBOX") == [] and len(box.messages_in(Folder.PROCESSED)) == 3
+    assert sorted(r.uid for r in rows(engine)) == [1, 2, 3]
+    assert count(engine, receipts) == 3
+
+
+@pytest.mark.parametrize("hours", [-7, 24])
+def test_a_notice_still_unverifiable_after_hours_goes_to_a_person(
+    engine: Engine, settings: Settings, hours: int
+) -> None:
+    """An old (or future-dated) notice is not deferred: it is filed for review with the reason."""
+    from datetime import UTC, datetime, timedelta
+
+    box = FakeMailbox()
+    box.deliver(notice(1))
+    app = make_app(engine, settings, lambda: box)
+    msg_id = read_standin(box.messages_in("INBOX")[0]).message_id
+    counts = run(app, box, read=_dns_down_for(msg_id, datetime.now(UTC) + timedelta(hours=hours)))
+    assert counts.get("deferred", 0) == 0
+    assert len(box.messages_in(Folder.REVIEW)) == 1

@@ -122,13 +122,14 @@ def test_each_signature_verified_once(trust: SenderTrust) -> None:
 
 
 def test_dns_failure_is_review_not_reject(trust: SenderTrust) -> None:
-    """A key lookup that times out says "try again" (review), not "forged"."""
+    """A key lookup that times out says "try again" (review, to be read again later), not "forged"."""
 
     def timing_out(name: str) -> str | None:
         raise TimeoutError(name)
 
     reading = read_notice(sign(build_message()), replace(trust, dns_txt=timing_out))
     assert reading.verdict is DecisionKind.REVIEW
+    assert reading.retry_later
     assert "could not be fetched" in reading.reason
 
 

@@ -15,7 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,11 @@ NoticeReader = Callable[[bytes], NoticeReading]
 
 BATCH = 200  # messages fetched, stored and moved together
 MAX_PER_RUN = 20_000  # a huge backlog is worked off over several runs, each one bounded
+# A message whose sender could not be checked for a passing reason (DNS down) stays in the inbox and is read
+# again on later runs while its Date is this recent; after that a person is asked. A Date in the future never
+# defers, so a forged message cannot hold the inbox back for longer.
+RETRY_LATER_FOR = timedelta(hours=6)
+DEFERRED = "<deferred>"
 WATCH_SLICE_SECONDS = 5.0  # how often watch_inbox looks at its stop flag while idling (IDLE is re-issued)
 
 QUARANTINE_ACTION = (
@@ -190,6 +195,9 @@ def process_inbox(
                 counts["interrupted"] += 1
                 break  # the folder was rebuilt under us: the next run starts again from a fresh UIDVALIDITY
             folder = _store(app, key, uidvalidity, message, read, cap, counts)
+            if folder == DEFERRED:
+                counts["deferred"] += 1
+                break  # the watermark stays before this message, so the next run reads it again
             if folder:
                 to_move.setdefault(folder, []).append(message.uid)
             last_uid = max(last_uid, message.uid)
@@ -198,7 +206,7 @@ def process_inbox(
             if _move(mailbox, uids, folder, counts):
                 _mark_moved(app, key, uidvalidity, uids)
                 counts["moved"] += len(uids)
-        if counts["interrupted"]:
+        if counts["interrupted"] or counts["deferred"]:
             break
     log.info("inbox_polled", mailbox=key, **counts)
     return dict(counts)
@@ -286,6 +294,9 @@ def _store(
     counts["read"] += 1
     sha = hashlib.sha256(message.raw).hexdigest()
     reading = _read(message, read, cap)
+    if reading.retry_later and _may_wait(reading, app.clock()):
+        log.warning("inbox_message_deferred", uid=message.uid, reason=reading.reason)
+        return DEFERRED
     try:
         with app.engine.begin() as conn:
             return _record(app, conn, key, uidvalidity, message, sha, reading, counts)
@@ -305,6 +316,11 @@ def _store(
         )
         with app.engine.begin() as conn:
             return _record(app, conn, key, uidvalidity, message, sha, fallback, counts)
+
+
+def _may_wait(reading: NoticeReading, now: datetime) -> bool:
+    sent = reading.received_at
+    return sent is not None and now - RETRY_LATER_FOR <= sent <= now + timedelta(minutes=5)
 
 
 def _read(message: MailMessage, read: NoticeReader, cap: int) -> NoticeReading:
