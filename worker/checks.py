@@ -31,7 +31,14 @@ def _check_database(settings: Settings) -> str:
 
 
 def _check_xero(settings: Settings) -> str:
+    from integrations.errors import NotConfigured
     from integrations.xero.tokens import check_xero
+
+    if settings.xero.mode == "sandbox" and not settings.xero.base_url:
+        raise NotConfigured(
+            "no Xero connection: set [xero] mode and RW_XERO_CLIENT_ID/SECRET (config/example.toml); "
+            "the built-in sandbox runs only inside `reseller-worker demo`"
+        )
 
     return check_xero(settings.xero, settings.worker.data_dir)
 

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from config.sources import ConfigError
+from integrations.errors import IntegrationError, NotConfigured
 from worker.commands import core, daemon, inbox, orders, replay, xero
 from worker.commands.context import CommandContext
 from worker.logs import configure_logging
@@ -48,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"reseller-worker: {exc}", file=sys.stderr)
         return 2
+    except NotConfigured as exc:
+        print(f"reseller-worker: not configured: {exc}", file=sys.stderr)
+        return 2
+    except IntegrationError as exc:
+        # An outside system refused or failed before any job could record it; no traceback for the operator.
+        print(f"reseller-worker: {exc.system or 'integration'} failed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -104,3 +104,18 @@ def test_bad_configuration_exits_2_with_every_problem(tmp_path: Any, capsys: pyt
     assert "unknown time zone 'Nowhere/City'" in err
     assert "RW_XERO_CLIENT_ID" in err
     assert "Traceback" not in err
+
+
+def test_defaults_without_xero_say_so_instead_of_a_traceback(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no Xero connection configured, `cycle` exits 2 naming what to set and `check` fails the Xero line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RW_CONFIG", raising=False)
+    assert main(["cycle"]) == 2
+    err = capsys.readouterr().err
+    assert "not configured" in err and "reseller-worker demo" in err and "Traceback" not in err
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  database" in out
+    assert "FAIL  xero       NotConfigured: no Xero connection" in out
