@@ -1,15 +1,20 @@
 """Times `reseller-worker replay` against the corpus floor (reading the same inputs with the standard library
 only) in one run, and prints `replay_vs_floor=<ratio>`. Target: at most 4, and flat as the corpus grows.
 
-  python bench/replay.py [CORPUS_DIR ...] [--repeat N] [--profile]
+  python bench/replay.py [CORPUS_DIR ...] [--repeat N] [--profile] [--grow K]
 
 Defaults to ../shared/corpus/scale5k. Each command runs in a fresh interpreter; the best of N runs counts.
+`--grow K` also times a corpus K times the first one (every order, bank line, payment and message copied K
+times under new ids, invoice numbers and domains), to show the ratio does not grow with the corpus.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,63 @@ def best_of(cmd: list[str], repeat: int) -> tuple[float, float]:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         best_wall, best_cpu = min(best_wall, elapsed), min(best_cpu, cpu)
     return best_wall, best_cpu
+
+
+def grow(source: Path, target: Path, copies: int) -> Path:
+    """A corpus `copies` times `source`: copy i renames ids, invoice numbers (INV-0586 -> INV-30586) and domains
+    (x.co.nz -> c3x.co.nz), also inside bank references and notes, so the copies are other customers."""
+    orders = json.loads((source / "orders.json").read_text())
+    statements = json.loads((source / "bank" / "statements.json").read_text())
+    payments = json.loads((source / "xero" / "payments.json").read_text())
+    domains = sorted({o["domain"] for o in orders if o.get("domain")}, key=len, reverse=True)
+    invoice = re.compile(r"(INV[- ]?)(\d+)", re.IGNORECASE)
+
+    def text(value: str, i: int) -> str:
+        value = invoice.sub(lambda m: f"{m.group(1)}{i}{m.group(2)}", value)
+        for domain in domains:
+            if domain in value.lower():
+                value = re.sub(re.escape(domain), f"c{i}{domain}", value, flags=re.IGNORECASE)
+        return value
+
+    out_orders, lines, pays = [], [], []
+    for i in range(copies):
+        for o in orders:
+            c = json.loads(json.dumps(o))
+            if i:
+                c["order_id"] += f"-c{i}"
+                c["invoice_number"] = text(c["invoice_number"], i)
+                c["invoice_id"] += f"-c{i}"
+                c["contact"]["contact_id"] += f"-c{i}"
+                c["domain"] = f"c{i}{c['domain']}" if c.get("domain") else c.get("domain")
+                c["contact"]["email"] = text(c["contact"].get("email", ""), i)
+            out_orders.append(c)
+        for st in statements["statements"]:
+            for line in st["statementLines"]:
+                c = dict(line)
+                if i:
+                    c["statementLineId"] += f"-c{i}"
+                    c["reference"], c["notes"] = text(c.get("reference") or "", i), text(c.get("notes") or "", i)
+                lines.append(c)
+        for pay in payments["Payments"]:
+            c = json.loads(json.dumps(pay))
+            if i:
+                c["PaymentID"] += f"-c{i}"
+                c["Invoice"]["InvoiceID"] += f"-c{i}"
+                c["Invoice"]["InvoiceNumber"] = text(c["Invoice"].get("InvoiceNumber", ""), i)
+            pays.append(c)
+    (target / "bank").mkdir(parents=True)
+    (target / "xero").mkdir()
+    (target / "mail").mkdir()
+    shutil.copy(source / "context.json", target / "context.json")
+    (target / "orders.json").write_text(json.dumps(out_orders))
+    statements["statements"] = [{**statements["statements"][0], "statementLines": lines}]
+    (target / "bank" / "statements.json").write_text(json.dumps(statements))
+    (target / "xero" / "payments.json").write_text(json.dumps({**payments, "Payments": pays}))
+    # Messages are signed, so they are copied as they are: the copies are resent notices, read in full.
+    for i in range(copies):
+        for eml in (source / "mail").glob("*.eml"):
+            shutil.copy(eml, target / "mail" / f"c{i}-{eml.name}")
+    return target
 
 
 def profile(corpus: Path) -> None:
@@ -64,9 +126,16 @@ def main() -> int:
     ap.add_argument("corpora", nargs="*", type=Path, default=[SHARED / "scale5k"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="also profile the replay in process")
+    ap.add_argument("--grow", type=int, default=0, metavar="K", help="also time a corpus K times the first")
     args = ap.parse_args()
-    for corpus in args.corpora:
+    corpora = list(args.corpora)
+    scratch = tempfile.TemporaryDirectory()
+    if args.grow > 1:
+        corpora.append(grow(corpora[0], Path(scratch.name) / f"{corpora[0].name}x{args.grow}", args.grow))
+    for corpus in corpora:
         floor_script = corpus.parent / "floor.py"
+        if not floor_script.exists():
+            floor_script = SHARED / "floor.py"
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "decisions.jsonl"
             floor, floor_cpu = best_of([sys.executable, str(floor_script), str(corpus)], args.repeat)
