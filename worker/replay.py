@@ -110,13 +110,11 @@ def mail_items(paths: Iterable[Path], read: NoticeReader) -> Iterator[Item]:
 BatchReader = Callable[[Sequence[bytes]], list[NoticeReading]]
 
 
-def batch_reader_for(context: Mapping[str, Any]) -> BatchReader | None:
+def batch_reader_for(context: Mapping[str, Any]) -> BatchReader:
     """`integrations.notices.read_notices` (every message once, spread over the CPUs) bound to the corpus's
-    trust settings, or None when that package has no batch reader."""
-    try:
-        from integrations.notices import read_notices, trust_from_context
-    except ImportError:
-        return None
+    trust settings: DKIM keys from context.json, no network."""
+    from integrations.notices import read_notices, trust_from_context
+
     trust = trust_from_context(context)
 
     def read(raws: Sequence[bytes]) -> list[NoticeReading]:
@@ -144,33 +142,6 @@ def notice_reader_for_batch(read: BatchReader) -> NoticeReader:
     return lambda raw: read([raw])[0]
 
 
-def notice_reader_for(context: Mapping[str, Any]) -> NoticeReader | None:
-    """`integrations.notices.read_notice` bound to the corpus's trust settings (DKIM keys from context.json, no
-    network), or None while that package does not offer it yet."""
-    try:
-        from integrations import notices
-    except ImportError:
-        return None
-    read_notice: Any = getattr(notices, "read_notice", None)
-    make_trust: Any = getattr(notices, "trust_from_context", None)
-    if make_trust is None:
-        try:
-            from integrations.notices.trust import trust_from_context
-
-            make_trust = trust_from_context
-        except ImportError:
-            return None
-    if read_notice is None:
-        return None
-    trust = make_trust(context)
-
-    def read(raw: bytes) -> NoticeReading:
-        reading: NoticeReading = read_notice(raw, trust)
-        return reading
-
-    return read
-
-
 def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
     """Read every input of a corpus once; labels.json is never read."""
     context = _load_json(directory / "context.json")
@@ -187,16 +158,10 @@ def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
     if payments.exists():
         corpus.items.extend(payment_items(_load_json(payments)))
     mail = sorted((directory / "mail").glob("*.eml")) if (directory / "mail").is_dir() else []
-    batch = None if read is not None or not mail else batch_reader_for(context)
-    if batch is not None:
-        corpus.items.extend(batch_mail_items(mail, batch))
-        return corpus
-    reader = read or notice_reader_for(context)
-    if reader is None:
-        if mail:
-            corpus.problems.append(f"{len(mail)} messages skipped: no notice reader available")
-    else:
-        corpus.items.extend(mail_items(mail, reader))
+    if read is not None:
+        corpus.items.extend(mail_items(mail, read))
+    elif mail:
+        corpus.items.extend(batch_mail_items(mail, batch_reader_for(context)))
     return corpus
 
 
