@@ -67,6 +67,11 @@ def _epoch() -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def reading_time(reading: NoticeReading) -> datetime:
+    """A message counts from its Date; one without a usable Date sorts first, never lost."""
+    return reading.received_at or (reading.receipt.received_at if reading.receipt else None) or _epoch()
+
+
 def bank_items(body: Mapping[str, Any]) -> Iterator[Item]:
     currency = str(body.get("bankAccountCurrencyCode") or "NZD")
     for statement in body.get("statements") or ():
@@ -103,8 +108,9 @@ def mail_items(paths: Iterable[Path], read: NoticeReader) -> Iterator[Item]:
                 problem=f"message {path.name} could not be read ({type(exc).__name__})",
             )
             continue
-        at = reading.received_at or (reading.receipt.received_at if reading.receipt else None) or _epoch()
-        yield Item(key=reading.message_id, at=at, rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading)
+        yield Item(
+            key=reading.message_id, at=reading_time(reading), rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading
+        )
 
 
 BatchReader = Callable[[Sequence[bytes]], list[NoticeReading]]
@@ -134,8 +140,9 @@ def batch_mail_items(paths: Sequence[Path], read: BatchReader) -> Iterator[Item]
         yield from mail_items(paths, single)
         return
     for reading in readings:
-        at = reading.received_at or (reading.receipt.received_at if reading.receipt else None) or _epoch()
-        yield Item(key=reading.message_id, at=at, rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading)
+        yield Item(
+            key=reading.message_id, at=reading_time(reading), rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading
+        )
 
 
 def notice_reader_for_batch(read: BatchReader) -> NoticeReader:
