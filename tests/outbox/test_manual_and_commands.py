@@ -229,3 +229,60 @@ def test_manual_renewal_with_unknown_expiry_needs_the_new_expiry(
     assert orders_done(manual_app.engine, manual_app.settings, args, clock) == 0
     with manual_app.engine.connect() as conn:
         assert conn.execute(select(domains.c.expires)).scalar_one() == date(2027, 8, 1)
+
+
+def test_orders_new_raises_one_invoice_that_becomes_a_registration_order(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`orders new` queues the invoice once per domain and day; dispatch finds or creates the contact by e-mail and
+    raises the invoice with the registration item code and a line the sync reads the domain from."""
+    from dataclasses import replace
+
+    from worker.commands.order_actions import orders_new
+
+    settings = replace(settings, hosting=replace(settings.hosting, domain_rates={"co.nz": Decimal("35.00")}))
+    args = _args(
+        domain="Kiwi-Cafe.co.nz", years=2, contact=None, email="owner@kiwicafe.nz", name="Kiwi Cafe", price=None
+    )
+    assert orders_new(app.engine, settings, args, clock) == 0
+    assert orders_new(app.engine, settings, args, clock) == 1  # the same order again: nothing more queued
+    dispatch(app)
+    dispatch(app)
+    [invoice] = accounting.invoices.values()
+    [line] = invoice.lines
+    assert line.unit_amount.amount == Decimal("70.00") and line.item_code == "DOM-REG"
+    assert "kiwi-cafe.co.nz" in line.description
+    assert [c.email for c in accounting.contacts.values()] == ["owner@kiwicafe.nz"]
+    assert accounting.calls["create_invoice"] == 1
+    # The Xero adapter reads the order's domain back out of this line when the invoice is synced.
+    from integrations.xero.mapping import domain_in
+
+    assert domain_in(line.description) == "kiwi-cafe.co.nz"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"domain": "not a domain"}, "is not a domain name"),
+        ({"contact": None, "email": "a@b.nz", "name": None}, "--email needs --name"),
+        ({"price": "abc"}, "is not an amount"),
+        ({"domain": "kiwi.io", "price": None}, "no price for .io domains"),
+    ],
+)
+def test_orders_new_refuses_what_it_cannot_invoice(
+    app: App,
+    settings: Settings,
+    clock: Clock,
+    capsys: pytest.CaptureFixture[str],
+    changes: dict[str, object],
+    message: str,
+) -> None:
+    """A bad domain, a contact that could not be created, a bad price or no known price: exit 2, nothing queued."""
+    from worker.commands.order_actions import orders_new
+    from worker.store.tables import outbox
+
+    args = {"domain": "kiwi.nz", "years": 1, "contact": "c-1", "email": None, "name": None, "price": "30.00", **changes}
+    assert orders_new(app.engine, settings, _args(**args), clock) == 2
+    assert message in capsys.readouterr().out
+    with app.engine.connect() as conn:
+        assert conn.execute(select(outbox)).all() == []

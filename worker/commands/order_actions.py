@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -74,6 +75,61 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
     state = "done" if settled else "waiting for its other effects (see `orders list`)"
     print(f"{args.order}: {domain} recorded (reference {args.ref}); the order is {state}")
     return 0
+
+
+def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    domain = str(args.domain).strip().lower().rstrip(".")
+    if "." not in domain or " " in domain:
+        print(f"{args.domain!r} is not a domain name")
+        return 2
+    if args.email and not args.name:
+        print("--email needs --name, for the contact created when Xero has none with that address")
+        return 2
+    try:
+        price = _order_price(settings, domain, args.years, args.price)
+    except ValueError as exc:
+        print(exc)
+        return 2
+    now = clock()
+    payload = {
+        "domain": domain,
+        "years": args.years,
+        "amount": str(price),
+        "currency": settings.worker.home_currency,
+        "contact_id": args.contact or "",
+        "contact_email": args.email or "",
+        "contact_name": args.name or "",
+        "item_code": next((c for c, k in settings.xero.item_codes.items() if k == "domain_registration"), ""),
+    }
+    # One order per domain and day: the same command run twice queues one invoice.
+    key = effect_key("order_invoice", domain, now.date().isoformat())
+    with engine.begin() as conn:
+        queued = enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now)
+    if not queued:
+        print(f"an invoice for {domain} was already queued today ({key}); nothing more queued")
+        return 1
+    print(
+        f"invoice for {domain}, {args.years} year(s) at {price} {settings.worker.home_currency}, queued; the next "
+        "dispatch raises it in Xero, and its payment registers the domain"
+    )
+    return 0
+
+
+def _order_price(settings: Settings, domain: str, years: int, given: str | None) -> Decimal:
+    if given is not None:
+        try:
+            price = Decimal(given)
+        except InvalidOperation:
+            raise ValueError(f"--price {given!r} is not an amount") from None
+        if not price.is_finite() or price <= 0:
+            raise ValueError(f"--price must be a positive amount, not {given}")
+        return price.quantize(Decimal("0.01"))
+    labels = domain.split(".")
+    for start in range(1, len(labels)):
+        rate = settings.hosting.domain_rates.get(".".join(labels[start:]))
+        if rate is not None:
+            return (rate * years).quantize(Decimal("0.01"))
+    raise ValueError(f"no price for .{labels[-1]} domains: give --price, or add it under [hosting] domain_rates")
 
 
 def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:

@@ -48,6 +48,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     done.add_argument("--cost", default=None, help="what you paid upstream, for the margin line (e.g. 18.50)")
     done.set_defaults(handler=lambda ctx: _with_db(ctx, "orders_done"))
+    new = osub.add_parser(
+        "new",
+        help="a customer ordered a domain: raise its invoice in Xero",
+        description="Queue the Xero invoice for a new domain registration (your own price: --price, else "
+        "[hosting] domain_rates for the TLD, per year). The contact is the Xero ContactID given, or is found by "
+        "e-mail (created if missing). Once the invoice is paid, the worker registers the domain.",
+    )
+    new.add_argument("--domain", required=True, help="the domain to register, e.g. example.co.nz")
+    new.add_argument("--years", type=int, default=1, choices=range(1, 11), metavar="N", help="term (default 1)")
+    who = new.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", help="the Xero ContactID to invoice")
+    who.add_argument("--email", help="the customer's e-mail: their Xero contact is found or created")
+    new.add_argument("--name", help="the customer's name, for a contact created by --email")
+    new.add_argument("--price", default=None, help="your price for the whole term (e.g. 35.00)")
+    new.set_defaults(handler=lambda ctx: _with_db(ctx, "orders_new"))
     retry = osub.add_parser(
         "retry",
         help="retry a failed action after fixing its cause",

@@ -1,5 +1,6 @@
 """Effects in the accountant's books (through the Accounting port): the payment on the invoice for a matched
-receipt, a History note when a domain is registered or renewed, and a renewal invoice before a domain expires.
+receipt, a History note when a domain is registered or renewed, a renewal invoice before a domain expires, and
+the invoice for a new domain order entered through the CLI.
 
 Each checks before acting where the port can say (is this payment already on the invoice?) and always passes the
 outbox key on as Xero's Idempotency-Key."""
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, update
 
-from integrations.ports import InvoiceDraft, InvoiceLine, PaymentDraft
+from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft
 from rules.model import Receipt
 from rules.money import Money
 from worker.domains import domain_row
@@ -111,3 +112,37 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
         )
 
     return Done(result={"invoice_id": invoice_id, "invoice_number": number}, record=record)
+
+
+def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
+    """The invoice for a new domain order (`orders new`); once paid, sync_xero reads it back as an order and the
+    payment registers the domain. The contact is found by e-mail before one is created."""
+    p = row.payload
+    domain, years = str(p["domain"]), int(p["years"])
+    contact_id = str(p.get("contact_id") or "")
+    if not contact_id:
+        contact_id = app.accounting.find_or_create_contact(
+            ContactDraft(name=str(p["contact_name"]), email=str(p.get("contact_email") or "")),
+            idempotency_key=f"{row.key[:119]}:contact",
+        )
+        checkpoint("after_xero_write")
+    today = app.clock().date()
+    draft = InvoiceDraft(
+        contact_id=contact_id,
+        lines=(
+            InvoiceLine(
+                # The domain is read back out of this line when the invoice becomes an order.
+                description=f"Domain registration - {domain} - {years} year" + ("s" if years != 1 else ""),
+                quantity=Decimal(1),
+                unit_amount=Money.of(str(p["amount"]), str(p["currency"])),
+                item_code=str(p.get("item_code", "")),
+                account_code=app.settings.hosting.account_code,
+            ),
+        ),
+        issued=today,
+        due=today + timedelta(days=app.settings.hosting.invoice_due_days),
+        reference=f"DOMAIN {domain}",
+    )
+    invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
+    checkpoint("after_xero_write")
+    return Done(result={"invoice_id": invoice_id, "invoice_number": number, "contact_id": contact_id})

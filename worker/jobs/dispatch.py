@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from integrations.errors import IntegrationError, PermanentError, RateLimited, TransientError
 from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, no_checkpoint
-from worker.effects.books import add_history_note, raise_renewal_invoice, record_payment
+from worker.effects.books import add_history_note, raise_order_invoice, raise_renewal_invoice, record_payment
 from worker.effects.hosting import change_hosting, start_hosting, stop_hosting
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import register_domain, renew_domain
@@ -35,6 +35,7 @@ HANDLERS: dict[str, Handler] = {
     "renew_domain": renew_domain,
     "history_note": add_history_note,
     "renewal_invoice": raise_renewal_invoice,
+    "order_invoice": raise_order_invoice,
     "start_hosting": start_hosting,
     "change_hosting": change_hosting,
     "stop_hosting": stop_hosting,
@@ -45,6 +46,7 @@ SYSTEM_OF = {
     "record_payment": "xero",
     "history_note": "xero",
     "renewal_invoice": "xero",
+    "order_invoice": "xero",
     "start_hosting": "xero",
     "change_hosting": "xero",
     "stop_hosting": "xero",
@@ -61,6 +63,7 @@ _WHAT_BY_HAND = {
     "`reseller-worker orders done <order> --ref <reference>`.",
     "history_note": "Add the note (in the detail) to the invoice's History in Xero, or ignore it.",
     "renewal_invoice": "Raise the renewal invoice in Xero by hand.",
+    "order_invoice": "Raise the invoice for this domain order in Xero by hand (item code for a registration).",
     "start_hosting": "Create the repeating invoice for this hosting service in Xero by hand.",
     "change_hosting": "Update the repeating invoice in Xero by hand.",
     "stop_hosting": "End the repeating invoice in Xero by hand.",
