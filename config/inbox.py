@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.network import is_loopback
 from config.sources import Reader
 
 
@@ -25,16 +25,6 @@ class InboxSettings:
     idle_seconds: float = 540.0  # re-issue IDLE well before the 29-minute limit; NAT boxes drop sooner
     poll_seconds: float = 30.0  # how often to look when the server has no IDLE
     max_message_bytes: int = 2 * 1024 * 1024  # larger messages are quarantined unread (as the reader does)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses: the only places plaintext IMAP is allowed."""
-    if host.lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:

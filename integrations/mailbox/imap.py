@@ -18,7 +18,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
-from config.inbox import is_loopback
+from config.network import is_loopback
 from integrations.errors import IntegrationError, NotConfigured, PermanentError, TransientError
 from integrations.ports import MailMessage
 from integrations.retrying import transient_retry

@@ -6,7 +6,6 @@ retry policy; refusals (5xx, bad login) are permanent. The password is never log
 
 from __future__ import annotations
 
-import ipaddress
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -15,21 +14,13 @@ from email.utils import formatdate, make_msgid
 
 import structlog
 
+from config.network import is_loopback
 from integrations.errors import NotConfigured, PermanentError, TransientError
 from integrations.ports import OutgoingMail
 from integrations.retrying import transient_retry
 
 log = structlog.get_logger(__name__)
 SECURITIES = ("starttls", "ssl", "none")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.inbox import is_loopback
+from config.network import is_loopback
 from config.settings import load_settings
 from config.sources import ConfigError
 
