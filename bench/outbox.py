@@ -24,6 +24,7 @@ from worker.app import App
 from worker.jobs.dispatch import dispatch
 from worker.outbox import enqueue_effects_for_decision
 from worker.store.database import make_engine, upgrade
+from worker.store.orders import order_values
 from worker.store.tables import orders, outbox
 
 ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
@@ -70,16 +71,7 @@ def main() -> None:
                 conn.execute(
                     orders.insert().values(
                         order_id=order.order_id,
-                        kind=order.kind.value,
-                        invoice_id=order.invoice_id,
-                        invoice_number=order.invoice_number,
-                        contact_id="c-1",
-                        contact={},
-                        domain=order.domain,
-                        amount_due="30.00",
-                        currency="NZD",
-                        issued="2026-11-01",
-                        due="2026-11-20",
+                        **order_values(order),
                         status="paid",
                         updated_at=now,
                     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from rules.model import Contact, Decision, DecisionKind, Order, OrderKind, Receipt
-from rules.money import Money
+from rules.model import Decision, DecisionKind, Receipt
+from worker.store.orders import order_from_row
 from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, orders, payer_links, receipts, review_items
 
@@ -114,29 +114,6 @@ def payer_keys(receipt: Receipt) -> tuple[str, ...]:
     if name:
         keys.append(f"name:{name}")
     return tuple(key[:255] for key in keys)
-
-
-def order_from_row(row: Any) -> Order:
-    contact = row.contact if isinstance(row.contact, Mapping) else {}
-    return Order(
-        order_id=row.order_id,
-        kind=OrderKind(row.kind),
-        invoice_number=row.invoice_number,
-        invoice_id=row.invoice_id,
-        contact=Contact(
-            contact_id=row.contact_id,
-            name=str(contact.get("name", "")),
-            first_name=str(contact.get("first_name", "")),
-            last_name=str(contact.get("last_name", "")),
-            email=str(contact.get("email", "")),
-        ),
-        domain=row.domain or "",
-        amount_due=Money.of(row.amount_due, row.currency),
-        issued=date.fromisoformat(row.issued),
-        due=date.fromisoformat(row.due),
-        plan=row.plan or "",
-        term_years=row.term_years,
-    )
 
 
 def open_items(conn: Connection) -> list[Any]:

@@ -18,6 +18,7 @@ from rules.model import Contact, Decision, DecisionKind, Order, OrderKind, Recei
 from rules.money import Money
 from worker.app import App
 from worker.outbox import enqueue_effects_for_decision
+from worker.store.orders import order_values
 from worker.store.tables import orders, outbox, review_items
 
 
@@ -116,18 +117,7 @@ def pay(app: App, accounting: FakeAccounting, order: Order, receipt: Receipt | N
             conn.execute(
                 orders.insert().values(
                     order_id=order.order_id,
-                    kind=order.kind.value,
-                    invoice_id=order.invoice_id,
-                    invoice_number=order.invoice_number,
-                    contact_id=order.contact.contact_id,
-                    contact={"name": order.contact.name},
-                    domain=order.domain,
-                    amount_due=str(order.amount_due.amount),
-                    currency=order.amount_due.currency,
-                    issued=order.issued.isoformat(),
-                    due=order.due.isoformat(),
-                    plan=order.plan,
-                    term_years=order.term_years,
+                    **order_values(order),
                     status="paid",
                     paid_by=receipt.receipt_id,
                     updated_at=now,

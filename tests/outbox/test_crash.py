@@ -21,6 +21,7 @@ from worker.app import App
 from worker.domains import hold_domain
 from worker.jobs.dispatch import dispatch
 from worker.outbox import OutboxPolicy, enqueue_effects_for_decision
+from worker.store.orders import order_values
 from worker.store.tables import orders, outbox, review_items
 
 from .conftest import new_order, receipt_for
@@ -47,17 +48,7 @@ def _seed(engine: Engine, state: Path, *, extra: int = 0) -> list:
             conn.execute(
                 orders.insert().values(
                     order_id=order.order_id,
-                    kind=order.kind.value,
-                    invoice_id=order.invoice_id,
-                    invoice_number=order.invoice_number,
-                    contact_id="c-1",
-                    contact={},
-                    domain=order.domain,
-                    amount_due="30.00",
-                    currency="NZD",
-                    issued="2026-11-01",
-                    due="2026-11-20",
-                    term_years=1,
+                    **order_values(order),
                     status="paid",
                     paid_by=receipt.receipt_id,
                     updated_at=now,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Connection, select, update
 
 from integrations.errors import RateLimited
 from rules.model import Order, Receipt, ReceiptSource
+from worker.store.orders import order_values
 from worker.store.receipts import receipt_payload
 from worker.store.tables import orders, receipts, watermarks
 
@@ -49,24 +50,6 @@ def _write_mark(conn: Connection, name: str, value: datetime | None, now: dateti
         conn.execute(watermarks.insert().values(name=name, value=value.isoformat(), updated_at=now))
 
 
-def _order_values(order: Order) -> dict[str, Any]:
-    c = order.contact
-    return {
-        "kind": order.kind.value,
-        "invoice_id": order.invoice_id,
-        "invoice_number": order.invoice_number,
-        "contact_id": c.contact_id,
-        "contact": {"name": c.name, "first_name": c.first_name, "last_name": c.last_name, "email": c.email},
-        "domain": order.domain,
-        "amount_due": str(order.amount_due.amount),
-        "currency": order.amount_due.currency,
-        "issued": order.issued.isoformat(),
-        "due": order.due.isoformat(),
-        "plan": order.plan,
-        "term_years": order.term_years,
-    }
-
-
 def upsert_orders(conn: Connection, found: Sequence[Order], now: datetime) -> tuple[int, int]:
     """(new, updated). Only orders still `open` are refreshed from Xero; settled ones are ours."""
     new = updated = 0
@@ -74,12 +57,12 @@ def upsert_orders(conn: Connection, found: Sequence[Order], now: datetime) -> tu
         status = conn.execute(select(orders.c.status).where(orders.c.order_id == order.order_id)).scalar_one_or_none()
         if status is None:
             conn.execute(
-                orders.insert().values(order_id=order.order_id, status="open", updated_at=now, **_order_values(order))
+                orders.insert().values(order_id=order.order_id, status="open", updated_at=now, **order_values(order))
             )
             new += 1
         elif status == "open":
             conn.execute(
-                update(orders).where(orders.c.order_id == order.order_id).values(updated_at=now, **_order_values(order))
+                update(orders).where(orders.c.order_id == order.order_id).values(updated_at=now, **order_values(order))
             )
             updated += 1
     return new, updated
