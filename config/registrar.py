@@ -4,7 +4,7 @@ reseller pays upstream per TLD (the cost side of the report's margin line)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from config.sources import Reader
 
@@ -25,23 +25,8 @@ class RegistrarSettings:
     notify_to: tuple[str, ...]  # manual registrar: addresses that get an immediate e-mail for each to-do
 
 
-def _prices(r: Reader, key: str) -> dict[str, Decimal]:
-    prices: dict[str, Decimal] = {}
-    for tld, value in r.mapping(key, {}).items():
-        where = r._where(f"{key}.{tld}")
-        if isinstance(value, float):
-            r.problems.add(where, f'write prices as strings ("{value}"), not floats')
-            continue
-        try:
-            price = Decimal(str(value))
-        except InvalidOperation:
-            r.problems.add(where, f"not a decimal amount: {value!r}")
-            continue
-        if not price.is_finite() or price < 0:
-            r.problems.add(where, f"must be a non-negative amount, not {value!r}")
-            continue
-        prices[str(tld).lower().lstrip(".")] = price
-    return prices
+def _tld_prices(r: Reader, key: str) -> dict[str, Decimal]:
+    return {tld.lower().lstrip("."): price for tld, price in r.amounts(key, noun="prices", allow_zero=True).items()}
 
 
 def read_registrar(r: Reader) -> RegistrarSettings:
@@ -61,7 +46,7 @@ def read_registrar(r: Reader) -> RegistrarSettings:
         contact_id=r.str("contact_id", None if api else ""),
         nameservers=r.list("nameservers", ()),
         price_currency=currency,
-        register_prices=_prices(r, "register_prices"),
-        renew_prices=_prices(r, "renew_prices"),
+        register_prices=_tld_prices(r, "register_prices"),
+        renew_prices=_tld_prices(r, "renew_prices"),
         notify_to=r.list("notify_to", ()),
     )

@@ -146,6 +146,28 @@ class Reader:
             return dict(default or {})
         return dict(value)
 
+    def amounts(
+        self, key: Text, default: Mapping[Text, Any] | None = None, *, noun: Text = "amounts", allow_zero: Flag = False
+    ) -> dict[Text, Decimal]:
+        """A table of money (plan -> rate, TLD -> price), each a decimal string: a TOML float would lose cents."""
+        found: dict[Text, Decimal] = {}
+        for name, value in self.mapping(key, default).items():
+            where = self._where(f"{key}.{name}")
+            if isinstance(value, float):
+                self.problems.add(where, f'write {noun} as strings ("{value}"), not floats')
+                continue
+            try:
+                amount = Decimal(str(value))
+            except InvalidOperation:
+                self.problems.add(where, f"not a decimal amount: {value!r}")
+                continue
+            if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+                kind = "non-negative" if allow_zero else "positive"
+                self.problems.add(where, f"must be a {kind} amount, not {value!r}")
+                continue
+            found[str(name)] = amount
+        return found
+
     def secret(self, key: Text, *, required: Flag) -> Text:
         """A credential: environment only."""
         self.seen.add(key)
