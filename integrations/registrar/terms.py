@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from rules.money import Money
+from rules.suffixes import by_suffix
 
 
 def add_years(day: date, years: int) -> date:
@@ -34,9 +35,5 @@ class UpstreamPrices:
 
     def price(self, domain: str, *, action: str, years: int) -> Money | None:
         table = self.register if action == "register" else self.renew if action == "renew" else {}
-        labels = domain.strip().lower().rstrip(".").split(".")
-        for start in range(1, len(labels)):
-            per_year = table.get(".".join(labels[start:]))
-            if per_year is not None:
-                return Money(amount=per_year * years, currency=self.currency)
-        return None
+        per_year = by_suffix(table, domain)
+        return None if per_year is None else Money(amount=per_year * years, currency=self.currency)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, update
 
 from config.settings import Settings
 from rules.money import Money
+from rules.suffixes import by_suffix
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
 from worker.outbox import effect_key, enqueue, queue_hosting_start, requeue
@@ -124,12 +125,11 @@ def _order_price(settings: Settings, domain: str, years: int, given: str | None)
         if not price.is_finite() or price <= 0:
             raise ValueError(f"--price must be a positive amount, not {given}")
         return price.quantize(Decimal("0.01"))
-    labels = domain.split(".")
-    for start in range(1, len(labels)):
-        rate = settings.hosting.domain_rates.get(".".join(labels[start:]))
-        if rate is not None:
-            return (rate * years).quantize(Decimal("0.01"))
-    raise ValueError(f"no price for .{labels[-1]} domains: give --price, or add it under [hosting] domain_rates")
+    rate = by_suffix(settings.hosting.domain_rates, domain)
+    if rate is None:
+        tld = domain.rsplit(".", 1)[-1]
+        raise ValueError(f"no price for .{tld} domains: give --price, or add it under [hosting] domain_rates")
+    return (rate * years).quantize(Decimal("0.01"))
 
 
 def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from integrations.errors import IntegrationError
 from integrations.registrar.manual import MANUAL_STATUS
 from integrations.registrar.terms import tld_of
+from rules.suffixes import by_suffix
 from worker.domains import set_expiry
 from worker.outbox import effect_key, enqueue
 from worker.review import raise_review_item
@@ -31,13 +32,8 @@ def _renewal_rate(app: App, row: object) -> tuple[Decimal, str] | None:
     sell_amount, sell_currency = getattr(row, "sell_amount", ""), getattr(row, "sell_currency", "")
     if sell_amount and sell_currency:
         return Decimal(sell_amount), sell_currency
-    labels = str(getattr(row, "domain", "")).split(".")
-    rates = app.settings.hosting.domain_rates
-    for start in range(1, len(labels)):
-        rate = rates.get(".".join(labels[start:]))
-        if rate is not None:
-            return rate, app.settings.worker.home_currency
-    return None
+    rate = by_suffix(app.settings.hosting.domain_rates, str(getattr(row, "domain", "")))
+    return None if rate is None else (rate, app.settings.worker.home_currency)
 
 
 def item_code_for(app: App, kind: str) -> str:
