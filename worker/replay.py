@@ -4,8 +4,10 @@ in time order, with no network and no side effects. Also lets a reseller dry-run
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,9 +69,27 @@ def _epoch() -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def reading_time(reading: NoticeReading) -> datetime:
-    """A message counts from its Date; one without a usable Date sorts first, never lost."""
-    return reading.received_at or (reading.receipt.received_at if reading.receipt else None) or _epoch()
+@dataclass(frozen=True, kw_only=True)
+class Mail:
+    """One message file, with the time it counts from: its Date header (the first one, as the notice reader
+    would take it), or, without a usable Date, the start of time, so it sorts first and is never lost."""
+
+    name: str
+    raw: bytes
+    at: datetime
+
+
+def mail_on_disk(directory: Path) -> list[Mail]:
+    """Every `mail/*.eml`, in time order (ties by file name): the order the replay decides them in."""
+    from integrations.notices.headers import date_hint
+
+    folder = directory / "mail"
+    mails = []
+    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else ():
+        raw = path.read_bytes()
+        mails.append(Mail(name=path.name, raw=raw, at=date_hint(raw) or _epoch()))
+    mails.sort(key=lambda m: m.at)
+    return mails
 
 
 def bank_items(body: Mapping[str, Any]) -> Iterator[Item]:
@@ -94,94 +114,117 @@ def payment_items(body: Mapping[str, Any]) -> Iterator[Item]:
             yield Item(key=key, at=_epoch(), rank=0, problem=f"Xero payment could not be read: {exc}")
 
 
-def mail_items(paths: Iterable[Path], read: NoticeReader) -> Iterator[Item]:
-    for path in paths:
-        raw = path.read_bytes()
+def _mail_item(mail: Mail, reading: NoticeReading) -> Item:
+    return Item(key=reading.message_id, at=mail.at, rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading)
+
+
+def mail_items(mails: Iterable[Mail], read: NoticeReader) -> Iterator[Item]:
+    """Items for messages read one at a time, where a failing read costs a review item for that message only."""
+    for mail in mails:
         try:
-            reading = read(raw)
+            reading = read(mail.raw)
         except Exception as exc:  # a reader bug must cost one review item, never the whole replay
-            log.exception("notice_reader_failed", file=path.name)
+            log.exception("notice_reader_failed", file=mail.name)
             yield Item(
-                key=path.name,
-                at=_epoch(),
+                key=mail.name,
+                at=mail.at,
                 rank=SOURCE_RANK[ReceiptSource.NOTICE],
-                problem=f"message {path.name} could not be read ({type(exc).__name__})",
+                problem=f"message {mail.name} could not be read ({type(exc).__name__})",
             )
             continue
-        yield Item(
-            key=reading.message_id, at=reading_time(reading), rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading
-        )
+        yield _mail_item(mail, reading)
 
 
-BatchReader = Callable[[Sequence[bytes]], list[NoticeReading]]
+def streamed_mail_items(mails: Sequence[Mail], readings: Iterable[NoticeReading], read: NoticeReader) -> Iterator[Item]:
+    """Items for messages read in a batch (`readings`, in the same order); should the batch fail or come up
+    short, the rest are read one at a time with `read`."""
+    done = 0
+    try:
+        for mail, reading in zip(mails, readings, strict=True):
+            yield _mail_item(mail, reading)
+            done += 1
+    except Exception:  # fall back to one at a time, where a failure costs only its own message
+        log.exception("notice_batch_failed", messages=len(mails), read=done)
+        yield from mail_items(mails[done:], read)
 
 
-def batch_reader_for(context: Mapping[str, Any]) -> BatchReader:
-    """`integrations.notices.read_notices` (every message once, spread over the CPUs) bound to the corpus's
-    trust settings: DKIM keys from context.json, no network."""
-    from integrations.notices import read_notices, trust_from_context
+@dataclass(kw_only=True)
+class Inputs:
+    """Everything but the mail: orders, and bank lines and Xero payments in time order."""
+
+    orders: list[Order] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def other_inputs(directory: Path) -> Inputs:
+    """Read orders.json, bank/statements.json and xero/payments.json; labels.json is never read."""
+    inputs = Inputs()
+    for data in _load_json(directory / "orders.json"):
+        try:
+            inputs.orders.append(order_from_dict(data))
+        except SourceError as exc:
+            inputs.problems.append(f"order skipped: {exc}")
+    bank = directory / "bank" / "statements.json"
+    if bank.exists():
+        inputs.items.extend(bank_items(_load_json(bank)))
+    payments = directory / "xero" / "payments.json"
+    if payments.exists():
+        inputs.items.extend(payment_items(_load_json(payments)))
+    inputs.items.sort(key=_in_time)
+    return inputs
+
+
+def _in_time(item: Item) -> tuple[datetime, int]:
+    return (item.at, item.rank)
+
+
+@contextmanager
+def mail_readings(
+    mails: Sequence[Mail], context: Mapping[str, Any], read: NoticeReader | None
+) -> Iterator[Iterator[Item]]:
+    """The messages as items, in order. With no `read`, `integrations.notices.NoticeStream` reads every message
+    once, spread over the CPUs, starting now: the caller loads the other inputs and decides the first messages
+    while the later ones are still being read."""
+    if read is not None:
+        yield mail_items(mails, read)
+        return
+    from integrations.notices import NoticeStream, read_notice, trust_from_context
 
     trust = trust_from_context(context)
-
-    def read(raws: Sequence[bytes]) -> list[NoticeReading]:
-        return list(read_notices(raws, trust))
-
-    return read
-
-
-def batch_mail_items(paths: Sequence[Path], read: BatchReader) -> Iterator[Item]:
-    """Items for every message, read in one batch; should the batch fail, message by message instead."""
-    raws = [path.read_bytes() for path in paths]
-    try:
-        readings = read(raws)
-    except Exception:  # fall back to one at a time, where a failure costs only its own message
-        log.exception("notice_batch_failed", messages=len(raws))
-        single = notice_reader_for_batch(read)
-        yield from mail_items(paths, single)
-        return
-    for reading in readings:
-        yield Item(
-            key=reading.message_id, at=reading_time(reading), rank=SOURCE_RANK[ReceiptSource.NOTICE], reading=reading
-        )
-
-
-def notice_reader_for_batch(read: BatchReader) -> NoticeReader:
-    return lambda raw: read([raw])[0]
+    with NoticeStream([m.raw for m in mails], trust) as stream:
+        yield streamed_mail_items(mails, stream, lambda raw: read_notice(raw, trust))
 
 
 def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
-    """Read every input of a corpus once; labels.json is never read."""
+    """Every input of a corpus, read once and held in memory (for tests and profiling; `replay` streams)."""
     context = _load_json(directory / "context.json")
-    corpus = Corpus(context=context, orders=[])
-    for data in _load_json(directory / "orders.json"):
-        try:
-            corpus.orders.append(order_from_dict(data))
-        except SourceError as exc:
-            corpus.problems.append(f"order skipped: {exc}")
-    bank = directory / "bank" / "statements.json"
-    if bank.exists():
-        corpus.items.extend(bank_items(_load_json(bank)))
-    payments = directory / "xero" / "payments.json"
-    if payments.exists():
-        corpus.items.extend(payment_items(_load_json(payments)))
-    mail = sorted((directory / "mail").glob("*.eml")) if (directory / "mail").is_dir() else []
-    if read is not None:
-        corpus.items.extend(mail_items(mail, read))
-    elif mail:
-        corpus.items.extend(batch_mail_items(mail, batch_reader_for(context)))
-    return corpus
+    mails = mail_on_disk(directory)
+    with mail_readings(mails, context, read) as mail:
+        inputs = other_inputs(directory)
+        items = [*inputs.items, *mail]
+    return Corpus(context=context, orders=inputs.orders, items=items, problems=inputs.problems)
 
 
 def decide_items(items: list[Item], orders: Iterable[Order], policy: MatchPolicy) -> list[Decision]:
     """Take every item in time order through the same decision code the daemon runs."""
-    ordered = sorted(items, key=lambda i: (i.at, i.rank))
+    return decide_in_order(sorted(items, key=_in_time), orders, policy, _payment_record(items))
+
+
+def _payment_record(items: Iterable[Item]) -> PaymentRecord:
+    return PaymentRecord(
+        i.receipt for i in items if i.receipt is not None and i.receipt.source is ReceiptSource.XERO_PAYMENT
+    )
+
+
+def decide_in_order(
+    ordered: Iterable[Item], orders: Iterable[Order], policy: MatchPolicy, record: PaymentRecord
+) -> list[Decision]:
+    """Decide items already in time order, one at a time, as they come."""
     # Orders join the book on the day they were issued: the daemon never saw an invoice before it existed.
     # A day of slack covers New Zealand's date running ahead of UTC.
     upcoming = sorted(orders, key=lambda o: o.issued, reverse=True)
     book = OrderBook((), patterns=policy.patterns)
-    record = PaymentRecord(
-        i.receipt for i in items if i.receipt is not None and i.receipt.source is ReceiptSource.XERO_PAYMENT
-    )
     out: list[Decision] = []
     for item in ordered:
         while upcoming and upcoming[-1].issued <= item.at.date() + ISSUE_SLACK:
@@ -196,8 +239,11 @@ def decide_items(items: list[Item], orders: Iterable[Order], policy: MatchPolicy
             )
         elif item.reading is not None:
             decision = decide_reading(item.reading, book, record, policy)
-            if item.reading.receipt is not None:
-                apply(book, replace(item.reading.receipt, receipt_id=item.key), decision)
+            receipt = item.reading.receipt
+            if receipt is not None:
+                apply(
+                    book, receipt if receipt.receipt_id == item.key else replace(receipt, receipt_id=item.key), decision
+                )
         else:
             assert item.receipt is not None
             decision = decide(item.receipt, book, record, policy)
@@ -207,10 +253,18 @@ def decide_items(items: list[Item], orders: Iterable[Order], policy: MatchPolicy
 
 
 def replay(directory: Path, *, policy: MatchPolicy | None = None, read: NoticeReader | None = None) -> list[Decision]:
-    corpus = load_corpus(directory, read=read)
-    for problem in corpus.problems:
-        log.warning("replay_input_skipped", problem=problem)
-    return decide_items(corpus.items, corpus.orders, policy_for(corpus.context, policy))
+    """Decide a corpus: the mail is read in the background while the other inputs load, and each item is decided
+    as soon as everything before it in time is known."""
+    context = _load_json(directory / "context.json")
+    mails = mail_on_disk(directory)
+    with mail_readings(mails, context, read) as mail:
+        inputs = other_inputs(directory)
+        for problem in inputs.problems:
+            log.warning("replay_input_skipped", problem=problem)
+        # The mail comes in time order, as do the other items, so a merge keeps the whole in time order
+        # without waiting for the last message to be read.
+        ordered = heapq.merge(inputs.items, mail, key=_in_time)
+        return decide_in_order(ordered, inputs.orders, policy_for(context, policy), _payment_record(inputs.items))
 
 
 def decision_line(d: Decision) -> str:

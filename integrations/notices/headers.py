@@ -187,7 +187,29 @@ def recipient_domains(headers: Headers) -> list[str]:
 
 def date_of(headers: Headers) -> datetime:
     """The Date header as an aware UTC datetime; "-0000" or no zone at all is read as UTC (RFC 5322 3.3)."""
-    value = decode_text(headers.all("date")[0])
+    return _utc_date(decode_text(headers.all("date")[0]))
+
+
+_DATE_FIELD = re.compile(rb"(?im)^date:([^\n]*(?:\n[ \t][^\n]*)*)")
+
+
+def date_hint(raw: bytes) -> datetime | None:
+    """The first Date header as date_of reads it, or None: for putting messages in time order before they are
+    read. Nothing is trusted on it; a message whose reading has a date has this one."""
+    try:
+        block, _ = split_header_block(raw)
+    except Malformed:
+        return None
+    found = _DATE_FIELD.search(block)
+    if not found:
+        return None
+    try:
+        return _utc_date(decode_text(found.group(1)))
+    except Malformed:
+        return None
+
+
+def _utc_date(value: str) -> datetime:
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError) as exc:

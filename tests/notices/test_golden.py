@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.notices import SenderTrust, read_notice, read_notices, zone_lookup
+from integrations.notices import NoticeStream, SenderTrust, read_notice, read_notices, zone_lookup
+from integrations.notices.headers import date_hint
 from rules.model import DecisionKind
 from tests.notices.support import MAIL, fixture_mail, load_context, outcome
 
@@ -200,3 +201,47 @@ def test_batch_reading_matches_one_by_one(trust: SenderTrust) -> None:
     """read_notices over forked workers gives the same readings, in the same order, as read_notice one by one."""
     raws = [path.read_bytes() for path in sorted(MAIL.glob("*.eml"))] * 12
     assert read_notices(raws, trust, workers=2) == [read_notice(raw, trust) for raw in raws]
+
+
+def test_a_stream_reads_ahead_in_order_and_stops_its_workers(trust: SenderTrust) -> None:
+    """NoticeStream hands readings back in input order while its forked workers read ahead; closing it early
+    stops them, and a second stream opened meanwhile reads in-process instead of forking again."""
+    import multiprocessing
+
+    raws = [path.read_bytes() for path in sorted(MAIL.glob("*.eml"))] * 12
+    expected = [read_notice(raw, trust) for raw in raws[:5]]
+    with NoticeStream(raws, trust, workers=2) as stream:
+        assert len(multiprocessing.active_children()) == 2
+        with NoticeStream(raws[:5], trust, workers=2) as inner:
+            assert list(inner) == expected
+        assert [next(stream) for _ in range(5)] == expected
+    assert multiprocessing.active_children() == []
+
+
+def test_date_hint_is_the_date_a_reading_carries(trust: SenderTrust) -> None:
+    """The Date read ahead of the message (to put messages in time order) is the date its reading carries."""
+    for path in sorted(MAIL.glob("*.eml")):
+        raw = path.read_bytes()
+        reading = read_notice(raw, trust)
+        if reading.received_at is not None:
+            assert date_hint(raw) == reading.received_at, path.name
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"From: a@b.example\r\nDate: Mon, 19 Oct 2026 19:36:28 +1300\r\n\r\nbody", datetime(2026, 10, 19, 6, 36, 28)),
+        (b"Date: Mon, 19 Oct 2026\n 19:36:28 -0000\nFrom: a@b.example\n\nbody", datetime(2026, 10, 19, 19, 36, 28)),
+        (
+            b"DATE: Mon, 19 Oct 2026 19:36:28 +0000\nDate: Tue, 20 Oct 2026 1:00:00 +0000\n\n",
+            datetime(2026, 10, 19, 19, 36, 28),
+        ),
+        (b"From: a@b.example\n\nDate: Mon, 19 Oct 2026 19:36:28 +0000\n", None),
+        (b"From: a@b.example\nX-Date: Mon, 19 Oct 2026 19:36:28 +0000\n\n", None),
+        (b"Date: yesterday\n\n", None),
+        (b"\x00\xff" * 100, None),
+    ],
+    ids=["crlf", "folded", "first-of-two", "in-body", "other-header", "garbage-date", "garbage"],
+)
+def test_date_hint(raw: bytes, expected: datetime | None) -> None:
+    assert date_hint(raw) == (expected.replace(tzinfo=UTC) if expected else None)

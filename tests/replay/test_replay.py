@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,19 +138,55 @@ def test_a_broken_order_is_skipped_and_reported(tmp_path: Path) -> None:
 
 
 def test_a_failing_batch_falls_back_to_one_message_at_a_time() -> None:
-    """If reading the whole batch fails, each message is read alone and only the bad one is reviewed."""
+    """If the batch stream breaks part-way or comes up short, the rest are read one at a time: every message is
+    decided once, and only the one that cannot be read is reviewed."""
     from integrations.notices import read_notice, trust_from_context
-    from worker.replay import batch_mail_items
+    from worker.replay import mail_on_disk, streamed_mail_items
 
     trust = trust_from_context(json.loads((FIXTURE / "context.json").read_text()))
+    mails = mail_on_disk(FIXTURE)
 
-    def batch(raws: Sequence[bytes]) -> list[NoticeReading]:
-        if any(b"RESEND" in raw for raw in raws):
+    def breaking() -> Iterator[NoticeReading]:
+        for mail in mails:
+            if b"RESEND" in mail.raw:
+                raise RuntimeError("boom")
+            yield read_notice(mail.raw, trust)
+
+    def one(raw: bytes) -> NoticeReading:
+        if b"RESEND" in raw:
             raise RuntimeError("boom")
-        return [read_notice(raw, trust) for raw in raws]
+        return read_notice(raw, trust)
 
-    paths = sorted((FIXTURE / "mail").glob("*.eml"))
-    items = list(batch_mail_items(paths, batch))
-    assert len(items) == len(paths)
+    items = list(streamed_mail_items(mails, breaking(), one))
+    assert [i.at for i in items] == [m.at for m in mails]
+    assert len({i.key for i in items}) == len(mails)
     bad = [i for i in items if i.problem]
     assert bad and len(bad) < len(items)
+
+    short = list(streamed_mail_items(mails, (read_notice(m.raw, trust) for m in mails[:3]), one))
+    assert len(short) == len(mails)
+    assert [i.key for i in short if not i.problem] == [i.key for i in items if not i.problem], (
+        "the same readings, batch or one at a time"
+    )
+
+
+def test_streamed_replay_decides_as_the_whole_corpus_in_memory() -> None:
+    """`replay` decides while the mail is still being read; it gives exactly what deciding the fully loaded corpus
+    gives, in the same order."""
+    corpus = load_corpus(FIXTURE)
+    whole = decide_items(corpus.items, corpus.orders, policy_for(corpus.context))
+    assert replay(FIXTURE) == whole
+
+
+def test_mail_counts_from_its_date_header() -> None:
+    """Messages are taken in the order of their Date header, the time a receipt read from them carries."""
+    from worker.replay import mail_on_disk
+
+    corpus = load_corpus(FIXTURE)
+    mails = mail_on_disk(FIXTURE)
+    assert [m.at for m in mails] == sorted(m.at for m in mails)
+    readings = {i.key: i for i in corpus.items if i.reading is not None}
+    for item in readings.values():
+        assert item.reading is not None
+        if item.reading.received_at is not None:
+            assert item.at == item.reading.received_at
