@@ -108,9 +108,9 @@ class OrderBook:
             keys.append((squash(domain), oid))
             keys.append((domain_label(domain, self.patterns), oid))
         self.by_contact.setdefault(order.contact.contact_id, []).append(oid)
-        amount = order.amount_due.rounded()
-        self.amount_of[oid] = (amount.currency, amount.amount)
-        self.by_amount.setdefault((amount.currency, amount.amount), []).append(oid)
+        amount = (order.amount_due.currency, order.amount_due.cents())
+        self.amount_of[oid] = amount
+        self.by_amount.setdefault(amount, []).append(oid)
         self.contacts.add(order.contact)
 
     # ---- state ---------------------------------------------------------------------------------------------
@@ -132,7 +132,8 @@ class OrderBook:
         return self.amount_of[order_id] == (paid.currency, paid.amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
     def open_orders(self, ids: Iterable[str]) -> list[str]:
-        return [oid for oid in ids if self.is_open(oid)]
+        orders, paid = self.orders, self.paid_by
+        return [oid for oid in ids if oid in orders and oid not in paid]
 
     # ---- look-ups ------------------------------------------------------------------------------------------
 
@@ -295,9 +296,9 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             elif domain.rsplit(".", 1)[-1] in book.top_level_domains:
                 ev.unknown_domains.append(domain)  # a real-looking domain, not "invoice.pdf" or "J.Smith"
     if not ev.domain_refs and not ev.domain_words:
-        own = [squash(n) for n in policy.own_names] + [company_key(n, patterns) for n in policy.own_names]
+        own = _own_words(policy.own_names, patterns)
         for word in reference_words(joined, patterns, min_length=policy.min_domain_prefix):
-            if any(o.startswith(word) for o in own if o):
+            if any(o.startswith(word) for o in own):
                 continue  # the reseller's own name ("KIWIWEB DESIGN") names no customer's domain
             found = book.domain_prefix(word)
             if not found:
@@ -334,15 +335,24 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
     return ev
 
 
+def _own_words(names: tuple[str, ...], patterns: Patterns) -> tuple[str, ...]:
+    """The reseller's own names squashed and as company keys: words in a reference that name no customer."""
+    memory: dict[tuple[str, ...], tuple[str, ...]] = patterns._cache.setdefault("own_words", {})
+    known = memory.get(names)
+    if known is None:
+        known = memory[names] = tuple(key for n in names for key in (squash(n), company_key(n, patterns)) if key)
+    return known
+
+
 def _credit_amounts(ev: Evidence, book: OrderBook, receipt: Receipt, order_ids: Iterable[str]) -> None:
-    paid = receipt.money.rounded()
+    paid, paid_currency = receipt.money.cents(), receipt.money.currency
     for oid in order_ids:
         currency, owed = book.amount_of[oid]
-        if currency != paid.currency or not owed:
+        if currency != paid_currency or not owed:
             continue
-        if owed == paid.amount:
+        if owed == paid:
             ev.credit(oid, SCORE["amount"], "same amount")
-        elif abs(paid.amount - owed) / owed <= CLOSE_AMOUNT:
+        elif abs(paid - owed) / owed <= CLOSE_AMOUNT:
             ev.credit(oid, SCORE["amount_close"], "amount near")
 
 
@@ -577,6 +587,11 @@ def amount_only_candidates(book: OrderBook, receipt: Receipt, policy: MatchPolic
     """Open orders for exactly this amount, when there are few enough to be worth a look."""
     if policy.amount_only_candidates <= 0:
         return []
-    money = receipt.money.rounded()
-    hits = book.open_orders(book.by_amount.get((money.currency, money.amount), ()))
-    return hits if len(hits) <= policy.amount_only_candidates else []
+    hits: list[str] = []
+    # Common amounts (a hosting plan's price) have thousands of orders: stop as soon as there are too many.
+    for oid in book.by_amount.get((receipt.money.currency, receipt.money.cents()), ()):
+        if book.is_open(oid):
+            hits.append(oid)
+            if len(hits) > policy.amount_only_candidates:
+                return []
+    return hits

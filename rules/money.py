@@ -66,12 +66,16 @@ class Money:
         self._same(other)
         return self.amount <= other.amount
 
+    def cents(self) -> Decimal:
+        """The amount to the cent (half up), as Decimal."""
+        return self.amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
     def rounded(self) -> Money:
-        return Money(amount=self.amount.quantize(CENT, rounding=ROUND_HALF_UP), currency=self.currency)
+        return Money(amount=self.cents(), currency=self.currency)
 
     def same_value(self, other: Money) -> bool:
         """Equal currency and equal amount to the cent (45 == 45.00)."""
-        return self.currency == other.currency and self.rounded().amount == other.rounded().amount
+        return self.currency == other.currency and self.cents() == other.cents()
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount:,} {self.currency}"
+        return f"{self.cents():,} {self.currency}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
-from functools import lru_cache
 
 from rules.matching import (
     STRATEGIES,
@@ -66,31 +65,53 @@ def _decision(
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
-def _contains(text: str, phrases: tuple[str, ...]) -> str:
-    """The first phrase found as whole words in `text`, or ''."""
-    lowered = " " + _SEPARATORS.sub(" ", text.lower()) + " "
+def _spaced_words(text: str) -> str:
+    """Lower-case words separated by single spaces, with a space at each end, for whole-word search."""
+    return " " + _SEPARATORS.sub(" ", text.lower()) + " "
+
+
+def _contains(words: str, phrases: tuple[str, ...]) -> str:
+    """The first phrase found as whole words in `words` (from `_spaced_words`), or ''."""
     for phrase in phrases:
-        if f" {phrase.lower()} " in lowered:
+        if f" {phrase.lower()} " in words:
             return phrase
     return ""
 
 
-@lru_cache(maxsize=8)
 def _own_keys(names: tuple[str, ...], patterns: Patterns) -> frozenset[str]:
-    return frozenset(company_key(n, patterns) for n in names if n)
+    memory: dict[tuple[str, ...], frozenset[str]] = patterns._cache.setdefault("own_keys", {})
+    known = memory.get(names)
+    if known is None:
+        known = memory[names] = frozenset(company_key(n, patterns) for n in names if n)
+    return known
+
+
+# Payees repeat (the same customers pay every month); answers are remembered per pattern set, up to this many.
+_PAYEE_MEMORY = 50_000
 
 
 def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
     """The payment service a payee is, when it is that service and nothing else ('STRIPE PAYMENTS AUSTRALIA'
     yes, 'Square Deal Builders' no)."""
+    memory: dict[str, str] = policy.patterns._cache.setdefault("gateway_payee", {})
+    known = memory.get(payee)
+    if known is not None:
+        return known
     words = [w for w in name_words(payee, policy.patterns) if w != "&"]
     filler = policy.patterns.settlement_filler_words
+    found = ""
     for gateway in policy.patterns.settlement_payees:
         name = gateway.split()
         for i in range(len(words) - len(name) + 1):
             if words[i : i + len(name)] == name and all(w in filler for w in words[:i] + words[i + len(name) :]):
-                return gateway
-    return ""
+                found = gateway
+                break
+        if found:
+            break
+    if len(memory) >= _PAYEE_MEMORY:
+        memory.clear()
+    memory[payee] = found
+    return found
 
 
 def _names_an_invoice(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> bool:
@@ -117,7 +138,7 @@ def not_a_customer_payment(receipt: Receipt, policy: MatchPolicy, book: OrderBoo
     if receipt.source is not ReceiptSource.BANK_LINE:
         return ""
     patterns = policy.patterns
-    words = " ".join([receipt.payer_name, *(v for _, v in receipt.text)])
+    words = _spaced_words(" ".join([receipt.payer_name, *(v for _, v in receipt.text)]))
     payee = receipt.payer_name
     why = ""
     own = _own_keys(policy.own_names, patterns)
