@@ -75,19 +75,27 @@ class Mail:
     would take it), or, without a usable Date, the start of time, so it sorts first and is never lost."""
 
     name: str
-    raw: bytes
     at: datetime
+    source: bytes | Path  # the message, or its file (read when its turn comes)
+
+    def raw(self) -> bytes:
+        return self.source if isinstance(self.source, bytes) else self.source.read_bytes()
+
+
+def mail_files(directory: Path) -> list[Path]:
+    """Every `mail/*.eml`, by file name."""
+    folder = directory / "mail"
+    return sorted(folder.glob("*.eml")) if folder.is_dir() else []
 
 
 def mail_on_disk(directory: Path) -> list[Mail]:
-    """Every `mail/*.eml`, in time order (ties by file name): the order the replay decides them in."""
+    """Every message, read, in time order (ties by file name): the order the replay decides them in."""
     from integrations.notices.headers import date_hint
 
-    folder = directory / "mail"
     mails = []
-    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else ():
+    for path in mail_files(directory):
         raw = path.read_bytes()
-        mails.append(Mail(name=path.name, raw=raw, at=date_hint(raw) or _epoch()))
+        mails.append(Mail(name=path.name, source=raw, at=date_hint(raw) or _epoch()))
     mails.sort(key=lambda m: m.at)
     return mails
 
@@ -122,30 +130,39 @@ def mail_items(mails: Iterable[Mail], read: NoticeReader) -> Iterator[Item]:
     """Items for messages read one at a time, where a failing read costs a review item for that message only."""
     for mail in mails:
         try:
-            reading = read(mail.raw)
-        except Exception as exc:  # a reader bug must cost one review item, never the whole replay
+            reading = read(mail.raw())
+        except Exception as exc:  # a reader bug or a lost file must cost one review item, never the whole replay
             log.exception("notice_reader_failed", file=mail.name)
-            yield Item(
-                key=mail.name,
-                at=mail.at,
-                rank=SOURCE_RANK[ReceiptSource.NOTICE],
-                problem=f"message {mail.name} could not be read ({type(exc).__name__})",
-            )
+            yield _unreadable(mail, exc)
             continue
         yield _mail_item(mail, reading)
 
 
+def _unreadable(mail: Mail, exc: Exception) -> Item:
+    return Item(
+        key=mail.name,
+        at=mail.at,
+        rank=SOURCE_RANK[ReceiptSource.NOTICE],
+        problem=f"message {mail.name} could not be read ({type(exc).__name__})",
+    )
+
+
 def streamed_mail_items(mails: Sequence[Mail], readings: Iterable[NoticeReading], read: NoticeReader) -> Iterator[Item]:
-    """Items for messages read in a batch (`readings`, in the same order); should the batch fail or come up
-    short, the rest are read one at a time with `read`."""
-    done = 0
-    try:
-        for mail, reading in zip(mails, readings, strict=True):
-            yield _mail_item(mail, reading)
-            done += 1
-    except Exception:  # fall back to one at a time, where a failure costs only its own message
-        log.exception("notice_batch_failed", messages=len(mails), read=done)
-        yield from mail_items(mails[done:], read)
+    """Items for messages read in a batch (`readings`, in the same order). A file that cannot be read costs its
+    own review item; should the batch itself fail or come up short, the rest are read one at a time."""
+    stream = iter(readings)
+    for done, mail in enumerate(mails):
+        try:
+            reading = next(stream)
+        except OSError as exc:
+            log.warning("notice_file_unreadable", file=mail.name, error=str(exc))
+            yield _unreadable(mail, exc)
+            continue
+        except Exception:  # StopIteration included: fall back to one at a time for the rest
+            log.exception("notice_batch_failed", messages=len(mails), read=done)
+            yield from mail_items(mails[done:], read)
+            return
+        yield _mail_item(mail, reading)
 
 
 @dataclass(kw_only=True)
@@ -180,27 +197,26 @@ def _in_time(item: Item) -> tuple[datetime, int]:
 
 
 @contextmanager
-def mail_readings(
-    mails: Sequence[Mail], context: Mapping[str, Any], read: NoticeReader | None
-) -> Iterator[Iterator[Item]]:
-    """The messages as items, in order. With no `read`, `integrations.notices.NoticeStream` reads every message
-    once, spread over the CPUs, starting now: the caller loads the other inputs and decides the first messages
-    while the later ones are still being read."""
+def mail_readings(directory: Path, context: Mapping[str, Any], read: NoticeReader | None) -> Iterator[Iterator[Item]]:
+    """The messages as items, in time order. With no `read`, `integrations.notices.NoticeStream` reads every
+    message once, spread over the CPUs, starting now: the caller loads the other inputs and decides the first
+    messages while the later ones are still being read."""
     if read is not None:
-        yield mail_items(mails, read)
+        yield mail_items(mail_on_disk(directory), read)
         return
-    from integrations.notices import NoticeStream, read_notice, trust_from_context
+    from integrations.notices import NO_DATE, NoticeStream, read_notice, trust_from_context
 
     trust = trust_from_context(context)
-    with NoticeStream([m.raw for m in mails], trust) as stream:
+    files = mail_files(directory)
+    with NoticeStream(files, trust, by_date=True) as stream:
+        mails = [Mail(name=files[i].name, source=files[i], at=stream.dates[i] or NO_DATE) for i in stream.order]
         yield streamed_mail_items(mails, stream, lambda raw: read_notice(raw, trust))
 
 
 def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:
     """Every input of a corpus, read once and held in memory (for tests and profiling; `replay` streams)."""
     context = _load_json(directory / "context.json")
-    mails = mail_on_disk(directory)
-    with mail_readings(mails, context, read) as mail:
+    with mail_readings(directory, context, read) as mail:
         inputs = other_inputs(directory)
         items = [*inputs.items, *mail]
     return Corpus(context=context, orders=inputs.orders, items=items, problems=inputs.problems)
@@ -256,8 +272,7 @@ def replay(directory: Path, *, policy: MatchPolicy | None = None, read: NoticeRe
     """Decide a corpus: the mail is read in the background while the other inputs load, and each item is decided
     as soon as everything before it in time is known."""
     context = _load_json(directory / "context.json")
-    mails = mail_on_disk(directory)
-    with mail_readings(mails, context, read) as mail:
+    with mail_readings(directory, context, read) as mail:
         inputs = other_inputs(directory)
         for problem in inputs.problems:
             log.warning("replay_input_skipped", problem=problem)

@@ -1,7 +1,7 @@
 """Reading card-payment notice e-mails (PayPal, Stripe, Windcave, Xero) into NoticeReadings: sender
 authentication on the raw bytes, then the gateway's notice format (data in rules/notice_formats/)."""
 
-from integrations.notices.batch import NoticeStream, read_notices
+from integrations.notices.batch import NO_DATE, NoticeStream, read_notices
 from integrations.notices.formats import builtin_formats, load_format_dir, load_formats
 from integrations.notices.reading import read_notice
 from integrations.notices.trust import (
@@ -16,6 +16,7 @@ from rules.notice_text import FormatError, NoticeFormats
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "NO_DATE",
     "FormatError",
     "NoticeFormats",
     "NoticeStream",

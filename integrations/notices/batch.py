@@ -7,10 +7,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from multiprocessing.pool import Pool
+from pathlib import Path
 from types import TracebackType
 
 from integrations.notices.formats import builtin_formats
+from integrations.notices.headers import date_hint
 from integrations.notices.reading import read_notice
 from integrations.notices.trust import SenderTrust
 from rules.model import NoticeReading
@@ -21,16 +24,45 @@ MIN_MESSAGES_PER_WORKER = 150
 # Messages handed to a worker at a time: small enough that the first readings arrive early and in order, large
 # enough that passing them back is a small part of the cost.
 CHUNK = 24
+DATE_CHUNK = 200
+
+Message = bytes | Path  # a raw message, or the file to read it from
 
 # Set in the parent just before forking, so workers inherit the inputs instead of receiving them pickled (the
 # DKIM key lookup is a closure, which cannot be pickled anyway).
-_JOB: tuple[Sequence[bytes], SenderTrust, NoticeFormats] | None = None
+_JOB: tuple[Sequence[Message], SenderTrust, NoticeFormats] | None = None
 
 
-def _read_one(index: int) -> NoticeReading:
+def _raw(message: Message) -> bytes:
+    return message if isinstance(message, bytes) else message.read_bytes()
+
+
+def _date_of(message: Message) -> datetime | None:
+    try:
+        return date_hint(_raw(message))
+    except OSError:  # the reading will say so
+        return None
+
+
+def _read(message: Message, trust: SenderTrust, formats: NoticeFormats) -> NoticeReading | OSError:
+    """read_notice, or the OSError of a file that cannot be read (returned, not raised: a pool's chunk of
+    results would be lost with it)."""
+    try:
+        raw = _raw(message)
+    except OSError as exc:
+        return exc
+    return read_notice(raw, trust, formats)
+
+
+def _date_one(index: int) -> datetime | None:
     assert _JOB is not None
-    raws, trust, formats = _JOB
-    return read_notice(raws[index], trust, formats)
+    return _date_of(_JOB[0][index])
+
+
+def _read_one(index: int) -> NoticeReading | OSError:
+    assert _JOB is not None
+    messages, trust, formats = _JOB
+    return _read(messages[index], trust, formats)
 
 
 def worker_count(messages: int, workers: int | None = None) -> int:
@@ -40,42 +72,56 @@ def worker_count(messages: int, workers: int | None = None) -> int:
 
 
 class NoticeStream:
-    """read_notice for each message, in input order. Forked workers start reading as soon as the stream is made;
-    iterating waits only for the next reading. Use it as a context manager (or call close) to stop the workers.
-    Like read_notice, never raises for a bad message."""
+    """read_notice for each message, handed back in input order, or with `by_date` in the order of the messages'
+    Date headers (`order` and `dates` say which). Forked workers start at once, reading files themselves when
+    given paths; iterating waits only for the next reading. Use it as a context manager (or call close) to stop
+    the workers. Like read_notice, never raises for a bad message; a file that cannot be read raises OSError
+    when its turn comes, and iterating can go on past it."""
 
     def __init__(
         self,
-        raws: Sequence[bytes],
+        messages: Sequence[Message],
         trust: SenderTrust,
         formats: NoticeFormats | None = None,
         *,
         workers: int | None = None,
+        by_date: bool = False,
     ) -> None:
         global _JOB
-        self._raws = raws
-        self._trust = trust
-        self._formats = formats if formats is not None else builtin_formats()
+        formats = formats if formats is not None else builtin_formats()
         self._pool: Pool | None = None
-        self._results: Iterator[NoticeReading]
-        count = worker_count(len(raws), workers)
+        self._results: Iterator[NoticeReading | OSError]
+        self.dates: list[datetime | None] = []  # per message, with `by_date`: its Date header, if readable
+        self.order: list[int] = list(range(len(messages)))  # the message each reading is for, in turn
+        count = worker_count(len(messages), workers)
         # One pool at a time: a second stream while one is open reads in this process.
         if count <= 1 or _JOB is not None or "fork" not in multiprocessing.get_all_start_methods():
-            self._results = (read_notice(raw, trust, self._formats) for raw in raws)
+            if by_date:
+                self.dates = [_date_of(m) for m in messages]
+                self.order = _in_date_order(self.dates)
+            self._results = (_read(messages[i], trust, formats) for i in self.order)
             return
-        _JOB = (raws, trust, self._formats)
+        _JOB = (messages, trust, formats)
         try:
             self._pool = multiprocessing.get_context("fork").Pool(count)
+            if by_date:
+                # Dates are read by the workers too, so that reading starts before the order is known.
+                self.dates = self._pool.map(_date_one, range(len(messages)), chunksize=DATE_CHUNK)
+                self.order = _in_date_order(self.dates)
         except BaseException:
+            self.close()
             _JOB = None
             raise
-        self._results = self._pool.imap(_read_one, range(len(raws)), chunksize=CHUNK)
+        self._results = self._pool.imap(_read_one, self.order, chunksize=CHUNK)
 
     def __iter__(self) -> NoticeStream:
         return self
 
     def __next__(self) -> NoticeReading:
-        return next(self._results)
+        reading = next(self._results)
+        if isinstance(reading, OSError):
+            raise reading
+        return reading
 
     def close(self) -> None:
         global _JOB
@@ -92,8 +138,17 @@ class NoticeStream:
         self.close()
 
 
+# A message without a usable date counts from the start of time: it sorts first and is never lost.
+NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _in_date_order(dates: Sequence[datetime | None]) -> list[int]:
+    """Indexes by date (a missing one as NO_DATE), ties in input order."""
+    return sorted(range(len(dates)), key=lambda i: dates[i] or NO_DATE)
+
+
 def read_notices(
-    raws: Sequence[bytes],
+    raws: Sequence[Message],
     trust: SenderTrust,
     formats: NoticeFormats | None = None,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -216,6 +217,35 @@ def test_a_stream_reads_ahead_in_order_and_stops_its_workers(trust: SenderTrust)
             assert list(inner) == expected
         assert [next(stream) for _ in range(5)] == expected
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stream_of_files_in_date_order(trust: SenderTrust, tmp_path: Path, workers: int) -> None:
+    """Given files, the workers read them (dates first, then the messages in date order); a file that cannot
+    be read raises OSError at its turn, and the stream goes on past it."""
+    sources = sorted(MAIL.glob("*.eml"))
+    files = []
+    for copy in range(12):
+        for source in sources:
+            target = tmp_path / f"{copy:02d}-{source.name}"
+            target.write_bytes(source.read_bytes())
+            files.append(target)
+    lost = tmp_path / "lost.eml"
+    lost.symlink_to(tmp_path / "nowhere.eml")
+    files.insert(7, lost)
+    got: list[object] = []
+    with NoticeStream(files, trust, workers=workers, by_date=True) as stream:
+        dates = [stream.dates[i] or datetime(1970, 1, 1, tzinfo=UTC) for i in stream.order]
+        assert dates == sorted(dates)
+        assert sorted(stream.order) == list(range(len(files)))
+        for _ in files:
+            try:
+                got.append(next(stream))
+            except OSError:
+                got.append("lost")
+    assert got.count("lost") == 1 and stream.order[got.index("lost")] == 7
+    expected = [read_notice(files[i].read_bytes(), trust) for i in stream.order if i != 7]
+    assert [g for g in got if g != "lost"] == expected
 
 
 def test_date_hint_is_the_date_a_reading_carries(trust: SenderTrust) -> None:

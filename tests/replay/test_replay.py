@@ -85,6 +85,16 @@ def test_unreadable_inputs_become_reviews(tmp_path: Path) -> None:
     assert len(got) == len(expected()) + 1
 
 
+def test_a_message_file_that_cannot_be_read_is_reviewed(tmp_path: Path) -> None:
+    """A message file that vanished or cannot be read costs one review item naming it; the rest still replay."""
+    corpus = tmp_path / "c"
+    shutil.copytree(FIXTURE, corpus)
+    (corpus / "mail" / "lost.eml").symlink_to(corpus / "mail" / "nowhere.eml")
+    got = {d.receipt_id: d for d in replay(corpus)}
+    assert got["lost.eml"].kind is DecisionKind.REVIEW and "lost.eml could not be read" in got["lost.eml"].reason
+    assert len(got) == len(expected()) + 1
+
+
 def test_command_writes_one_json_object_per_receipt(tmp_path: Path) -> None:
     """`reseller-worker replay CORPUS --out FILE` writes the contract's four keys per line."""
     out = tmp_path / "decisions.jsonl"
@@ -148,9 +158,9 @@ def test_a_failing_batch_falls_back_to_one_message_at_a_time() -> None:
 
     def breaking() -> Iterator[NoticeReading]:
         for mail in mails:
-            if b"RESEND" in mail.raw:
+            if b"RESEND" in mail.raw():
                 raise RuntimeError("boom")
-            yield read_notice(mail.raw, trust)
+            yield read_notice(mail.raw(), trust)
 
     def one(raw: bytes) -> NoticeReading:
         if b"RESEND" in raw:
@@ -163,7 +173,7 @@ def test_a_failing_batch_falls_back_to_one_message_at_a_time() -> None:
     bad = [i for i in items if i.problem]
     assert bad and len(bad) < len(items)
 
-    short = list(streamed_mail_items(mails, (read_notice(m.raw, trust) for m in mails[:3]), one))
+    short = list(streamed_mail_items(mails, (read_notice(m.raw(), trust) for m in mails[:3]), one))
     assert len(short) == len(mails)
     assert [i.key for i in short if not i.problem] == [i.key for i in items if not i.problem], (
         "the same readings, batch or one at a time"
