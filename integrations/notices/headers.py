@@ -153,11 +153,32 @@ class Sender:
     domain: str  # lower-case, IDNA (xn--) form
 
 
+# The common address forms, `Name <local@domain>`, `"Name" <local@domain>` and `local@domain`, read without the
+# standard library's general RFC 5322 parser, which is slow; anything else (comments, groups, several addresses,
+# quoting tricks) still goes through it. tests/notices/test_headers.py checks both give the same answer.
+_PLAIN_ADDRESS = re.compile(
+    r"""[ \t]*(?:(?P<name>[A-Za-z0-9'\- \t]*?)[ \t]*|"(?P<quoted>[A-Za-z0-9'\-. ]*)"[ \t]*)"""
+    r"<(?P<addr>[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*)>[ \t]*"
+    r"|[ \t]*(?P<bare>[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*)[ \t]*"
+)
+
+
+def addresses_of(value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs as `email.utils.getaddresses` gives them, empty ones dropped."""
+    plain = _PLAIN_ADDRESS.fullmatch(value)
+    if plain:
+        if plain.group("bare"):
+            return [("", plain.group("bare"))]
+        name = plain.group("quoted")
+        return [(" ".join(plain.group("name").split()) if name is None else name, plain.group("addr"))]
+    return [(name, addr) for name, addr in getaddresses([value]) if addr or name]
+
+
 def sender_of(headers: Headers) -> Sender:
     """The one address in the one From header; several addresses or an unparseable one is refused."""
     value = decode_text(headers.all("from")[0])
     try:
-        pairs = [(name, addr) for name, addr in getaddresses([value]) if addr or name]
+        pairs = addresses_of(value)
     except RecursionError as exc:  # thousands of nested comments in the address
         raise Malformed("From nests too deeply to read") from exc
     addresses = [addr for _, addr in pairs if addr]
@@ -181,8 +202,10 @@ def sender_of(headers: Headers) -> Sender:
 
 def recipient_domains(headers: Headers) -> list[str]:
     """Lower-case domains of every address in To and Cc."""
-    values = [decode_text(value) for name in ("to", "cc") for value in headers.all(name)]
-    return [addr.rsplit("@", 1)[1].strip().rstrip(".").lower() for _, addr in getaddresses(values) if "@" in addr]
+    addresses = [
+        pair for name in ("to", "cc") for value in headers.all(name) for pair in addresses_of(decode_text(value))
+    ]
+    return [addr.rsplit("@", 1)[1].strip().rstrip(".").lower() for _, addr in addresses if "@" in addr]
 
 
 def date_of(headers: Headers) -> datetime:
