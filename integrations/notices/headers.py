@@ -100,10 +100,13 @@ def read_headers(raw: bytes) -> Headers:
     )
 
 
+_FOLD = re.compile(r"\s*\n\s*")
+
+
 def decode_text(value: bytes) -> str:
     """A header value as text: RFC 2047 words decoded, raw 8-bit taken as UTF-8 (replacing what is not)."""
     text = value.decode("utf-8", errors="replace")
-    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    text = (_FOLD.sub(" ", text) if "\n" in text else text).strip()
     if "=?" in text:
         # Undecodable words keep their raw text: odd charsets must not stop the reading.
         with contextlib.suppress(ValueError, LookupError, UnicodeError, AssertionError):
