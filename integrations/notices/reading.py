@@ -1,8 +1,9 @@
 """read_notice: one raw e-mail from the payments inbox in, one NoticeReading out, for the inbox job and the replay.
 
 Order matters: bytes and headers are checked with the standard library first, then who sent it (allow-list,
-look-alikes, DKIM aligned with From, our own MX's verdict), and only then is the content read (mail-parser,
-with the standard library as fallback) against the gateway's notice format. Nothing raises.
+look-alikes, DKIM aligned with From, our own MX's verdict), and only then is the content read (mail-parser for
+multipart mail, a lone text part decoded the same way directly, the standard library as fallback) against the
+gateway's notice format. Nothing raises.
 """
 
 from __future__ import annotations
@@ -465,8 +466,8 @@ class _Body:
 
 
 def _body_of(raw: bytes, headers: Headers) -> _Body:
-    """Parse the MIME body once (standard library), decode its text parts with mail-parser, and fall back to the
-    standard library's own decoding if mail-parser fails on the message."""
+    """Parse the MIME body once (standard library) and decode its text parts: a lone text part directly, anything
+    else with mail-parser (the standard library's own decoding should mail-parser fail on the message)."""
     parts = raw[headers.body_offset :].lower().count(b"content-type:")
     if parts > MAX_MIME_PARTS:
         raise Malformed(f"{parts} MIME parts (a notice has a handful; at most {MAX_MIME_PARTS} are read)")
@@ -476,16 +477,58 @@ def _body_of(raw: bytes, headers: Headers) -> _Body:
     message = email.message_from_bytes(
         _stable_boundaries(head + b"\n" + raw[headers.body_offset :]), policy=email.policy.compat32
     )
+    single = single_text_part(message)
+    if single is not None:
+        subtype, text = single
+        plain = [text] if text and subtype == "plain" else []
+        html = [text] if text and subtype == "html" else []
+    else:
+        plain, html = mail_parser_parts(message)
+    tidy = "\n\n".join(tidy_text(part) for part in plain)[:MAX_TEXT_CHARS]
+    return _Body(plain=tidy, html=tuple(part[: MAX_TEXT_CHARS * 4] for part in html))
+
+
+def mail_parser_parts(message: Message) -> tuple[list[str], list[str]]:
+    """The text/plain and text/html parts as mail-parser reads them (inline versus attachment, nested parts,
+    charset recovery), or the standard library's reading should mail-parser fail on the message."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = _BodyParser(message=message)
-            plain = [str(p) for p in parsed.text_plain]
-            html = [str(p) for p in parsed.text_html]
+            return [str(p) for p in parsed.text_plain], [str(p) for p in parsed.text_html]
     except Exception:
-        plain, html = _stdlib_parts(message)
-    tidy = "\n\n".join(tidy_text(part) for part in plain)[:MAX_TEXT_CHARS]
-    return _Body(plain=tidy, html=tuple(part[: MAX_TEXT_CHARS * 4] for part in html))
+        return _stdlib_parts(message)
+
+
+_PLAIN_ENCODINGS = frozenset({"", "7bit", "8bit"})
+_SINGLE_PART_ENCODINGS = _PLAIN_ENCODINGS | {"quoted-printable", "base64"}
+
+
+def single_text_part(message: Message) -> tuple[str, str] | None:
+    """("plain" or "html", text) of a message that is one text part and nothing else: no file name, disposition
+    or content id, an ordinary transfer encoding. It is decoded exactly as mail-parser decodes such a part
+    (tests/notices/test_body.py compares the two), without the rest of mail-parser's summary, which costs more
+    than the whole notice reading. None for any other message; mail-parser reads those."""
+    if message.is_multipart() or "content-disposition" in message or "content-id" in message:
+        return None
+    kind = message.get_content_type()
+    if kind not in ("text/plain", "text/html") or message.get_param("name") is not None:
+        return None
+    encoding = str(message.get("content-transfer-encoding", "")).strip().lower()
+    if encoding not in _SINGLE_PART_ENCODINGS:
+        return None
+    subtype = kind[5:]
+    payload = message.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not payload:
+        return subtype, ""
+    if encoding in _PLAIN_ENCODINGS and payload.isascii():
+        return subtype, payload.decode("ascii")  # mail-parser takes unencoded ASCII as it stands, whatever the charset
+    try:
+        decoded = payload.decode(message.get_content_charset("utf-8"))
+        decoded.encode("utf-8")  # some codecs give lone surrogates
+    except (LookupError, UnicodeError):
+        decoded = payload.decode("utf-8", "replace")
+    return subtype, decoded
 
 
 _BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
