@@ -162,12 +162,18 @@ def _compile(pattern: str, where: str) -> re.Pattern[str]:
 
 
 def _compile_any(patterns: Iterable[str], where: str) -> tuple[re.Pattern[str], ...]:
-    """Several alternatives as one pattern (one scan of the text instead of one per alternative); each is first
-    compiled alone so an error names the pattern at fault."""
+    """Several alternatives as one pattern (one scan of the text instead of one per alternative). Should that not
+    compile, each is compiled alone so the error names the pattern at fault (compiling is slow enough to matter
+    when every process start reads the formats)."""
     patterns = tuple(patterns)
-    for pattern in patterns:
-        _compile(pattern, where)
-    return (_compile("|".join(f"(?:{p})" for p in patterns), where),) if patterns else ()
+    if not patterns:
+        return ()
+    try:
+        return (_compile("|".join(f"(?:{p})" for p in patterns), where),)
+    except FormatError:
+        for pattern in patterns:
+            _compile(pattern, where)
+        raise
 
 
 def _label_line(labels: Iterable[str], where: str) -> re.Pattern[str]:
