@@ -23,7 +23,7 @@ from rules.notice_text import NoticeFormats
 MIN_MESSAGES_PER_WORKER = 150
 # Messages handed to a worker at a time: small enough that the first readings arrive early and in order, large
 # enough that passing them back is a small part of the cost.
-CHUNK = 24
+CHUNK = 64
 DATE_CHUNK = 200
 
 Message = bytes | Path  # a raw message, or the file to read it from
