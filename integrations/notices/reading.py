@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from email.message import Message
@@ -528,7 +529,7 @@ def single_text_part(message: Message) -> tuple[str, str] | None:
         decoded.encode("utf-8")  # some codecs give lone surrogates
     except (LookupError, UnicodeError):
         decoded = payload.decode("utf-8", "replace")
-    return subtype, decoded
+    return subtype, unicodedata.normalize("NFC", decoded)  # as mail-parser's ported_string does
 
 
 _BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
