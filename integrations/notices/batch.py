@@ -12,7 +12,6 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from types import TracebackType
 
-from integrations.notices.formats import builtin_formats
 from integrations.notices.headers import date_hint
 from integrations.notices.reading import read_notice
 from integrations.notices.trust import SenderTrust
@@ -30,7 +29,7 @@ Message = bytes | Path  # a raw message, or the file to read it from
 
 # Set in the parent just before forking, so workers inherit the inputs instead of receiving them pickled (the
 # DKIM key lookup is a closure, which cannot be pickled anyway).
-_JOB: tuple[Sequence[Message], SenderTrust, NoticeFormats] | None = None
+_JOB: tuple[Sequence[Message], SenderTrust, NoticeFormats | None] | None = None
 
 
 def _raw(message: Message) -> bytes:
@@ -44,7 +43,7 @@ def _date_of(message: Message) -> datetime | None:
         return None
 
 
-def _read(message: Message, trust: SenderTrust, formats: NoticeFormats) -> NoticeReading | OSError:
+def _read(message: Message, trust: SenderTrust, formats: NoticeFormats | None) -> NoticeReading | OSError:
     """read_notice, or the OSError of a file that cannot be read (returned, not raised: a pool's chunk of
     results would be lost with it)."""
     try:
@@ -88,7 +87,6 @@ class NoticeStream:
         by_date: bool = False,
     ) -> None:
         global _JOB
-        formats = formats if formats is not None else builtin_formats()
         self._pool: Pool | None = None
         self._results: Iterator[NoticeReading | OSError]
         self.dates: list[datetime | None] = []  # per message, with `by_date`: its Date header, if readable
@@ -101,6 +99,7 @@ class NoticeStream:
                 self.order = _in_date_order(self.dates)
             self._results = (_read(messages[i], trust, formats) for i in self.order)
             return
+        # Without `formats`, each worker compiles the built-in set itself, after the fork, in parallel.
         _JOB = (messages, trust, formats)
         try:
             self._pool = multiprocessing.get_context("fork").Pool(count)
