@@ -90,6 +90,14 @@ def _own_keys(names: tuple[str, ...], patterns: Patterns) -> frozenset[str]:
 _PAYEE_MEMORY = 50_000
 
 
+def _service_words(patterns: Patterns) -> frozenset[str]:
+    """Every word of every payment service's payee name."""
+    known: frozenset[str] | None = patterns._cache.get("service_words")
+    if known is None:
+        known = patterns._cache["service_words"] = frozenset(w for g in patterns.settlement_payees for w in g.split())
+    return known
+
+
 def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
     """The payment service a payee is, when it is that service and nothing else ('STRIPE PAYMENTS AUSTRALIA'
     yes, 'Square Deal Builders' no)."""
@@ -100,7 +108,9 @@ def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
     words = [w for w in name_words(payee, policy.patterns) if w != "&"]
     filler = policy.patterns.settlement_filler_words
     found = ""
-    for gateway in policy.patterns.settlement_payees:
+    # Most payees share no word with any payment service's name: nothing to compare.
+    service_words = _service_words(policy.patterns)
+    for gateway in policy.patterns.settlement_payees if any(w in service_words for w in words) else ():
         name = gateway.split()
         for i in range(len(words) - len(name) + 1):
             if words[i : i + len(name)] == name and all(w in filler for w in words[:i] + words[i + len(name) :]):
