@@ -478,11 +478,10 @@ def _body_of(raw: bytes, headers: Headers) -> _Body:
     message = email.message_from_bytes(
         _stable_boundaries(head + b"\n" + raw[headers.body_offset :]), policy=email.policy.compat32
     )
-    single = single_text_part(message)
-    if single is not None:
-        subtype, text = single
-        plain = [text] if text and subtype == "plain" else []
-        html = [text] if text and subtype == "html" else []
+    simple = simple_text_parts(message)
+    if simple is not None:
+        plain = [text for subtype, text in simple if text and subtype == "plain"]
+        html = [text for subtype, text in simple if text and subtype == "html"]
     else:
         plain, html = mail_parser_parts(message)
     tidy = "\n\n".join(tidy_text(part) for part in plain)[:MAX_TEXT_CHARS]
@@ -503,6 +502,34 @@ def mail_parser_parts(message: Message) -> tuple[list[str], list[str]]:
 
 _PLAIN_ENCODINGS = frozenset({"", "7bit", "8bit"})
 _SINGLE_PART_ENCODINGS = _PLAIN_ENCODINGS | {"quoted-printable", "base64"}
+
+
+# A container of more parts than this is left to mail-parser.
+MAX_SIMPLE_PARTS = 8
+
+
+def simple_text_parts(message: Message) -> list[tuple[str, str]] | None:
+    """The text parts of a message laid out as notices are: one text part, or one multipart container (no
+    disposition, no defects) holding only text parts, each decoded by `single_text_part`, in order. This is
+    what mail-parser gives for that layout (tests/notices/test_body.py compares the two). None for anything
+    else (nested containers, attachments, named or unusual parts, parser defects); mail-parser reads those."""
+    if not message.is_multipart():
+        single = single_text_part(message)
+        return None if single is None else [single]
+    if message.defects or "content-disposition" in message or message.get_param("name") is not None:
+        return None
+    children = message.get_payload()
+    if not isinstance(children, list) or not children or len(children) > MAX_SIMPLE_PARTS:
+        return None
+    parts = []
+    for child in children:
+        if not isinstance(child, Message) or child.defects:
+            return None
+        single = single_text_part(child)
+        if single is None:
+            return None
+        parts.append(single)
+    return parts
 
 
 def single_text_part(message: Message) -> tuple[str, str] | None:
