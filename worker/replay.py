@@ -204,13 +204,20 @@ def mail_readings(directory: Path, context: Mapping[str, Any], read: NoticeReade
     if read is not None:
         yield mail_items(mail_on_disk(directory), read)
         return
-    from integrations.notices import NO_DATE, NoticeStream, read_notice, trust_from_context
+    from integrations.notices.batch import NO_DATE, NoticeStream
+    from integrations.notices.trust import trust_from_context
 
     trust = trust_from_context(context)
+
+    def read_one(raw: bytes) -> NoticeReading:
+        from integrations.notices.reading import read_notice
+
+        return read_notice(raw, trust)
+
     files = mail_files(directory)
     with NoticeStream(files, trust, by_date=True) as stream:
         mails = [Mail(name=files[i].name, source=files[i], at=stream.dates[i] or NO_DATE) for i in stream.order]
-        yield streamed_mail_items(mails, stream, lambda raw: read_notice(raw, trust))
+        yield streamed_mail_items(mails, stream, read_one)
 
 
 def load_corpus(directory: Path, *, read: NoticeReader | None = None) -> Corpus:

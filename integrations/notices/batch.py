@@ -13,7 +13,6 @@ from pathlib import Path
 from types import TracebackType
 
 from integrations.notices.headers import date_hint
-from integrations.notices.reading import read_notice
 from integrations.notices.trust import SenderTrust
 from rules.model import NoticeReading
 from rules.notice_text import NoticeFormats
@@ -46,6 +45,10 @@ def _date_of(message: Message) -> datetime | None:
 def _read(message: Message, trust: SenderTrust, formats: NoticeFormats | None) -> NoticeReading | OSError:
     """read_notice, or the OSError of a file that cannot be read (returned, not raised: a pool's chunk of
     results would be lost with it)."""
+    # Imported here, in the reading process: the process that only hands out messages never loads the DKIM and
+    # MIME libraries.
+    from integrations.notices.reading import read_notice
+
     try:
         raw = _raw(message)
     except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import re
 import unicodedata
 import warnings
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
-import mailparser
 import structlog
 
 from integrations.notices.authentication import server_verdict, verify_dkim
@@ -439,12 +439,18 @@ def _read_content(
     )
 
 
-class _BodyParser(mailparser.MailParser):  # type: ignore[misc]
+@functools.cache
+def _body_parser() -> type[Any]:
     """mail-parser's body decoding (charsets, transfer encodings, inline vs attachment) without rebuilding its
-    summary dictionaries twice per message, which we never read."""
+    summary dictionaries twice per message, which we never read. Loaded on first use: notices in the usual
+    layout never need it (see `simple_text_parts`)."""
+    import mailparser
 
-    def _make_mail(self, complete: bool = True) -> dict[str, Any]:
-        return {}
+    class BodyParser(mailparser.MailParser):  # type: ignore[misc]
+        def _make_mail(self, complete: bool = True) -> dict[str, Any]:
+            return {}
+
+    return BodyParser
 
 
 MAX_MIME_PARTS = 200
@@ -494,7 +500,7 @@ def mail_parser_parts(message: Message) -> tuple[list[str], list[str]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = _BodyParser(message=message)
+            parsed = _body_parser()(message=message)
             return [str(p) for p in parsed.text_plain], [str(p) for p in parsed.text_html]
     except Exception:
         return _stdlib_parts(message)
