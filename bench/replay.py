@@ -133,7 +133,7 @@ def profile(corpus: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpora", nargs="*", type=Path, default=[SHARED / "scale5k"])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="also profile the replay in process")
     ap.add_argument("--grow", type=int, default=0, metavar="K", help="also time a corpus K times the first")
     args = ap.parse_args()
