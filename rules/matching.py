@@ -223,14 +223,10 @@ class Evidence:
     # squashed reference words that start (or are) orders' domains: (word, order ids)
     domain_words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     payers: list[PayerMatch] = field(default_factory=list)
-    scores: dict[str, float] = field(default_factory=dict)
-    notes: dict[str, list[str]] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)  # for ranking suggestions; the reasons name the evidence
 
-    def credit(self, order_id: str, points: float, note: str) -> None:
+    def credit(self, order_id: str, points: float) -> None:
         self.scores[order_id] = self.scores.get(order_id, 0.0) + points
-        notes = self.notes.setdefault(order_id, [])
-        if note not in notes:
-            notes.append(note)
 
     def payer_level(self, contact_id: str) -> PayerLevel | None:
         for m in self.payers:
@@ -267,11 +263,12 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
         hits = book.orders_with_key(ref.key)
         if hits:
             for oid in hits:
-                kind = "" if ref.prefixed else "number "
-                how = f"{kind}'{ref.raw}' in {field_of(ref.raw)} = {book.orders[oid].invoice_number}"
                 if ref.prefixed or oid not in ev.invoice_refs:
-                    ev.invoice_refs[oid] = how
-                ev.credit(oid, SCORE["invoice" if ref.prefixed else "invoice_bare"], how)
+                    kind = "" if ref.prefixed else "number "
+                    ev.invoice_refs[oid] = (
+                        f"{kind}'{ref.raw}' in {field_of(ref.raw)} = {book.orders[oid].invoice_number}"
+                    )
+                ev.credit(oid, SCORE["invoice" if ref.prefixed else "invoice_bare"])
         elif ref.prefixed:
             ev.unknown_invoice_refs.append(ref.raw)
         if ref.prefixed:
@@ -280,9 +277,8 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
     for domain in find_domains(joined):
         known = book.by_domain.get(domain, ())
         for oid in known:
-            how = f"domain {domain} in {field_of(domain)}"
-            ev.domain_refs[oid] = how
-            ev.credit(oid, SCORE["domain"], how)
+            ev.domain_refs[oid] = f"domain {domain} in {field_of(domain)}"
+            ev.credit(oid, SCORE["domain"])
         if not known:
             # The right name under another ending (kellycatering.co for kellycatering.com): a cut-short word.
             label = domain_label(domain, patterns)
@@ -292,7 +288,7 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             if same:
                 ev.domain_words.append((label, same))
                 for oid in same:
-                    ev.credit(oid, SCORE["domain_near"], f"'{domain}' has the name of domain {book.orders[oid].domain}")
+                    ev.credit(oid, SCORE["domain_near"])
             elif domain.rsplit(".", 1)[-1] in book.top_level_domains:
                 ev.unknown_domains.append(domain)  # a real-looking domain, not "invoice.pdf" or "J.Smith"
     if not ev.domain_refs and not ev.domain_words:
@@ -314,22 +310,18 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 found = whole
             ev.domain_words.append((word, tuple(sorted(found))))
             for oid in found:
-                ev.credit(
-                    oid,
-                    SCORE["domain"] if len(found) == 1 else SCORE["domain_near"],
-                    f"'{word.upper()}' in {field_of(word)} starts domain {book.orders[oid].domain}",
-                )
+                ev.credit(oid, SCORE["domain"] if len(found) == 1 else SCORE["domain_near"])
 
     ev.payers = book.contacts.match(receipt.payer_name, receipt.payer_email)
     for m in ev.payers:
         for oid in book.by_contact.get(m.contact_id, ()):
-            ev.credit(oid, PAYER_SCORE[m.level], m.how)
+            ev.credit(oid, PAYER_SCORE[m.level])
 
     referenced_contacts = {book.orders[o].contact.contact_id for o in (*ev.invoice_refs, *ev.domain_refs)}
     for cid in referenced_contacts:
         for oid in book.by_contact.get(cid, ()):
             if oid not in ev.invoice_refs and oid not in ev.domain_refs:
-                ev.credit(oid, SCORE["same_contact"], "same customer as a referenced order")
+                ev.credit(oid, SCORE["same_contact"])  # same customer as a referenced order
 
     _credit_amounts(ev, book, receipt, list(ev.scores))
     return ev
@@ -351,9 +343,9 @@ def _credit_amounts(ev: Evidence, book: OrderBook, receipt: Receipt, order_ids: 
         if currency != paid_currency or not owed:
             continue
         if owed == paid:
-            ev.credit(oid, SCORE["amount"], "same amount")
+            ev.credit(oid, SCORE["amount"])
         elif abs(paid - owed) / owed <= CLOSE_AMOUNT:
-            ev.credit(oid, SCORE["amount_close"], "amount near")
+            ev.credit(oid, SCORE["amount_close"])
 
 
 def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
@@ -366,8 +358,7 @@ def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
                 if oid not in ev.invoice_refs and oid not in ev.scores:
                     added.append(oid)
                 if oid not in ev.invoice_refs:
-                    how = f"'{ref.raw}' is one slip from {book.orders[oid].invoice_number}"
-                    ev.credit(oid, SCORE["invoice_near"], how)
+                    ev.credit(oid, SCORE["invoice_near"])  # one typing slip from the number typed
     for domain in ev.unknown_domains:
         label = domain_label(domain, book.patterns)
         if len(label) < NEAR_DOMAIN_STEM:
@@ -380,7 +371,7 @@ def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
             if SequenceMatcher(None, label, other).ratio() >= NEAR_DOMAIN_RATIO:
                 if oid not in ev.scores:
                     added.append(oid)
-                ev.credit(oid, SCORE["domain_near"], f"'{domain}' is close to domain {book.orders[oid].domain}")
+                ev.credit(oid, SCORE["domain_near"])  # close to the domain written out
     _credit_amounts(ev, book, receipt, dict.fromkeys(added))
 
 
