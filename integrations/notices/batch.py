@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 from multiprocessing.pool import Pool
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from integrations.notices.headers import date_hint
 from integrations.notices.trust import SenderTrust
 from rules.model import NoticeReading
-from rules.notice_text import NoticeFormats
+
+if TYPE_CHECKING:
+    from rules.notice_text import NoticeFormats
 
 # Below this many messages a pool costs more than it saves.
 MIN_MESSAGES_PER_WORKER = 150
