@@ -9,7 +9,8 @@ the machine in the same state, and the median is not moved by one lucky or unluc
 whose speed drifts by a third within seconds, the best floor run and the best replay run often come from
 different states; that ratio is printed as `best_vs_best` beside it.
 `--grow K` also times a corpus K times the first one (every order, bank line, payment and message copied K
-times under new ids, invoice numbers and domains), to show the ratio does not grow with the corpus.
+times under new ids, invoice numbers and domains), to show the ratio does not grow with the corpus; the CPU per
+decision is printed too, the steadier sign of linear cost.
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ def main() -> int:
         pairs = sorted(r / f for f, r in zip(floors, replays, strict=True))
         print(
             f"corpus={corpus.name} decisions={lines} floor_s={min(floors):.2f} replay_s={min(replays):.2f} "
-            f"replay_cpu_s={min(cpus):.2f} paired_ratios={','.join(f'{r:.2f}' for r in pairs)}"
+            f"replay_cpu_s={min(cpus):.2f} replay_cpu_ms_per_decision={min(cpus) / max(lines, 1) * 1000:.3f} "
+            f"paired_ratios={','.join(f'{r:.2f}' for r in pairs)}"
         )
         print(f"best_vs_best={min(replays) / min(floors):.2f}")
         print(f"replay_vs_floor={statistics.median(pairs):.2f}")
