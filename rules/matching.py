@@ -329,11 +329,9 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
 
 def _own_words(names: tuple[str, ...], patterns: Patterns) -> tuple[str, ...]:
     """The reseller's own names squashed and as company keys: words in a reference that name no customer."""
-    memory: dict[tuple[str, ...], tuple[str, ...]] = patterns._cache.setdefault("own_words", {})
-    known = memory.get(names)
-    if known is None:
-        known = memory[names] = tuple(key for n in names for key in (squash(n), company_key(n, patterns)) if key)
-    return known
+    return patterns.remembered(
+        "own_words", names, lambda: tuple(key for n in names for key in (squash(n), company_key(n, patterns)) if key)
+    )
 
 
 def _credit_amounts(ev: Evidence, book: OrderBook, receipt: Receipt, order_ids: Iterable[str]) -> None:

@@ -40,39 +40,29 @@ MIN_TRUNCATED_NAME = 12
 MAX_NAMESAKES = 8
 
 
-# Names repeat (payees, contacts); their words are remembered per pattern set, up to this many.
-_NAME_MEMORY = 50_000
-
-
 def name_words(text: str, patterns: Patterns) -> list[str]:
     """Lower-case words of a name without titles; apostrophes and hyphens joined ("O'Connor" -> "oconnor")."""
-    memory: dict[str, tuple[str, ...]] = patterns._cache.setdefault("name_words", {})
-    known = memory.get(text)
-    if known is None:
-        cleaned = plain(text).replace("'", "").replace("’", "").replace("-", "").replace("+", " & ")
-        words = ["&" if w == "and" else w for w in _WORD.findall(cleaned.replace("&", " & "))]
-        known = tuple(w for w in words if w not in patterns.titles)
-        if len(memory) >= _NAME_MEMORY:
-            memory.clear()
-        memory[text] = known
-    return list(known)
+    return list(patterns.remembered("name_words", text, lambda: _name_words(text, patterns)))
+
+
+def _name_words(text: str, patterns: Patterns) -> tuple[str, ...]:
+    cleaned = plain(text).replace("'", "").replace("’", "").replace("-", "").replace("+", " & ")
+    words = ["&" if w == "and" else w for w in _WORD.findall(cleaned.replace("&", " & "))]
+    return tuple(w for w in words if w not in patterns.titles)
 
 
 def company_key(text: str, patterns: Patterns) -> str:
     """A company name compared without its legal ending: 'TUHOE DENTAL LTD' and 'Tuhoe Dental Limited' agree."""
-    memory: dict[str, str] = patterns._cache.setdefault("company_key", {})
-    known = memory.get(text)
-    if known is None:
-        words = [w for w in name_words(text, patterns) if w != "&"]
-        while len(words) > 1 and words[-1] in patterns.company_suffixes:
-            words.pop()
-        while len(words) > 1 and words[0] == "the":
-            words.pop(0)
-        known = "".join(words)
-        if len(memory) >= _NAME_MEMORY:
-            memory.clear()
-        memory[text] = known
-    return known
+    return patterns.remembered("company_key", text, lambda: _company_key(text, patterns))
+
+
+def _company_key(text: str, patterns: Patterns) -> str:
+    words = [w for w in name_words(text, patterns) if w != "&"]
+    while len(words) > 1 and words[-1] in patterns.company_suffixes:
+        words.pop()
+    while len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return "".join(words)
 
 
 _LINK_SEPARATORS = re.compile(r"[^\w]+")

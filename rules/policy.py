@@ -79,49 +79,35 @@ def _contains(words: str, phrases: tuple[str, ...]) -> str:
 
 
 def _own_keys(names: tuple[str, ...], patterns: Patterns) -> frozenset[str]:
-    memory: dict[tuple[str, ...], frozenset[str]] = patterns._cache.setdefault("own_keys", {})
-    known = memory.get(names)
-    if known is None:
-        known = memory[names] = frozenset(company_key(n, patterns) for n in names if n)
-    return known
-
-
-# Payees repeat (the same customers pay every month); answers are remembered per pattern set, up to this many.
-_PAYEE_MEMORY = 50_000
+    return patterns.remembered("own_keys", names, lambda: frozenset(company_key(n, patterns) for n in names if n))
 
 
 def _service_words(patterns: Patterns) -> frozenset[str]:
     """Every word of every payment service's payee name."""
-    known: frozenset[str] | None = patterns._cache.get("service_words")
-    if known is None:
-        known = patterns._cache["service_words"] = frozenset(w for g in patterns.settlement_payees for w in g.split())
-    return known
+    return patterns.remembered(
+        "service_words", None, lambda: frozenset(w for g in patterns.settlement_payees for w in g.split())
+    )
 
 
 def _gateway_payee(payee: str, policy: MatchPolicy) -> str:
     """The payment service a payee is, when it is that service and nothing else ('STRIPE PAYMENTS AUSTRALIA'
-    yes, 'Square Deal Builders' no)."""
-    memory: dict[str, str] = policy.patterns._cache.setdefault("gateway_payee", {})
-    known = memory.get(payee)
-    if known is not None:
-        return known
-    words = [w for w in name_words(payee, policy.patterns) if w != "&"]
-    filler = policy.patterns.settlement_filler_words
-    found = ""
+    yes, 'Square Deal Builders' no). Payees repeat (the same customers pay every month): remembered."""
+    return policy.patterns.remembered("gateway_payee", payee, lambda: _find_gateway_payee(payee, policy.patterns))
+
+
+def _find_gateway_payee(payee: str, patterns: Patterns) -> str:
+    words = [w for w in name_words(payee, patterns) if w != "&"]
     # Most payees share no word with any payment service's name: nothing to compare.
-    service_words = _service_words(policy.patterns)
-    for gateway in policy.patterns.settlement_payees if any(w in service_words for w in words) else ():
+    service_words = _service_words(patterns)
+    if not any(w in service_words for w in words):
+        return ""
+    filler = patterns.settlement_filler_words
+    for gateway in patterns.settlement_payees:
         name = gateway.split()
         for i in range(len(words) - len(name) + 1):
             if words[i : i + len(name)] == name and all(w in filler for w in words[:i] + words[i + len(name) :]):
-                found = gateway
-                break
-        if found:
-            break
-    if len(memory) >= _PAYEE_MEMORY:
-        memory.clear()
-    memory[payee] = found
-    return found
+                return gateway
+    return ""
 
 
 def _names_an_invoice(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> bool:

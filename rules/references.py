@@ -9,11 +9,17 @@ import itertools
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Answers worked out from these patterns are remembered, up to this many per table: names, payees and own
+# names repeat across receipts, and a table that fills up starts afresh, so memory stays bounded.
+MEMORY_LIMIT = 50_000
 
 PATTERNS_FILE = Path(__file__).with_name("patterns.toml")
 
@@ -49,6 +55,20 @@ class Patterns:
             lowered = tuple(w.lower() for w in words)
             changes[name] = current | frozenset(lowered) if isinstance(current, frozenset) else tuple(current) + lowered
         return replace(self, _cache={}, **changes) if changes else self
+
+    def remembered(self, table: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute(), remembered under `key` in `table` for this pattern set (a changed set starts empty)."""
+        memory: dict[Hashable, Any] | None = self._cache.get(table)
+        if memory is None:
+            memory = self._cache[table] = {}
+        if key in memory:
+            value: T = memory[key]
+            return value
+        value = compute()
+        if len(memory) >= MEMORY_LIMIT:
+            memory.clear()
+        memory[key] = value
+        return value
 
 
 @cache
@@ -138,10 +158,7 @@ def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = (
     """Every invoice number in `text`: prefixed forms (INV-0042, inv42, INV 0042, Invoice INV-0042, INV-O042,
     INV0042) and bare numbers of three or more digits (0042, 1058). Whether one exists is the caller's question.
     """
-    key = "inv_re:" + ",".join(sorted(prefixes))
-    regex = patterns._cache.get(key)
-    if regex is None:
-        regex = patterns._cache[key] = _invoice_regex(patterns, prefixes)
+    regex = patterns.remembered("invoice_regex", ",".join(sorted(prefixes)), lambda: _invoice_regex(patterns, prefixes))
     table = str.maketrans(dict(patterns.digit_lookalikes))
     found: dict[str, InvoiceRef] = {}
     for m in regex.finditer(text):
