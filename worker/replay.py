@@ -89,15 +89,15 @@ def mail_files(directory: Path) -> list[Path]:
 
 
 def mail_on_disk(directory: Path) -> list[Mail]:
-    """Every message, read, in time order (ties by file name): the order the replay decides them in."""
+    """Every message, read, in time order (ties by file name): the order the replay decides them in, the same
+    order `NoticeStream(..., by_date=True)` reads them in."""
+    from integrations.notices.batch import NO_DATE, in_date_order
     from integrations.notices.headers import date_hint
 
-    mails = []
-    for path in mail_files(directory):
-        raw = path.read_bytes()
-        mails.append(Mail(name=path.name, source=raw, at=date_hint(raw) or _epoch()))
-    mails.sort(key=lambda m: m.at)
-    return mails
+    files = mail_files(directory)
+    raws = [path.read_bytes() for path in files]
+    dates = [date_hint(raw) for raw in raws]
+    return [Mail(name=files[i].name, source=raws[i], at=dates[i] or NO_DATE) for i in in_date_order(dates)]
 
 
 def bank_items(body: Mapping[str, Any]) -> Iterator[Item]:

@@ -102,7 +102,7 @@ class NoticeStream:
         if count <= 1 or _JOB is not None or "fork" not in multiprocessing.get_all_start_methods():
             if by_date:
                 self.dates = [_date_of(m) for m in messages]
-                self.order = _in_date_order(self.dates)
+                self.order = in_date_order(self.dates)
             self._results = (_read(messages[i], trust, formats) for i in self.order)
             return
         # Without `formats`, each worker compiles the built-in set itself, after the fork, in parallel.
@@ -112,7 +112,7 @@ class NoticeStream:
             if by_date:
                 # Dates are read by the workers too, so that reading starts before the order is known.
                 self.dates = self._pool.map(_date_one, range(len(messages)), chunksize=DATE_CHUNK)
-                self.order = _in_date_order(self.dates)
+                self.order = in_date_order(self.dates)
         except BaseException:
             self.close()
             _JOB = None
@@ -147,7 +147,7 @@ class NoticeStream:
 NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _in_date_order(dates: Sequence[datetime | None]) -> list[int]:
+def in_date_order(dates: Sequence[datetime | None]) -> list[int]:
     """Indexes by date (a missing one as NO_DATE), ties in input order."""
     return sorted(range(len(dates)), key=lambda i: dates[i] or NO_DATE)
 
