@@ -13,6 +13,7 @@ from config.sources import Reader
 class RegistrarSettings:
     kind: str  # manual | logicboxes
     api_url: str  # LogicBoxes base URL; the test host https://test.httpapi.com/api by default
+    check_url: str  # LogicBoxes availability host (their docs: https://domaincheck.httpapi.com/api)
     reseller_id: str  # LogicBoxes auth-userid
     api_key: str
     timeout_seconds: float
@@ -39,6 +40,7 @@ def read_registrar(r: Reader) -> RegistrarSettings:
     return RegistrarSettings(
         kind=kind,
         api_url=r.str("api_url", "https://test.httpapi.com/api").rstrip("/"),
+        check_url=r.str("check_url", "https://domaincheck.httpapi.com/api").rstrip("/"),
         reseller_id=r.str("reseller_id", None if api else ""),
         api_key=r.secret("api_key", required=api),
         timeout_seconds=float(r.int("timeout_seconds", 30, minimum=1, maximum=300)),

@@ -140,6 +140,9 @@ class Mailbox(Protocol):
 # ---- Registrar ---------------------------------------------------------------------------------------------
 
 
+ACTIVE = "Active"  # the one order status that means registered, ours and done (LogicBoxes `currentstatus`)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DomainDetails:
     domain: str
@@ -147,6 +150,19 @@ class DomainDetails:
     expires: date | None = None
     status: str = ""
     registrar_order_id: str = ""
+    pending_action: str = ""  # an action the registrar accepted and has not completed yet, e.g. RenewDomain
+
+    @property
+    def active(self) -> bool:
+        return self.ours and self.status == ACTIVE
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Availability:
+    domain: str
+    available: bool
+    premium: bool = False  # a premium name: priced by the registry, never bought at the normal price
+    premium_price: Money | None = None  # its registration price for one year, when the registrar says
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -156,10 +172,14 @@ class RegistrarResult:
     expires: date | None = None
     cost: Money | None = None  # what the reseller paid upstream
     done_by_hand: bool = False  # ManualRegistrar: a to-do was raised, nothing was bought
+    # Not confirmed by the registrar's own record yet (an order queued for funds, a registration still InActive):
+    # why, in words. The worker keeps checking and never asks again.
+    pending: str = ""
 
 
 class Registrar(Protocol):
     def is_available(self, domain: str) -> bool: ...
+    def availability(self, domain: str) -> Availability: ...
     def details(self, domain: str) -> DomainDetails: ...
     def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult: ...
     def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult: ...

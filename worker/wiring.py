@@ -49,6 +49,7 @@ def _logicboxes(settings: Settings, prices: UpstreamPrices, *, retry_attempts: i
     r = settings.registrar
     return LogicBoxesRegistrar(
         api_url=r.api_url,
+        check_url=r.check_url,
         auth_userid=r.reseller_id,
         api_key=r.api_key,
         customer_id=r.customer_id,

@@ -1,5 +1,9 @@
 """`FakeRegistrar`: a stateful registrar for tests, optionally persisted to a JSON file so that a worker process
-killed mid-call and its restart see the same remote side (the file plays the registrar)."""
+killed mid-call and its restart see the same remote side (the file plays the registrar).
+
+It keeps the Registrar contract as LogicBoxesRegistrar does against the real API: orders can be queued (funds short)
+or left InActive, such results come back `pending` and a renewal is never queued twice; order statuses Deleted and
+Archived are not ours; premium names say so."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Any
 from filelock import FileLock
 
 from integrations.errors import IntegrationError, PermanentError, TransientError
-from integrations.ports import DomainDetails, RegistrarResult
+from integrations.ports import ACTIVE, Availability, DomainDetails, RegistrarResult
 from integrations.registrar.terms import UpstreamPrices, add_years
 from rules.money import Money
 
@@ -32,7 +36,13 @@ def _empty_state() -> dict[str, Any]:
         "calls": {},  # method -> count
         "timeouts": [],  # [op, domain]: apply, then raise TransientError (a lost reply), once each
         "next_order": 1000,
+        "premium": {},  # name -> price per year
+        "funds_short": False,  # renewals are queued until add_funds()
+        "registrations_pending": False,  # new registrations stay InActive until activate()
     }
+
+
+GONE = ("Deleted", "Archived")
 
 
 class FakeRegistrar:
@@ -62,9 +72,44 @@ class FakeRegistrar:
 
     # ---- seeding and inspection ------------------------------------------------------------------------------
 
-    def add_ours(self, domain: str, *, expires: date, order_id: str = "") -> None:
+    def add_ours(self, domain: str, *, expires: date, order_id: str = "", status: str = ACTIVE) -> None:
         with self._state() as s:
-            s["domains"][domain] = {"expires": expires.isoformat(), "order_id": order_id or self._next_id(s)}
+            s["domains"][domain] = {
+                "expires": expires.isoformat(),
+                "order_id": order_id or self._next_id(s),
+                "status": status,
+                "queued": [],
+            }
+
+    def add_premium(self, domain: str, price: str) -> None:
+        with self._state() as s:
+            s["premium"][domain] = price
+
+    def set_status(self, domain: str, status: str) -> None:
+        with self._state() as s:
+            s["domains"][domain]["status"] = status
+
+    def short_of_funds(self, short: bool = True) -> None:
+        """While short, renewals are accepted and queued; `add_funds` runs them."""
+        with self._state() as s:
+            s["funds_short"] = short
+
+    def add_funds(self) -> None:
+        with self._state() as s:
+            s["funds_short"] = False
+            for name, entry in s["domains"].items():
+                for years in entry.get("queued", []):
+                    entry["expires"] = add_years(date.fromisoformat(entry["expires"]), years).isoformat()
+                    s["applied"]["renew"][name] = s["applied"]["renew"].get(name, 0) + 1
+                entry["queued"] = []
+
+    def hold_registrations(self, hold: bool = True) -> None:
+        """While held, new registrations stay InActive (the registry has not confirmed them) until `activate`."""
+        with self._state() as s:
+            s["registrations_pending"] = hold
+
+    def activate(self, domain: str) -> None:
+        self.set_status(domain, ACTIVE)
 
     def add_taken(self, domain: str) -> None:
         with self._state() as s:
@@ -97,31 +142,52 @@ class FakeRegistrar:
     # ---- the port --------------------------------------------------------------------------------------------
 
     def is_available(self, domain: str) -> bool:
+        found = self.availability(domain)
+        return found.available and not found.premium
+
+    def availability(self, domain: str) -> Availability:
         with self._call("is_available") as s:
-            return domain not in s["domains"] and domain not in s["taken"]
+            free = not self._ours(s, domain) and domain not in s["taken"]
+            price = s["premium"].get(domain)
+            return Availability(
+                domain=domain,
+                available=free,
+                premium=price is not None,
+                premium_price=Money.of(price, "USD") if price is not None else None,
+            )
 
     def details(self, domain: str) -> DomainDetails:
         with self._call("details") as s:
             entry = s["domains"].get(domain)
             if entry is None:
                 return DomainDetails(domain=domain, ours=False, status="taken" if domain in s["taken"] else "")
+            status = entry.get("status", ACTIVE)
             return DomainDetails(
                 domain=domain,
-                ours=True,
+                ours=status not in GONE,
                 expires=date.fromisoformat(entry["expires"]),
-                status="Active",
+                status=status,
                 registrar_order_id=entry["order_id"],
+                pending_action="RenewDomain" if entry.get("queued") else "",
             )
 
     def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult:
         with self._call("register") as s:
-            if domain in s["domains"] or domain in s["taken"]:
+            if self._ours(s, domain) or domain in s["taken"]:
                 raise PermanentError(f"Domain is not available: {domain} is in use", system="registrar")
+            if domain in s["premium"]:
+                raise PermanentError(f"{domain} is a premium domain name", system="registrar")
             if not 1 <= years <= 10:
                 raise PermanentError(f"invalid term {years}", system="registrar")
             expires = add_years(self.clock().date(), years)
             order_id = self._next_id(s)
-            s["domains"][domain] = {"expires": expires.isoformat(), "order_id": order_id}
+            status = "InActive" if s["registrations_pending"] else ACTIVE
+            s["domains"][domain] = {
+                "expires": expires.isoformat(),
+                "order_id": order_id,
+                "status": status,
+                "queued": [],
+            }
             s["applied"]["register"][domain] = s["applied"]["register"].get(domain, 0) + 1
             self._lose_reply(s, "register", domain)
             return RegistrarResult(
@@ -129,34 +195,54 @@ class FakeRegistrar:
                 registrar_order_id=order_id,
                 expires=expires,
                 cost=self.prices.price(domain, action="register", years=years),
+                pending="" if status == ACTIVE else f"the registrar shows {domain} as {status}, not Active yet",
             )
 
     def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult:
         with self._call("renew") as s:
             entry = s["domains"].get(domain)
-            if entry is None:
+            if entry is None or not self._ours(s, domain):
                 raise PermanentError(f"{domain} is not in this account", system="registrar")
+            cost = self.prices.price(domain, action="renew", years=years)
+            target = add_years(current_expiry, years)
+            if entry.get("queued"):
+                # As LogicBoxesRegistrar: never a second renewal while one is queued.
+                return RegistrarResult(
+                    domain=domain,
+                    registrar_order_id=entry["order_id"],
+                    expires=date.fromisoformat(entry["expires"]),
+                    cost=cost,
+                    pending=f"the registrar has not renewed {domain} yet: a renewal is already queued there",
+                )
             if entry["expires"] != current_expiry.isoformat():
                 # The exp-date guard: a replayed renewal names an expiry that is no longer current.
                 raise PermanentError(
                     f"exp-date {current_expiry} does not match the current expiry {entry['expires']}",
                     system="registrar",
                 )
-            expires = add_years(current_expiry, years)
-            entry["expires"] = expires.isoformat()
+            if s["funds_short"]:
+                entry.setdefault("queued", []).append(years)
+                return RegistrarResult(
+                    domain=domain,
+                    registrar_order_id=entry["order_id"],
+                    expires=current_expiry,
+                    cost=cost,
+                    pending=f"the registrar has not renewed {domain} yet: queued until the account has funds",
+                )
+            entry["expires"] = target.isoformat()
             s["applied"]["renew"][domain] = s["applied"]["renew"].get(domain, 0) + 1
             self._lose_reply(s, "renew", domain)
-            return RegistrarResult(
-                domain=domain,
-                registrar_order_id=entry["order_id"],
-                expires=expires,
-                cost=self.prices.price(domain, action="renew", years=years),
-            )
+            return RegistrarResult(domain=domain, registrar_order_id=entry["order_id"], expires=target, cost=cost)
 
     def price(self, domain: str, *, action: str, years: int) -> Money | None:
         return self.prices.price(domain, action=action, years=years)
 
     # ---- internals -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ours(s: dict[str, Any], domain: str) -> bool:
+        entry = s["domains"].get(domain)
+        return entry is not None and entry.get("status", ACTIVE) not in GONE
 
     @staticmethod
     def _next_id(s: dict[str, Any]) -> str:

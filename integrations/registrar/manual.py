@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from integrations.ports import DomainDetails, RegistrarResult
+from integrations.ports import Availability, DomainDetails, RegistrarResult
 from integrations.registrar.terms import UpstreamPrices
 from rules.money import Money
 
@@ -32,6 +32,10 @@ class ManualRegistrar:
         # Unknown without a registrar API: only a domain we already hold is known to be unavailable.
         known = self.book(domain)
         return known is None or not known.ours
+
+    def availability(self, domain: str) -> Availability:
+        # Premium pricing is unknown without a registrar API: the person who registers it sees the price.
+        return Availability(domain=domain, available=self.is_available(domain))
 
     def details(self, domain: str) -> DomainDetails:
         known = self.book(domain)

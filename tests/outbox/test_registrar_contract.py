@@ -34,6 +34,9 @@ class Remote:
     add_taken: Callable[[str], None]
     applied: Callable[[str, str], int]
     lose_reply: Callable[[str, str], None]
+    short_of_funds: Callable[[], None]
+    add_funds: Callable[[], None]
+    add_premium: Callable[[str, str], None]
 
 
 def logicboxes(mock: responses.RequestsMock, **kwargs: object) -> tuple[LogicBoxesRegistrar, LogicBoxesEmulator]:
@@ -58,11 +61,29 @@ def logicboxes(mock: responses.RequestsMock, **kwargs: object) -> tuple[LogicBox
 def remote(request: pytest.FixtureRequest) -> Iterator[Remote]:
     if request.param == "fake":
         fake = FakeRegistrar(clock=clock, prices=PRICES)
-        yield Remote(fake, fake.add_ours, fake.add_taken, fake.applied, fake.time_out_after_success)
+        yield Remote(
+            fake,
+            fake.add_ours,
+            fake.add_taken,
+            fake.applied,
+            fake.time_out_after_success,
+            fake.short_of_funds,
+            fake.add_funds,
+            fake.add_premium,
+        )
         return
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         adapter, emu = logicboxes(mock, retry_attempts=1)
-        yield Remote(adapter, emu.add_ours, emu.add_taken, emu.applied_count, emu.time_out_after_success)
+        yield Remote(
+            adapter,
+            emu.add_ours,
+            emu.add_taken,
+            emu.applied_count,
+            emu.time_out_after_success,
+            emu.short_of_funds,
+            emu.add_funds,
+            emu.add_premium,
+        )
 
 
 def test_availability(remote: Remote) -> None:
@@ -139,3 +160,27 @@ def test_price_comes_from_the_upstream_price_list(remote: Remote) -> None:
     price = remote.registrar.price("shop.co.nz", action="renew", years=3)
     assert price is not None and price.amount == Decimal("45.00") and price.currency == "NZD"
     assert remote.registrar.price("shop.io", action="register", years=1) is None
+
+
+def test_queued_renewal_is_pending_and_runs_once(remote: Remote) -> None:
+    """A renewal the registrar queues for funds comes back pending at the old expiry; asking again queues nothing
+    more; once funded it has happened exactly once."""
+    remote.add_ours("wait.nz", expires=date(2026, 12, 31))
+    remote.short_of_funds()
+    first = remote.registrar.renew("wait.nz", years=1, current_expiry=date(2026, 12, 31), idempotency_key="r")
+    again = remote.registrar.renew("wait.nz", years=1, current_expiry=date(2026, 12, 31), idempotency_key="r")
+    assert first.pending and again.pending
+    assert remote.registrar.details("wait.nz").pending_action == "RenewDomain"
+    remote.add_funds()
+    details = remote.registrar.details("wait.nz")
+    assert (details.expires, details.active, details.pending_action) == (date(2027, 12, 31), True, "")
+    assert remote.applied("renew", "wait.nz") == 1
+
+
+def test_premium_name_is_flagged(remote: Remote) -> None:
+    """A premium name is available only at its own price, which the availability answer carries."""
+    remote.add_premium("gold.nz", "2500.00")
+    found = remote.registrar.availability("gold.nz")
+    assert found.premium and found.premium_price is not None and found.premium_price.amount == Decimal("2500.00")
+    assert remote.registrar.is_available("gold.nz") is False
+    assert remote.registrar.availability("plain.nz").premium is False
