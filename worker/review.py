@@ -59,7 +59,8 @@ FAILED_KINDS = frozenset({"failed_action"})
 REJECTED_KINDS = frozenset({"rejected_notice", "quarantined"})
 # Kinds about a person's chore rather than a receipt: a failed action is closed with `review done`, a to-do by
 # `orders done`.
-CHORE_KINDS = FAILED_KINDS | frozenset({"to_do"})
+# A registrar order still unfinished (registrar_pending) closes by itself when it completes; `review done` dismisses it.
+CHORE_KINDS = FAILED_KINDS | frozenset({"to_do", "registrar_pending"})
 CLI = "reseller-worker review"
 
 

@@ -1,13 +1,15 @@
 """The outbox's handlers: what each kind of side effect does, checking the other side before acting.
 
-A handler returns `Done` (with the writes that record it, applied in the transaction that marks the row done)
-or `Failed` (a business outcome a person must handle); outside systems raise `integrations.errors`.
+A handler returns `Done` (with the writes that record it, applied in the transaction that marks the row done),
+`Failed` (a business outcome a person must handle) or `Waiting` (the other side accepted and has not finished: look
+again later); outside systems raise `integrations.errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -39,5 +41,15 @@ class Failed:
     suggested_action: str
 
 
-Outcome = Done | Failed
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Waiting:
+    """Asked, accepted, not finished (a registrar order queued for funds): the row stays pending and comes back in
+    `check_again_in` without spending an attempt; `record` runs in the transaction that puts it back."""
+
+    reason: str
+    check_again_in: timedelta
+    record: Callable[[Connection], None] | None = None
+
+
+Outcome = Done | Failed | Waiting
 Handler = Callable[["App", "OutboxRow", Checkpoint], Outcome]

@@ -11,7 +11,7 @@ from worker.store.outbox_tables import outbox_orders, registrar_actions
 from worker.store.tables import orders, outbox
 
 # A registration in these states is not finished, whatever its outbox row says.
-UNFINISHED_ACTIONS = ("in_flight", "to_do", "failed")
+UNFINISHED_ACTIONS = ("in_flight", "awaiting", "to_do", "failed")
 
 
 def settle_orders(conn: Connection, *, now: datetime, order_ids: Iterable[str] | None = None) -> int:

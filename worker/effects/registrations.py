@@ -4,11 +4,15 @@ Before spending: the order is not done, the domain is still available (registrat
 expiry (renewal), and the upstream price is known. An intent row is committed before the registrar call, so after
 a crash or a lost reply the next attempt reconciles (asks the registrar) instead of buying again. With the manual
 registrar the handler records a to-do and the order waits for `reseller-worker orders done`.
+
+Nothing counts as done until the registrar's own record shows it (the order Active, a renewal's expiry moved by the
+years paid). An order the registrar accepted but has not finished (queued for funds, InActive at the registry) is
+`awaiting`: the row keeps checking and never asks again, and is reported when it waits too long.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -20,7 +24,7 @@ from integrations.registrar.manual import MANUAL_STATUS
 from integrations.registrar.terms import add_years
 from rules.money import Money
 from worker.domains import domain_row, hold_domain
-from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.effects import Checkpoint, Done, Failed, Outcome, Waiting
 from worker.outbox import effect_key, enqueue
 from worker.review import raise_review_item
 from worker.store.outbox_tables import outbox_orders, registrar_actions
@@ -32,6 +36,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+CHECK_AGAIN = timedelta(minutes=30)  # how often an order the registrar has not finished is looked at again
+REPORT_AFTER = timedelta(hours=4)  # an unfinished order older than this is reported (it stays pending)
+PENDING_KIND = "registrar_pending"
+
 
 def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     p = row.payload
@@ -41,21 +49,27 @@ def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome
         return blocked
     details = app.registrar.details(domain)
     manual = details.status == MANUAL_STATUS
+    if action is not None and action.status == "awaiting":
+        return _check_awaiting(app, row, action, details)
     if action is not None and action.status == "in_flight" and details.ours and not manual:
         # Our earlier attempt went through and its reply (or our record of it) was lost.
         log.info("registration_found_done", domain=domain, key=row.key)
-        return _done(app, row, _result_from(details, action), action="register")
+        return _from_record(app, row, details, action)
     if details.ours:
         return Failed(
             reason=f"{order_id} asks to register {domain}, but it is already ours (expires {details.expires}).",
             suggested_action=f"Check whether {order_id} should have been a renewal; if the customer paid for nothing "
             "new, credit or refund the invoice.",
         )
-    if not manual and not app.registrar.is_available(domain):
-        return Failed(
-            reason=f"{domain} is no longer available: someone else registered it after {order_id} was paid.",
-            suggested_action=f"Offer the customer another name or refund invoice {p.get('invoice_number', '')}.",
-        )
+    if not manual:
+        found = app.registrar.availability(domain)
+        if found.premium:
+            return _premium(domain, order_id, found.premium_price, p)
+        if not found.available:
+            return Failed(
+                reason=f"{domain} is no longer available: someone else registered it after {order_id} was paid.",
+                suggested_action=f"Offer the customer another name or refund invoice {p.get('invoice_number', '')}.",
+            )
     cost = app.registrar.price(domain, action="register", years=years)
     if cost is None and not manual:
         return _price_unknown(domain, "register")
@@ -67,7 +81,7 @@ def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome
     checkpoint("after_registrar_call")
     if result.done_by_hand:
         return _to_do(app, row, result, action="register", pre_expiry=None)
-    return _done(app, row, result, action="register")
+    return _settle_result(app, row, result, action="register", pre_expiry=None)
 
 
 def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
@@ -78,6 +92,8 @@ def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         return blocked
     details = app.registrar.details(domain)
     manual = details.status == MANUAL_STATUS
+    if action is not None and action.status == "awaiting":
+        return _check_awaiting(app, row, action, details)
     with app.engine.connect() as conn:
         known = domain_row(conn, domain)
     expected = known.expires if known is not None else None
@@ -87,15 +103,18 @@ def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         target = add_years(pre, years)
         if details.ours and details.expires == target:
             log.info("renewal_found_done", domain=domain, key=row.key)  # the lost-reply case
-            return _done(app, row, _result_from(details, action), action="renew")
+            return _from_record(app, row, details, action)
         if not (details.ours and details.expires == pre):
             return _drift(domain, order_id, details, pre)
+        # Still at the old expiry: the call may never have gone out, or may be queued there. The adapter asks the
+        # registrar before sending, and never sends a second renewal while one is queued.
     elif manual:
         pre = expected
     else:
         if not details.ours:
+            status = f" (its order is {details.status})" if details.status else ""
             return Failed(
-                reason=f"{domain} is not in the registrar account, so {order_id} cannot renew it.",
+                reason=f"{domain} is not in the registrar account{status}, so {order_id} cannot renew it.",
                 suggested_action="Check whether it was transferred away or expired; refund or transfer it back.",
             )
         if details.expires is None or (expected is not None and details.expires != expected):
@@ -111,7 +130,7 @@ def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     checkpoint("after_registrar_call")
     if result.done_by_hand:
         return _to_do(app, row, result, action="renew", pre_expiry=pre)
-    return _done(app, row, result, action="renew")
+    return _settle_result(app, row, result, action="renew", pre_expiry=pre)
 
 
 def finish_by_hand(
@@ -327,6 +346,15 @@ def _done(app: App, row: OutboxRow, result: RegistrarResult, *, action: str) -> 
             f"{result.registrar_order_id}); expires {result.expires}. [{order_id}]",
             now=now,
         )
+        conn.execute(
+            update(review_items)
+            .where(
+                review_items.c.kind == PENDING_KIND,
+                review_items.c.subject == order_id,
+                review_items.c.status == "open",
+            )
+            .values(status="done", resolution="completed at the registrar", resolved_at=now)
+        )
 
     return Done(
         result={"domain": domain, "expires": str(result.expires), "registrar_order_id": result.registrar_order_id},
@@ -373,6 +401,108 @@ def _to_do(app: App, row: OutboxRow, result: RegistrarResult, *, action: str, pr
         else None
     )
     return Done(result={"to_do": order_id, "domain": domain}, record=record, notify=mail)
+
+
+def _settle_result(
+    app: App, row: OutboxRow, result: RegistrarResult, *, action: str, pre_expiry: date | None
+) -> Outcome:
+    """Done when the registrar's record confirms it; otherwise the action waits (and is never asked again)."""
+    pending = result.pending or _unconfirmed(
+        result, action=action, pre_expiry=pre_expiry, years=int(row.payload["years"])
+    )
+    if pending:
+        return _awaiting(app, row, result, reason=pending)
+    return _done(app, row, result, action=action)
+
+
+def _unconfirmed(result: RegistrarResult, *, action: str, pre_expiry: date | None, years: int) -> str:
+    if result.expires is None:
+        return "the registrar shows no expiry yet"
+    if action == "renew" and pre_expiry is not None and result.expires != add_years(pre_expiry, years):
+        return f"the registrar shows the expiry at {result.expires}, not {add_years(pre_expiry, years)}"
+    return ""
+
+
+def _from_record(app: App, row: OutboxRow, details: DomainDetails, action: Any) -> Outcome:
+    """An earlier attempt's effect, found in the registrar's record: done if it is finished there."""
+    if details.active and not details.pending_action:
+        return _done(app, row, _result_from(details, action), action=str(action.action))
+    return _check_awaiting(app, row, action, details)
+
+
+def _check_awaiting(app: App, row: OutboxRow, action: Any, details: DomainDetails) -> Outcome:
+    """An order the registrar accepted earlier: done once its record shows it, otherwise keep waiting."""
+    years = int(row.payload["years"])
+    if action.action == "renew" and action.pre_expiry is not None:
+        target = add_years(action.pre_expiry, years)
+        if details.ours and details.expires is not None and details.expires > target:
+            return _drift(row.payload["domain"], str(row.payload["order_id"]), details, target)
+        finished = details.active and not details.pending_action and details.expires == target
+        waiting_for = f"the expiry to reach {target}"
+    else:
+        finished = details.active and details.expires is not None
+        waiting_for = "the order to turn Active"
+    if finished:
+        log.info("registrar_order_completed", domain=details.domain, key=row.key)
+        return _done(app, row, _result_from(details, action), action=str(action.action))
+    shown = f"{details.status or 'unknown'}, expiring {details.expires}"
+    if details.pending_action:
+        shown += f", {details.pending_action} queued"
+    return _awaiting(app, row, _result_from(details, action), reason=f"waiting for {waiting_for}; it shows {shown}")
+
+
+def _awaiting(app: App, row: OutboxRow, result: RegistrarResult, *, reason: str) -> Waiting:
+    """Record that the registrar holds the order (so it is never asked again) and look again later; once it has
+    waited REPORT_AFTER, a review item says what the reseller can do."""
+    p = row.payload
+    order_id, domain = str(p["order_id"]), str(p["domain"])
+
+    def record(conn: Connection) -> None:
+        now = app.clock()
+        mine = registrar_actions.c.idempotency_key == row.key
+        before = conn.execute(select(registrar_actions.c.created_at, registrar_actions.c.reference).where(mine)).first()
+        values: dict[str, Any] = {"status": "awaiting", "updated_at": now}
+        if result.registrar_order_id:
+            values["registrar_order_id"] = result.registrar_order_id
+        first_words = before.reference if before is not None and before.reference else reason
+        values["reference"] = first_words  # what the registrar said when it took the order, kept for the report
+        conn.execute(update(registrar_actions).where(mine).values(**values))
+        if before is not None and now - _aware(before.created_at, now) >= REPORT_AFTER:
+            said = f"{first_words}; now {reason}" if first_words != reason else reason
+            raise_review_item(
+                conn,
+                kind=PENDING_KIND,
+                subject=order_id,
+                reason=f"The registrar accepted the order for {domain} ({order_id}) at "
+                f"{before.created_at:%Y-%m-%d %H:%M} and has not finished it: {said}.",
+                suggested_action="If it is waiting for funds, top up the reseller account at the registrar and it "
+                "runs by itself; do not renew or register it again by hand while it is queued. The worker keeps "
+                "checking and records it (closing this item) once the registrar shows it done.",
+                candidates=[order_id],
+                detail={"domain": domain, "key": row.key, "registrar_order_id": result.registrar_order_id},
+                now=now,
+            )
+
+    log.info("registrar_order_waiting", domain=domain, key=row.key, reason=reason)
+    return Waiting(reason=reason, check_again_in=CHECK_AGAIN, record=record)
+
+
+def _aware(stamp: datetime, like: datetime) -> datetime:
+    """SQLite hands timestamps back naive (UTC); compare like with like."""
+    if stamp.tzinfo is None and like.tzinfo is not None:
+        return stamp.replace(tzinfo=like.tzinfo)
+    return stamp
+
+
+def _premium(domain: str, order_id: str, price: Money | None, p: dict[str, Any]) -> Failed:
+    shown = f"{price.amount} {price.currency} a year" if price is not None else "a price the registrar sets"
+    return Failed(
+        reason=f"{domain} is a premium name: the registry charges {shown}, not the normal price {order_id} was "
+        "invoiced at. The worker never buys a premium name.",
+        suggested_action=f"Agree the premium price with the customer (invoice {p.get('invoice_number', '')} covers "
+        "the normal price only); register it by hand at that price and run `reseller-worker orders done "
+        f"{order_id} --ref <registrar reference>`, or offer another name and refund.",
+    )
 
 
 def _queue_note(conn: Connection, *, invoice_id: str, order_id: str, source_key: str, note: str, now: datetime) -> None:

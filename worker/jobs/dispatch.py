@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError, PermanentError, RateLimited, TransientError
-from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, no_checkpoint
+from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, Waiting, no_checkpoint
 from worker.effects.books import add_history_note, raise_order_invoice, raise_renewal_invoice, record_payment
 from worker.effects.hosting import change_hosting, start_hosting, stop_hosting
 from worker.effects.orders import settle_orders
@@ -92,7 +92,15 @@ def dispatch(
     policy = policy or OutboxPolicy()
     me = worker_id or worker_identity()
     table = handlers if handlers is not None else HANDLERS
-    counts: dict[str, int] = {"claimed": 0, "done": 0, "retry": 0, "failed": 0, "lost_claim": 0, "orders_done": 0}
+    counts: dict[str, int] = {
+        "claimed": 0,
+        "done": 0,
+        "retry": 0,
+        "waiting": 0,
+        "failed": 0,
+        "lost_claim": 0,
+        "orders_done": 0,
+    }
     with app.engine.begin() as conn:  # recovery sweep: a crash may have left settled effects unsettled
         counts["orders_done"] += settle_orders(conn, now=app.clock())
     counts["parked"] = 0
@@ -164,7 +172,30 @@ def _run(
         return _retry(app, row, policy, f"{type(exc).__name__}: {exc}", None, bound)
     if isinstance(outcome, Failed):
         return _fail(app, row, outcome.reason, bound, outcome.suggested_action)
+    if isinstance(outcome, Waiting):
+        return _wait(app, row, outcome, bound)
     return _complete(app, row, outcome, checkpoint, bound)
+
+
+def _wait(app: App, row: OutboxRow, outcome: Waiting, bound: structlog.typing.FilteringBoundLogger) -> str:
+    """Back to pending until the other side finishes; waiting on it is not a failed attempt."""
+    with app.engine.begin() as conn:
+        now = app.clock()
+        if not reschedule(
+            conn,
+            row,
+            error=f"waiting: {outcome.reason}",
+            now=now,
+            policy=OutboxPolicy(),
+            wait=outcome.check_again_in,
+            refund_attempt=True,
+        ):
+            conn.rollback()
+            return "lost_claim"
+        if outcome.record is not None:
+            outcome.record(conn)
+    bound.info("outbox_waiting", reason=outcome.reason)
+    return "waiting"
 
 
 def _complete(

@@ -37,14 +37,16 @@ registrar_actions = Table(
     Column("years", Integer, nullable=False),
     Column("pre_expiry", Date, nullable=True),  # renewals: the expiry the renewal starts from
     Column("expires", Date, nullable=True),  # after the action
-    # in_flight (asked; outcome unknown until recorded), done, to_do (manual: a person buys it), failed
+    # in_flight (asked; outcome unknown until recorded), awaiting (the registrar took the order and has not finished
+    # it: only looked at, never asked again), done, to_do (manual: a person buys it), failed
     Column("status", String(16), nullable=False),
     Column("registrar_order_id", String(64), nullable=False, server_default=""),
     Column("cost", String(32), nullable=False, server_default=""),  # what the reseller paid upstream
     Column("cost_currency", String(3), nullable=False, server_default=""),
     Column("sale", String(32), nullable=False, server_default=""),  # what the customer paid
     Column("sale_currency", String(3), nullable=False, server_default=""),
-    Column("reference", Text, nullable=False, server_default=""),  # manual: the registrar's reference
+    # manual: the registrar's reference; awaiting: what the registrar said when it took the order
+    Column("reference", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True), nullable=True),
