@@ -26,4 +26,6 @@ VOLUME ["/data"]
 # `health` exits non-zero when any job is late or failing, which marks the container unhealthy.
 HEALTHCHECK --interval=60s --timeout=15s --start-period=120s --retries=3 CMD ["reseller-worker", "health"]
 STOPSIGNAL SIGTERM
-CMD ["reseller-worker", "run"]
+# `db upgrade` creates the database on a new volume and migrates an existing one; it refuses one that was in use
+# and is now gone, empty or damaged, so the container stops instead of starting on an empty database.
+CMD ["sh", "-c", "reseller-worker db upgrade && exec reseller-worker run"]

@@ -46,6 +46,12 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError([f"{path}: no such file"]) from None
+        except IsADirectoryError:
+            raise ConfigError([f"{path}: is a directory; --config names the settings file (TOML)"]) from None
+        except UnicodeDecodeError:
+            raise ConfigError([f"{path}: not a text file (settings are UTF-8 TOML)"]) from None
+        except OSError as exc:
+            raise ConfigError([f"{path}: cannot be read: {exc.strerror or exc}"]) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     for key in sorted(set(data) - set(SECTIONS)):

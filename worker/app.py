@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from integrations.ports import Accounting, Mailbox, Mailer, Registrar
-from worker.store.database import make_engine, upgrade
+from worker.store.opening import open_database
 
 
 def utc_now() -> datetime:
@@ -32,9 +32,8 @@ class App:
 
 
 def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, migrate: bool = True) -> App:
-    engine = make_engine(settings.worker.database_url)
-    if migrate:
-        upgrade(engine)
+    # Refuses a database that is missing, emptied or damaged; only `db upgrade` creates one.
+    engine = open_database(settings.worker.database_url, settings.worker.data_dir, migrate=migrate)
     from worker.wiring import build_accounting, build_mailbox_opener, build_mailer, build_registrar
 
     return App(

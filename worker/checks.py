@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from config.settings import Settings
+from worker.store.opening import DatabaseUnusable
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -21,13 +22,16 @@ class CheckResult:
 
 
 def _check_database(settings: Settings) -> str:
-    from worker.store.database import current_revision, make_engine
+    from worker.store.database import current_revision
+    from worker.store.opening import open_database
 
-    engine = make_engine(settings.worker.database_url)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    rev = current_revision(engine)
-    return f"{engine.dialect.name}, migration {rev or 'none yet (run: reseller-worker db upgrade)'}"
+    engine = open_database(settings.worker.database_url, settings.worker.data_dir, migrate=False)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return f"{engine.dialect.name}, migration {current_revision(engine)}"
+    finally:
+        engine.dispose()
 
 
 def _check_xero(settings: Settings) -> str:
@@ -79,5 +83,6 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         try:
             results.append(CheckResult(part=part, ok=True, detail=check(settings)))
         except Exception as exc:  # every failure is reported as a line, whatever its type
-            results.append(CheckResult(part=part, ok=False, detail=f"{type(exc).__name__}: {exc}"))
+            detail = " ".join(str(exc).split()) if isinstance(exc, DatabaseUnusable) else f"{type(exc).__name__}: {exc}"
+            results.append(CheckResult(part=part, ok=False, detail=detail))
     return results

@@ -6,17 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from config.sources import ConfigError
-from integrations.errors import IntegrationError, NotConfigured
 from worker.commands import core, daemon, inbox, orders, replay, xero
+from worker.commands.arguments import OneLineParser
 from worker.commands.context import CommandContext
+from worker.commands.failures import fail
 from worker.logs import configure_logging
 
 GROUPS = (core, replay, xero, inbox, orders, daemon)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="reseller-worker",
         description=(
             "Finds customer payments (Xero, bank lines, card-payment e-mails), matches them to open invoices, "
@@ -24,40 +24,58 @@ def build_parser() -> argparse.ArgumentParser:
             "a person each morning."
         ),
     )
+    _add_global_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    # The same options are taken after the command too (`run --log-format console`); given there, they win.
+    for command_parser in _descendants(parser):
+        _add_global_options(command_parser, default=argparse.SUPPRESS)
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument(
-        "--config", metavar="FILE", help="settings file (TOML); default $RW_CONFIG, else built-in defaults"
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="settings file (TOML); default $RW_CONFIG, else built-in defaults",
     )
     parser.add_argument(
         "--log-format",
         choices=("auto", "json", "console"),
-        default=None,
+        default=default,
         help="log format; auto is JSON when stderr is not a terminal",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in GROUPS:
-        group.register(sub)
-    return parser
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="on an unexpected error, show the Python traceback instead of one line",
+    )
+
+
+def _descendants(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found.append(child)
+                found.extend(_descendants(child))
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.log_format or "auto")
     ctx = CommandContext(args)
     try:
+        configure_logging(args.log_format or "auto")
         return int(args.handler(ctx) or 0)
-    except ConfigError as exc:
-        print(f"reseller-worker: {exc}", file=sys.stderr)
-        return 2
-    except NotConfigured as exc:
-        print(f"reseller-worker: not configured: {exc}", file=sys.stderr)
-        return 2
-    except IntegrationError as exc:
-        # An outside system refused or failed before any job could record it; no traceback for the operator.
-        print(f"reseller-worker: {exc.system or 'integration'} failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    except BaseException as exc:
+        if args.traceback and not isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return fail(exc, database=ctx.database_shown())
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ def test_defaults_without_xero_say_so_instead_of_a_traceback(
     """With no Xero connection configured, `cycle` exits 2 naming what to set and `check` fails the Xero line."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RW_CONFIG", raising=False)
+    assert main(["db", "upgrade"]) == 0
     assert main(["cycle"]) == 2
     err = capsys.readouterr().err
     assert "not configured" in err and "reseller-worker demo" in err and "Traceback" not in err

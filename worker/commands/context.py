@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from worker.app import App
 
 DEFAULT_CONFIG_ENV = "RW_CONFIG"
@@ -30,6 +32,24 @@ class CommandContext:
         if self._settings is None:
             self._settings = load_settings(self.config_path(), os.environ)
         return self._settings
+
+    def database_shown(self) -> str:
+        """Where the database is, for an error message; empty before the settings have loaded."""
+        if self._settings is None:
+            return ""
+        from worker.store.opening import place_of
+
+        try:
+            return place_of(self._settings.worker.database_url).shown
+        except Exception:  # only for a message
+            return ""
+
+    def engine(self, *, migrate: bool = True) -> Engine:
+        """The database, checked (and migrated unless `migrate=False`); see `worker.store.opening`."""
+        from worker.store.opening import open_database
+
+        settings = self.settings()
+        return open_database(settings.worker.database_url, settings.worker.data_dir, migrate=migrate)
 
     def app(self) -> App:
         if self._app is None:

@@ -14,7 +14,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     up = db_sub.add_parser(
         "upgrade",
         help="apply database migrations",
-        description="Apply every pending migration (the worker also does this at start).",
+        description="Create the database on a new path, or apply every pending migration to an existing one (the "
+        "worker also migrates at start). A database this data directory used before that is now gone, empty or "
+        "damaged is refused: restore it from a backup.",
+    )
+    up.add_argument(
+        "--new",
+        action="store_true",
+        help="start over with an empty database where the old one is gone or empty (0 bytes); never overwrites data",
     )
     up.set_defaults(handler=db_upgrade)
 
@@ -47,11 +54,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def db_upgrade(ctx: CommandContext) -> int:
-    from worker.store.database import current_revision, make_engine, upgrade
+    from worker.store.database import current_revision
+    from worker.store.opening import open_database, place_of
 
-    engine = make_engine(ctx.settings().worker.database_url)
-    upgrade(engine)
-    print(f"database at revision {current_revision(engine)}")
+    settings = ctx.settings()
+    engine = open_database(settings.worker.database_url, settings.worker.data_dir, create=True, new=ctx.args.new)
+    print(f"database {place_of(settings.worker.database_url).shown} at revision {current_revision(engine)}")
     return 0
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from worker.commands.arguments import record_id
 from worker.commands.context import CommandContext
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "candidate). Writes the decision, marks the orders paid and queues the payment in Xero and the domain "
         "registration or renewal through the outbox, in one transaction.",
     )
-    approve.add_argument("id", type=int, metavar="ID", help="review item number (see: review list)")
+    approve.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
     approve.add_argument("--orders", metavar="ORD-1,ORD-2", help="comma-separated order ids this receipt pays")
     approve.add_argument(
         "--link-payer",
@@ -92,7 +93,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         ("done", "done", "handled by hand (a failed action): close it; a registrar to-do is closed by `orders done`"),
     ):
         parser = actions.add_parser(name, help=text.split(":")[0], description=f"Review item ID is {text}.")
-        parser.add_argument("id", type=int, metavar="ID", help="review item number (see: review list)")
+        parser.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
         parser.add_argument("--note", default="", help="what you did or why (kept with the item)")
         parser.set_defaults(handler=review_dismiss, resolution=verb)
 
@@ -102,7 +103,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Link the payer name and e-mail of review item ID's receipt to a Xero contact, so matching "
         "recognises them next time (the reason then says so). The item stays open.",
     )
-    link.add_argument("id", type=int, metavar="ID", help="review item number (see: review list)")
+    link.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
     link.add_argument("--contact", required=True, metavar="CONTACT_ID", help="the Xero ContactID of the customer")
     link.set_defaults(handler=review_link)
 
@@ -110,27 +111,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 # ---- daemon ----------------------------------------------------------------------------------------------------
 
 
-def _engine(settings: Settings) -> Engine:
-    from worker.store.database import make_engine
-
-    return make_engine(settings.worker.database_url)
-
-
-def _migrated_engine(settings: Settings) -> Engine:
-    """The database, up to date: `report` and `review` need no adapters, so they do not build the whole app."""
-    from worker.store.database import upgrade
-
-    engine = _engine(settings)
-    upgrade(engine)
-    return engine
-
-
 def run_daemon(ctx: CommandContext) -> int:
     from worker.scheduler import run_exclusive
     from worker.timetable import daemon_jobs
 
-    settings = ctx.settings()
-    return run_exclusive(settings, _engine(settings), ctx.app, daemon_jobs())
+    # Checked before the lock is taken: a missing or damaged database stops the daemon with one line.
+    return run_exclusive(ctx.settings(), ctx.engine(migrate=False), ctx.app, daemon_jobs())
 
 
 def _health(settings: Settings, engine: Engine) -> Health:
@@ -154,13 +140,19 @@ def _health(settings: Settings, engine: Engine) -> Health:
 
 
 def check_health(ctx: CommandContext) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from worker.app import utc_now
+    from worker.store.opening import DatabaseUnusable, database_problem, place_of
 
     settings = ctx.settings()
     try:
-        health = _health(settings, _engine(settings))
-    except Exception as exc:  # an unreachable database is itself the answer: unhealthy
-        print(f"UNHEALTHY  database: {type(exc).__name__}: {exc}")
+        health = _health(settings, ctx.engine(migrate=False))
+    except DatabaseUnusable as exc:  # an unusable database is itself the answer: unhealthy
+        print(f"UNHEALTHY  database: {exc}")
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"UNHEALTHY  database: {database_problem(exc, place_of(settings.worker.database_url).shown)}")
         return 1
     for line in health.lines(utc_now()):
         print(line)
@@ -176,7 +168,7 @@ def show_status(ctx: CommandContext) -> int:
     from worker.timetable import daemon_jobs, missing_jobs
 
     settings = ctx.settings()
-    engine = _engine(settings)
+    engine = ctx.engine(migrate=False)
     health = _health(settings, engine)
     print(f"database {engine.dialect.name}; time zone {settings.worker.timezone}")
     for line in health.lines(utc_now()):
@@ -234,7 +226,7 @@ def print_report(ctx: CommandContext) -> int:
     from worker.wiring import build_mailer
 
     settings = ctx.settings()
-    engine = _migrated_engine(settings)
+    engine = ctx.engine()
     report = build_report(settings, engine, utc_now())
     print(render_text(report), end="")
     path = write_html(report, ctx.args.html or default_html_path(settings, report))
@@ -256,7 +248,7 @@ def review_list(ctx: CommandContext) -> int:
     from worker.report.gather import gather_decisions, gather_failed, gather_rejected
     from worker.review import open_items
 
-    with _migrated_engine(ctx.settings()).connect() as conn:
+    with ctx.engine().connect() as conn:
         items = open_items(conn)
         commands: dict[int, tuple[str, ...]] = {d.review_id: d.commands for d in gather_decisions(conn)}
         commands.update({r.review_id: r.commands for r in gather_rejected(conn, utc_now())})
@@ -279,7 +271,7 @@ def review_list(ctx: CommandContext) -> int:
 def _resolve(ctx: CommandContext, action: Any) -> int:
     from worker.app import utc_now
 
-    with _migrated_engine(ctx.settings()).begin() as conn:
+    with ctx.engine().begin() as conn:
         outcome = action(conn, utc_now())
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1

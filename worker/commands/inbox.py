@@ -36,13 +36,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def inbox_status_command(ctx: CommandContext) -> int:
     from worker.jobs.inbox import inbox_status, mailbox_key
-    from worker.store.database import make_engine
 
     settings = ctx.settings()
     if settings.inbox.kind == "none":
         print("no inbox configured ([inbox] kind = none)")
         return 0
-    engine = make_engine(settings.worker.database_url)
+    engine = ctx.engine(migrate=False)
     try:
         with engine.connect() as conn:
             status = inbox_status(conn, mailbox_key(settings.inbox))

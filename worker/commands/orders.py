@@ -4,9 +4,9 @@ start, change or stop a hosting service (its repeating Xero invoice follows on t
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
+from worker.commands.arguments import bounded_count, iso_date
 from worker.commands.context import CommandContext
 
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         choices=("open", "paid", "done", "closed", "all"),
         help="which orders to show (default: paid, i.e. waiting for effects)",
     )
-    ls.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    ls.add_argument("--limit", type=bounded_count(100_000), default=100, help="at most this many (default 100)")
     ls.set_defaults(handler=lambda ctx: _with_db(ctx, "orders_list"))
     done = osub.add_parser(
         "done",
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     done.add_argument("--ref", required=True, help="the registrar's order id or reference")
     done.add_argument(
         "--expires",
-        type=date.fromisoformat,
+        type=iso_date,
         default=None,
         help="new expiry YYYY-MM-DD (default: today, or the old expiry, plus the term)",
     )
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     start.add_argument("--domain", required=True, help="the site's domain")
     start.add_argument("--plan", required=True, help="a plan name from [hosting] plans")
     start.add_argument("--contact", required=True, help="the Xero ContactID to bill")
-    start.add_argument("--start", type=date.fromisoformat, default=None, help="first invoice date (default today)")
+    start.add_argument("--start", type=iso_date, default=None, help="first invoice date (default today)")
     start.set_defaults(handler=lambda ctx: _with_db(ctx, "hosting_start"))
     change = hsub.add_parser(
         "change",
@@ -110,11 +110,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def _with_db(ctx: CommandContext, command: str) -> int:
     # The handlers live in order_actions so that `reseller-worker --help` (and replay) need not import SQLAlchemy.
     from worker.commands import order_actions
-    from worker.store.database import make_engine, upgrade
 
     settings = ctx.settings()
-    engine = make_engine(settings.worker.database_url)
-    upgrade(engine)
+    engine = ctx.engine()
     try:
         handler: order_actions.Handler = getattr(order_actions, command)
         return handler(engine, settings, ctx.args, order_actions.utc_now)

@@ -32,6 +32,12 @@ def run_replay(ctx: CommandContext) -> int:
     if not (corpus / "orders.json").is_file() or not (corpus / "context.json").is_file():
         print(f"reseller-worker: {corpus} is no corpus (needs context.json and orders.json)", file=sys.stderr)
         return 2
+    out: Path = ctx.args.out
+    if not out.parent.is_dir() or out.is_dir():
+        # Checked before the work, which takes a while on a big corpus.
+        where = f"{out} is a directory" if out.is_dir() else f"no folder {out.parent} to write {out.name} in"
+        print(f"reseller-worker: replay --out: {where}", file=sys.stderr)
+        return 2
     policy = None
     if ctx.config_path() is not None:
         from worker.jobs.match import match_policy

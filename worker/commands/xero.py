@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from worker.commands.arguments import bounded_count, seconds
 from worker.commands.context import CommandContext
 
 
@@ -23,8 +24,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "code, choose the organisation (xero.tenant_id, or the only one) and store the token set (mode 0600) "
         "under the data directory. Only for mode = oauth2; a Custom Connection needs no consent.",
     )
-    connect.add_argument("--port", type=int, default=None, help="loopback port for the redirect (xero.redirect_port)")
-    connect.add_argument("--wait", type=float, default=300.0, help="seconds to wait for the redirect (300)")
+    connect.add_argument(
+        "--port",
+        type=bounded_count(65535, minimum=0),
+        default=None,
+        help="loopback port for the redirect (default [xero] redirect_port; 0: any free port)",
+    )
+    connect.add_argument("--wait", type=seconds, default=300.0, help="seconds to wait for the redirect (300)")
     connect.set_defaults(handler=xero_connect)
     status = xsub.add_parser(
         "status",
@@ -69,7 +75,7 @@ def xero_status_line(ctx: CommandContext) -> str:
     from integrations.xero.adapter import XeroState
     from integrations.xero.tokens import XeroTokens, token_store_for_mode
     from worker.jobs.xero_sync import WATERMARKS
-    from worker.store.database import make_engine
+    from worker.store.opening import DatabaseUnusable
     from worker.store.tables import watermarks
 
     settings = ctx.settings()
@@ -79,11 +85,11 @@ def xero_status_line(ctx: CommandContext) -> str:
     parked = XeroState.load(data_dir / "xero-state.json").parked_until
     parts.append(f"parked until {parked.isoformat()}" if parked else "not parked")
     try:
-        engine = make_engine(settings.worker.database_url)
+        engine = ctx.engine(migrate=False)
         with engine.connect() as conn:
             rows = dict(conn.execute(select(watermarks.c.name, watermarks.c.value)).all())
         engine.dispose()
         parts.extend(f"{feed} since {rows.get(name, 'never')}" for feed, name in WATERMARKS.items())
-    except Exception as exc:  # a status line must print even when the database is not there yet
-        parts.append(f"watermarks unavailable ({type(exc).__name__})")
+    except DatabaseUnusable as exc:  # a status line must print even when the database is not there yet
+        parts.append(f"watermarks unavailable: {exc}")
     return "; ".join(parts)

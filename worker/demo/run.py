@@ -25,6 +25,7 @@ from worker.cycle import run_cycle
 from worker.jobs.runner import run_job
 from worker.report.sending import build_report, default_html_path, write_html
 from worker.report.text import render_text
+from worker.store.opening import open_database
 
 
 def demo_data() -> Path:
@@ -111,6 +112,8 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
             sandbox, orders=_load(data / "orders.json"), payments=None, statements=_load(data / "bank/statements.json")
         )
         settings = demo_settings(work_dir, sandbox.base_url, context)
+        # A fresh directory, so its database is created here, as `db upgrade` would.
+        open_database(settings.worker.database_url, settings.worker.data_dir, create=True).dispose()
         app = build_app(settings, clock=clock)
         print(
             f"demo: Xero sandbox at {sandbox.base_url} with {seeded['invoices']} open invoices, "

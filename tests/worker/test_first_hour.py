@@ -1,0 +1,218 @@
+"""A new user's first hour and the server's worst day, walked as a user would: each case runs the real command in
+a child process on real files and must end with one clear line, a non-zero exit where it failed, and no traceback.
+
+`python -m pytest tests/worker/test_first_hour.py -v` lists every case by name.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from worker.store.opening import open_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+Setup = Callable[[Path], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: tuple[str, ...]
+    status: int  # the exit status the user must see
+    says: tuple[str, ...]  # words the last line must hold
+    setup: Setup | None = None
+    close_stdout: bool = False  # the reader went away (`status | head -3`)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+# ---- setups: the files a user would have ---------------------------------------------------------------------
+
+
+def database(tmp: Path) -> Path:
+    return tmp / "var" / "reseller-worker.db"
+
+
+def used_database(tmp: Path) -> dict[str, str]:
+    """A data directory whose database has been created and used."""
+    open_database(f"sqlite:///{database(tmp)}", tmp / "var", create=True).dispose()
+    return {}
+
+
+def emptied_database(tmp: Path) -> dict[str, str]:
+    used_database(tmp)
+    database(tmp).write_bytes(b"")
+    return {}
+
+
+def zero_byte_never_used(tmp: Path) -> dict[str, str]:
+    (tmp / "var").mkdir()
+    database(tmp).write_bytes(b"")
+    return {}
+
+
+def deleted_database(tmp: Path) -> dict[str, str]:
+    used_database(tmp)
+    database(tmp).unlink()
+    return {}
+
+
+def truncated_database(tmp: Path) -> dict[str, str]:
+    used_database(tmp)
+    with database(tmp).open("r+b") as f:
+        f.truncate(database(tmp).stat().st_size // 3)
+    return {}
+
+
+def garbage_header(tmp: Path) -> dict[str, str]:
+    used_database(tmp)
+    with database(tmp).open("r+b") as f:
+        f.write(b"this is not a database header, it is garbage")
+    return {}
+
+
+def garbage_pages(tmp: Path) -> dict[str, str]:
+    """Intact header, damaged pages: found only when a page is read."""
+    used_database(tmp)
+    with database(tmp).open("r+b") as f:
+        f.seek(4096)
+        f.write(bytes(range(256)) * 64 * 8)
+    return {}
+
+
+def unreachable_postgres(tmp: Path) -> dict[str, str]:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return {"RW_WORKER_DATABASE_URL": f"postgresql://worker:secret@127.0.0.1:{port}/books"}
+
+
+def config_directory(tmp: Path) -> dict[str, str]:
+    (tmp / "conf.d").mkdir()
+    return {}
+
+
+CASES: tuple[Case, ...] = (
+    # A new data directory: nothing is created behind the user's back, and they are told what to run.
+    Case("status on a new data directory", ("status",), 2, ("no database", "db upgrade")),
+    Case("review list on a new data directory", ("review", "list"), 2, ("no database", "db upgrade")),
+    Case("cycle on a new data directory", ("cycle",), 2, ("no database", "db upgrade")),
+    Case("health on a new data directory", ("health",), 1, ("UNHEALTHY", "no database")),
+    # Bad paths.
+    Case(
+        "--config names a directory",
+        ("--config", "conf.d", "status"),
+        2,
+        ("conf.d", "is a directory"),
+        config_directory,
+    ),
+    Case(
+        "replay --out into a folder that does not exist",
+        ("replay", str(ROOT / "tests/replay/fixtures/small"), "--out", "nowhere/decisions.jsonl"),
+        2,
+        ("--out", "no folder", "nowhere"),
+    ),
+    Case(
+        "report --html naming a directory",
+        ("report", "--html", "var"),
+        1,
+        ("cannot use var", "directory"),
+        used_database,
+    ),
+    # Bad numbers and dates.
+    Case(
+        "review reject with a huge id", ("review", "reject", "999999999999999999999"), 2, ("argument ID", "not an id")
+    ),
+    Case("review approve with a word for an id", ("review", "approve", "seven"), 2, ("argument ID", "not a number")),
+    Case("orders list --limit 0", ("orders", "list", "--limit", "0"), 2, ("--limit", "out of range")),
+    Case(
+        "orders done --expires with a bad date",
+        ("orders", "done", "ORD-1", "--ref", "R", "--expires", "2026-13-01"),
+        2,
+        ("--expires", "not a date", "YYYY-MM-DD"),
+    ),
+    Case(
+        "hosting start --start with a bad date",
+        ("hosting", "start", "--domain", "a.nz", "--plan", "p", "--contact", "c", "--start", "31/12/2026"),
+        2,
+        ("--start", "not a date"),
+    ),
+    # A closed pipe.
+    Case("status | head (reader gone)", ("status",), 141, ("broken pipe",), used_database, close_stdout=True),
+    # Damaged, emptied or missing databases.
+    Case("status on a zero-byte database", ("status",), 2, ("empty (0 bytes)", "backup"), emptied_database),
+    Case("cycle on a zero-byte database", ("cycle",), 2, ("empty (0 bytes)", "backup"), emptied_database),
+    Case("review list on a zero-byte database", ("review", "list"), 2, ("empty (0 bytes)",), emptied_database),
+    Case("db upgrade on a zero-byte database", ("db", "upgrade"), 2, ("empty (0 bytes)", "--new"), emptied_database),
+    Case("db upgrade on a zero-byte file never used", ("db", "upgrade"), 2, ("empty (0 bytes)",), zero_byte_never_used),
+    Case("status on a deleted database", ("status",), 2, ("is gone", "used it since", "backup"), deleted_database),
+    Case("db upgrade on a deleted database", ("db", "upgrade"), 2, ("is gone", "backup"), deleted_database),
+    Case("status on a truncated database", ("status",), 2, ("damaged", "truncated"), truncated_database),
+    Case("cycle on a truncated database", ("cycle",), 2, ("damaged", "truncated"), truncated_database),
+    Case("review list on a garbage header", ("review", "list"), 2, ("damaged", "header"), garbage_header),
+    Case("status on damaged pages", ("status",), 2, ("damaged", "malformed", "backup"), garbage_pages),
+    Case("review list on damaged pages", ("review", "list"), 2, ("damaged", "malformed"), garbage_pages),
+    Case("health on damaged pages", ("health",), 1, ("UNHEALTHY", "damaged"), garbage_pages),
+    Case("status on unreachable PostgreSQL", ("status",), 1, ("cannot reach", "127.0.0.1"), unreachable_postgres),
+    Case("cycle on unreachable PostgreSQL", ("cycle",), 1, ("cannot reach",), unreachable_postgres),
+    Case("review list on unreachable PostgreSQL", ("review", "list"), 1, ("cannot reach",), unreachable_postgres),
+    Case("db upgrade on unreachable PostgreSQL", ("db", "upgrade"), 1, ("cannot reach",), unreachable_postgres),
+)
+
+
+def run_case(case: Case, tmp: Path) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RW_")}
+    env.update({"RW_WORKER_DATA_DIR": str(tmp / "var"), "PYTHONPATH": str(ROOT)})
+    if case.setup is not None:
+        env.update(case.setup(tmp))
+    env.update(case.env)
+    argv = [sys.executable, "-m", "worker", *case.argv]
+    if case.close_stdout:
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # nobody will read: the first write meets a closed pipe
+        with subprocess.Popen(argv, cwd=tmp, env=env, stdout=write_end, stderr=subprocess.PIPE, text=True) as proc:
+            os.close(write_end)
+            _, err = proc.communicate(timeout=60)
+        return proc.returncode, "", err
+    done = subprocess.run(argv, cwd=tmp, env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def last_line(out: str, err: str) -> str:
+    """What the user reads last: the error line on stderr, else the last line of output (`health`)."""
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("{")]
+    if not lines:
+        lines = [line for line in out.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_case_ends_with_one_clear_line(case: Case, tmp_path: Path) -> None:
+    status, out, err = run_case(case, tmp_path)
+    assert "Traceback" not in out + err, err
+    # Log lines are JSON off a terminal; every other line on stderr is the command's own, and there is one.
+    said = [line for line in err.splitlines() if line.strip() and not line.startswith("{")]
+    assert len(said) <= 1, said
+    line = last_line(out, err)
+    assert status == case.status, (status, line)
+    for word in case.says:
+        assert word in line, (word, line)
+    assert "secret" not in out + err  # a database password never reaches the screen
+
+
+def test_the_walk_leaves_the_data_where_it_was(tmp_path: Path) -> None:
+    """A refused command leaves a damaged or emptied database exactly as it found it, for the restore."""
+    truncated_database(tmp_path)
+    before = database(tmp_path).read_bytes()
+    for argv in (("status",), ("cycle",), ("db", "upgrade"), ("review", "list")):
+        status, _, _ = run_case(Case("again", argv, 2, ()), tmp_path)
+        assert status == 2
+    assert database(tmp_path).read_bytes() == before
