@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.network import is_loopback
@@ -20,8 +20,12 @@ class InboxSettings:
     password: str
     folder: str
     timeout_seconds: float
-    auth: str = "password"  # password | xoauth2
+    auth: str = "password"  # password | xoauth2 (token file) | microsoft | google (the worker's own sign-in)
     oauth2_token_file: Path | None = None  # kept fresh by the operator's token refresher; read at every login
+    client_id: str = ""  # microsoft | google: the app registration's client id (RW_INBOX_CLIENT_ID)
+    client_secret: str = field(default="", repr=False)  # google: the Desktop app client's secret
+    tenant: str = "organizations"  # microsoft: organizations, or the directory's id or domain name
+    redirect_port: int = 8766  # google: loopback port `inbox connect` listens on for the redirect
     idle_seconds: float = 540.0  # re-issue IDLE well before the 29-minute limit; NAT boxes drop sooner
     poll_seconds: float = 30.0  # how often to look when the server has no IDLE
     max_message_bytes: int = 2 * 1024 * 1024  # larger messages are quarantined unread (as the reader does)
@@ -34,8 +38,10 @@ def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:
         maildir = base_dir / maildir
     host = r.str("host", "" if kind != "imap" else None)
     security = r.str("security", "imaps", choices=("imaps", "starttls", "none"))
-    auth = r.str("auth", "password", choices=("password", "xoauth2"))
+    auth = r.str("auth", "password", choices=("password", "xoauth2", "microsoft", "google"))
     password = r.secret("password", required=False)
+    client_id = r.secret("client_id", required=kind == "imap" and auth in ("microsoft", "google"))
+    client_secret = r.secret("client_secret", required=kind == "imap" and auth == "google")
     token_file_text = r.str("oauth2_token_file", "")
     token_file: Path | None = None
     if token_file_text:
@@ -63,6 +69,10 @@ def read_inbox(r: Reader, base_dir: Path) -> InboxSettings:
         timeout_seconds=float(r.int("timeout_seconds", 30, minimum=1, maximum=600)),
         auth=auth,
         oauth2_token_file=token_file,
+        client_id=client_id,
+        client_secret=client_secret,
+        tenant=r.str("tenant", "organizations"),
+        redirect_port=r.int("redirect_port", 8766, minimum=1024, maximum=65535),
         idle_seconds=float(r.int("idle_seconds", 540, minimum=5, maximum=1740)),
         poll_seconds=float(r.int("poll_seconds", 30, minimum=1, maximum=3600)),
         max_message_bytes=r.int("max_message_bytes", 2 * 1024 * 1024, minimum=10_000, maximum=50_000_000),

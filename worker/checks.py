@@ -50,7 +50,7 @@ def _check_xero(settings: Settings) -> str:
 def _check_inbox(settings: Settings) -> str:
     from integrations.mailbox.opening import check_mailbox
 
-    return check_mailbox(settings.inbox)
+    return check_mailbox(settings.inbox, settings.worker.data_dir)
 
 
 def _check_registrar(settings: Settings) -> str:

@@ -97,4 +97,4 @@ def build_smtp_mailer(settings: Settings) -> SmtpMailer | None:
 def build_mailbox_opener(settings: Settings) -> Callable[[], Mailbox] | None:
     from integrations.mailbox.opening import mailbox_opener
 
-    return mailbox_opener(settings.inbox)
+    return mailbox_opener(settings.inbox, settings.worker.data_dir)

@@ -43,6 +43,7 @@ class ImapMailbox:
         security: str = "imaps",
         password: str = "",
         oauth2_token: Callable[[], str] | None = None,
+        oauth2_refused: Callable[[str], str] | None = None,
         folder: str = "INBOX",
         timeout_seconds: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
@@ -65,6 +66,7 @@ class ImapMailbox:
         self._security = security
         self._password = password
         self._token = oauth2_token
+        self._refused = oauth2_refused  # given a token the server refused, returns a renewed one (or raises)
         self._timeout = timeout_seconds
         self._ssl = ssl_context
         self._idle_seconds = idle_seconds
@@ -86,6 +88,21 @@ class ImapMailbox:
     # ---- connection ---------------------------------------------------------------------------------------
 
     def _connect(self) -> IMAPClient:
+        if self._token is None:
+            return self._open(lambda client: client.login(self.username, self._password))
+        token = self._token()
+        try:
+            return self._open(lambda client: client.oauth2_login(self.username, token))
+        except LoginError:
+            if self._refused is None:
+                raise
+        # The token was refused before its time (revoked session, clock skew): renew once, on a fresh connection.
+        # A second refusal is final, so a server that refuses every token is not asked in a loop.
+        renewed = self._refused(token)
+        log.info("imap_token_renewed_after_refusal", username=self.username)
+        return self._open(lambda client: client.oauth2_login(self.username, renewed))
+
+    def _open(self, login: Callable[[IMAPClient], object]) -> IMAPClient:
         context = self._ssl or ssl.create_default_context()
         timeout = SocketTimeout(connect=self._timeout, read=self._timeout)
         client = IMAPClient(
@@ -94,10 +111,7 @@ class ImapMailbox:
         try:
             if self._security == "starttls":
                 client.starttls(context)
-            if self._token is not None:
-                client.oauth2_login(self.username, self._token())
-            else:
-                client.login(self.username, self._password)
+            login(client)
             info = client.select_folder(self.folder)
         except BaseException:
             _quietly_shut(client)
