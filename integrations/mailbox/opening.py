@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from config.inbox import InboxSettings
 from integrations.errors import NotConfigured
@@ -30,9 +31,12 @@ def token_file_reader(path: Path) -> Callable[[], str]:
     return token
 
 
-def mailbox_opener(inbox: InboxSettings, data_dir: Path | None = None) -> Callable[[], Mailbox] | None:
+def mailbox_opener(
+    inbox: InboxSettings, data_dir: Path | None = None, **token_options: Any
+) -> Callable[[], Mailbox] | None:
     """None when no inbox is configured; otherwise a callable that opens the configured mailbox.
-    `data_dir` holds the token file of `[inbox] auth = "microsoft"` or `"google"`."""
+    `data_dir` holds the token file of `[inbox] auth = "microsoft"` or `"google"` (`token_options` go to its
+    MailTokens: clock, retries)."""
     if inbox.kind == "maildir":
         return lambda: MaildirMailbox(inbox.maildir, max_message_bytes=inbox.max_message_bytes)
     if inbox.kind != "imap":
@@ -44,7 +48,8 @@ def mailbox_opener(inbox: InboxSettings, data_dir: Path | None = None) -> Callab
     elif inbox.auth in PROVIDERS:
         if data_dir is None:
             raise NotConfigured("the mailbox's own sign-in needs the data directory", system="imap")
-        tokens = mail_tokens(inbox, data_dir)  # one per opener: the daemon's jobs share its cache and lock
+        # One per opener, so the daemon's jobs share its cache and lock.
+        tokens = mail_tokens(inbox, data_dir, **token_options)
         token, refused = tokens.token, tokens.refused
 
     def open_imap() -> Mailbox:

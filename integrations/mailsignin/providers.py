@@ -12,7 +12,7 @@ from config.inbox import InboxSettings
 from integrations.errors import NotConfigured
 from integrations.mailsignin.google import GoogleMailSignIn
 from integrations.mailsignin.microsoft import MicrosoftMailSignIn
-from integrations.mailsignin.tokens import PROVIDERS, MailTokens, token_store
+from integrations.mailsignin.tokens import PROVIDERS, MailTokens, sign_in_state, token_store
 from integrations.tokens import TokenSet, utc_now
 
 
@@ -71,3 +71,12 @@ def connect_mailbox(
     with store.lock():  # not while a refresher holds it: its answer would overwrite this sign-in
         store.save(tokens)
     return tokens
+
+
+def sign_in_problem(inbox: InboxSettings, data_dir: Path, now: datetime) -> str:
+    """Empty while the worker's own mailbox sign-in works (or is not used); else the one line a person must act
+    on. Reads the token file only: `health`, `status` and the report never ask the provider."""
+    if inbox.kind != "imap" or inbox.auth not in PROVIDERS:
+        return ""
+    usable, line = sign_in_state(token_store(data_dir), provider=inbox.auth, now=now)
+    return "" if usable else line

@@ -7,16 +7,22 @@ runs as that user). Any user name logs in with PASSWORD, so each test takes its 
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 from imapclient import IMAPClient
 
@@ -74,6 +80,10 @@ def _config(d: Path, port: int, capability: str, oauth2_url: str = "", tls_port:
     tls = f"ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem" if tls_port else "ssl = no"
     oauth = ""
     if oauth2_url:
+        # Dovecot 2.3's oauth2 passdb (Debian 12 ships 2.3.19): a passdb block pointing at an .ext file of
+        # `key = value` lines (doc.dovecot.org/2.3/configuration_manual/authentication/oauth2/). Each XOAUTH2 or
+        # OAUTHBEARER login POSTs `token=...` to the introspection URL (RFC 7662) and needs `active` and a
+        # `username` equal to the login name. Dovecot 2.4 configures this differently (an oauth2 {} block).
         (d / "oauth2.conf.ext").write_text(
             f"introspection_mode = post\nintrospection_url = {oauth2_url}\nusername_attribute = username\n"
             "active_attribute = active\nactive_value = true\n"
@@ -117,6 +127,11 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No growing delay after failed logins (2, 4, 8 s...): tests refuse tokens on purpose, from one IP
+  # (doc.dovecot.org/2.3/configuration_manual/authentication/auth_penalty/).
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 {cap}"""
 
@@ -205,6 +220,40 @@ class Dovecot:
     def kick(self, user: str) -> None:
         """Drop the user's connections server-side, as a restart or a NAT timeout would."""
         subprocess.run([DOVEADM, "-c", str(self.conf), "kick", user], check=True, capture_output=True, timeout=10)
+
+
+def dovecot_version() -> str:
+    done = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    return done.stdout.strip()
+
+
+class Introspection:
+    """A provider's token introspection endpoint (RFC 7662) on loopback, as Dovecot's oauth2 passdb asks it:
+    `user_of(token)` names the user a live token signs in, or None (then `{"active": false}`)."""
+
+    def __init__(self, user_of: Callable[[str], str | None]) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                user = user_of(parse_qs(body).get("token", [""])[0])
+                answer = {"active": True, "username": user} if user else {"active": False}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/introspect"
+
+    def close(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
 
 
 def start_dovecot(capability: str = "", oauth2_url: str = "", tls: bool = False) -> Dovecot:

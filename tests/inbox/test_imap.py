@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -13,10 +12,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -26,7 +23,7 @@ from integrations.errors import NotConfigured, PermanentError
 from integrations.mailbox import ImapMailbox, check_mailbox
 from tests.conftest import require_service
 from tests.inbox.conftest import make_app
-from tests.inbox.dovecot import PASSWORD, Dovecot, deliver, dovecot_available, start_dovecot
+from tests.inbox.dovecot import PASSWORD, Dovecot, Introspection, deliver, dovecot_available, start_dovecot
 from tests.inbox.standin import notice, read_standin
 from worker.jobs.inbox import process_inbox, watch_inbox
 from worker.store.inbox_tables import inbox_messages
@@ -223,34 +220,12 @@ def test_a_thousand_messages_in_one_go(dovecot: Dovecot, sqlite_engine: Engine, 
     box.close()
 
 
-class TokenIntrospection(BaseHTTPRequestHandler):
-    """The OAuth2 provider's introspection endpoint, as Dovecot's oauth2 passdb asks it: one good token."""
-
-    user = ""
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        token = parse_qs(body).get("token", [""])[0]
-        answer = {"active": "true", "username": self.user} if token == "fresh-token" else {"active": "false"}
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def test_xoauth2_login_asks_the_token_source_at_every_connection() -> None:
     """XOAUTH2 with a token from a callable: accepted when fresh, asked again after a drop, refused when bad."""
     require_service(dovecot_available(), "dovecot not installed")
     user = f"oauth{int(time.time())}@test.local"
-    TokenIntrospection.user = user
-    http = ThreadingHTTPServer(("127.0.0.1", 0), TokenIntrospection)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    server = start_dovecot(oauth2_url=f"http://127.0.0.1:{http.server_address[1]}/introspect")
+    http = Introspection(lambda token: user if token == "fresh-token" else None)
+    server = start_dovecot(oauth2_url=http.url)
     try:
         asked: list[str] = []
 
@@ -270,7 +245,7 @@ def test_xoauth2_login_asks_the_token_source_at_every_connection() -> None:
             stale.uidvalidity()
     finally:
         server.stop()
-        http.shutdown()
+        http.close()
 
 
 def test_imaps_and_starttls_verify_the_server_certificate() -> None:

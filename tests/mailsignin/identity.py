@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlparse
 
 import requests
 import responses
@@ -303,6 +303,12 @@ class GoogleOAuth(IdentityProvider):
         form = _form(request)
         with self.lock:
             self.requests.append(form)
+            # Google's discovery document lists client_secret_post and client_secret_basic: either will do.
+            basic = str(request.headers.get("Authorization", ""))
+            if basic.startswith("Basic "):
+                user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+                form.setdefault("client_id", unquote_plus(user))
+                form.setdefault("client_secret", unquote_plus(password))
             if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
                 return _json(401, {"error": "invalid_client", "error_description": "Unauthorized"})
             if form.get("grant_type") == "authorization_code":

@@ -156,8 +156,20 @@ def check_health(ctx: CommandContext) -> int:
         return 1
     for line in health.lines(utc_now()):
         print(line)
-    print("HEALTHY" if health.ok else "UNHEALTHY")
-    return 0 if health.ok else 1
+    signin = _mailbox_sign_in(settings)  # payments go unread until a person signs in again: unhealthy
+    if signin:
+        print(f"SIGN-IN  {signin}")
+    healthy = health.ok and not signin
+    print("HEALTHY" if healthy else "UNHEALTHY")
+    return 0 if healthy else 1
+
+
+def _mailbox_sign_in(settings: Settings) -> str:
+    """The payments mailbox's own sign-in, when it needs a person (read from the token file, no network)."""
+    from integrations.mailsignin.providers import sign_in_problem
+    from worker.app import utc_now
+
+    return sign_in_problem(settings.inbox, settings.worker.data_dir, utc_now())
 
 
 def show_status(ctx: CommandContext) -> int:
@@ -173,6 +185,9 @@ def show_status(ctx: CommandContext) -> int:
     print(f"database {engine.dialect.name}; time zone {settings.worker.timezone}")
     for line in health.lines(utc_now()):
         print(line)
+    signin = _mailbox_sign_in(settings)
+    if signin:
+        print(f"SIGN-IN  {signin}")
     missing = missing_jobs(daemon_jobs())
     if missing:
         print(f"not provided yet: {', '.join(missing)}")

@@ -1,5 +1,5 @@
-"""Commands of the inbox area: `inbox status` (watermark, messages per folder, moves not yet confirmed) and
-`inbox poll` (read the payments inbox once, now)."""
+"""Commands of the inbox area: `inbox status` (watermark, messages per folder, moves not yet confirmed),
+`inbox poll` (read the payments inbox once, now) and `inbox connect` (sign in once at Microsoft 365 or Google)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,22 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Read every new message once (the poll_inbox job) and print its counts.",
     )
     poll.set_defaults(handler=inbox_poll_command)
+    connect = isub.add_parser(
+        "connect",
+        help="sign in once as the mailbox's owner at Microsoft 365 or Google",
+        description="Sign in as the payments mailbox's owner; the worker then renews its own access tokens. "
+        "Microsoft: shows a page and a code to enter on any device (device-code flow). Google: prints a consent "
+        "URL whose redirect comes back to a loopback port on this machine (from elsewhere: ssh -L PORT:127.0.0.1:PORT "
+        "first). The token set is stored (mode 0600) in the data directory, then an IMAP login is tried with it. "
+        'Run it again whenever the worker says the mailbox needs signing in again. Uses [inbox] auth = "microsoft" '
+        'or "google" and RW_INBOX_CLIENT_ID (and RW_INBOX_CLIENT_SECRET for Google).',
+    )
+    connect.add_argument(
+        "--provider", choices=("microsoft", "google"), default=None, help="who keeps the mailbox ([inbox] auth)"
+    )
+    connect.add_argument("--port", type=int, default=None, help="Google: loopback port for the redirect (8766)")
+    connect.add_argument("--wait", type=float, default=900.0, help="seconds to wait for the sign-in (900)")
+    connect.set_defaults(handler=inbox_connect_command)
 
 
 def inbox_status_command(ctx: CommandContext) -> int:
@@ -59,6 +75,16 @@ def inbox_status_command(ctx: CommandContext) -> int:
         print(f"  {folder:<12} {n}")
     print("outcomes      " + (", ".join(f"{k} {v}" for k, v in sorted(status["outcomes"].items())) or "none"))
     print(f"pending moves {status['pending_moves']}")
+    if settings.inbox.kind == "imap" and settings.inbox.auth in ("microsoft", "google"):
+        from integrations.mailsignin import sign_in_state, token_store
+        from integrations.tokens import utc_now
+
+        store = token_store(settings.worker.data_dir)
+        _, line = sign_in_state(store, provider=settings.inbox.auth, now=utc_now())
+        print(f"sign-in       {line}")
+        stored = store.load()
+        if stored is not None and stored.ended:
+            print(f"              the provider said: {stored.ended}")
     return 0
 
 
@@ -70,4 +96,46 @@ def inbox_poll_command(ctx: CommandContext) -> int:
     if summary is None:
         return 1
     print(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
+    return 0
+
+
+def inbox_connect_command(ctx: CommandContext) -> int:
+    from dataclasses import replace
+
+    from integrations.errors import IntegrationError
+    from integrations.mailbox.opening import check_mailbox
+    from integrations.mailsignin.providers import connect_mailbox
+
+    settings = ctx.settings()
+    inbox = settings.inbox
+    provider = ctx.args.provider or (inbox.auth if inbox.auth in ("microsoft", "google") else "")
+    if not provider:
+        print('which provider? set [inbox] auth = "microsoft" or "google", or pass --provider')
+        return 2
+    if inbox.auth in ("microsoft", "google") and provider != inbox.auth:
+        print(f"[inbox] auth is {inbox.auth!r}: sign in with that provider, or change [inbox] auth first")
+        return 2
+
+    def show(text: str) -> None:
+        if provider == "google":
+            print("Open this URL in a browser, signed in as the payments mailbox, and allow access:")
+        print(text, flush=True)
+
+    try:
+        tokens = connect_mailbox(inbox, settings.worker.data_dir, provider=provider, show=show, port=ctx.args.port,
+                                 wait_seconds=ctx.args.wait)  # fmt: skip
+    except IntegrationError as exc:
+        print(f"not signed in: {exc}")
+        return 1
+    who = f" as {tokens.account}" if tokens.account else ""
+    print(f"signed in with {provider}{who}; token set stored in {settings.worker.data_dir / 'inbox-tokens.json'}")
+    if inbox.kind != "imap" or inbox.auth != provider:
+        print(f'to read the mailbox with it, set [inbox] kind = "imap" and auth = "{provider}"')
+        return 0
+    try:
+        print("imap: " + check_mailbox(replace(inbox, auth=provider), settings.worker.data_dir))
+    except IntegrationError as exc:
+        print(f"imap login with the new token failed: {exc}")
+        print(f"(is [inbox] username the mailbox that signed in{who}? is IMAP enabled for it?)")
+        return 1
     return 0

@@ -11,7 +11,8 @@ from rules.money import Money
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Alert:
-    """A late or failing job: shown first, because everything below depends on it."""
+    """A late or failing job, or a condition only a person can clear (the mailbox needs signing in again): shown
+    first, because everything below depends on it."""
 
     job: str
     late: bool

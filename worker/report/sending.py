@@ -6,6 +6,7 @@ report" starts there (a day back when no report was ever sent).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,11 +16,12 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.settings import Settings
+from integrations.mailsignin.providers import sign_in_problem
 from integrations.ports import Mailer, OutgoingMail
 from worker.health import read_job_states
 from worker.report.gather import gather_report
 from worker.report.html import render_html
-from worker.report.model import MorningReport
+from worker.report.model import Alert, MorningReport
 from worker.report.text import render_text
 from worker.single_instance import current_holder
 from worker.store.tables import watermarks
@@ -65,7 +67,7 @@ def build_report(settings: Settings, engine: Engine, now: datetime) -> MorningRe
             late_factor=schedule.late_factor,
             grace=timedelta(seconds=schedule.misfire_grace_seconds),
         )
-        return gather_report(
+        report = gather_report(
             conn,
             now=now,
             since=last_sent(conn) or now - timedelta(days=1),
@@ -74,6 +76,18 @@ def build_report(settings: Settings, engine: Engine, now: datetime) -> MorningRe
             expiring_within_days=settings.report.expiring_within_days,
             today=now.astimezone(settings.worker.zone).date(),
         )
+    return with_sign_in_alert(report, sign_in_problem(settings.inbox, settings.worker.data_dir, now))
+
+
+def with_sign_in_alert(report: MorningReport, problem: str) -> MorningReport:
+    """The mailbox's sign-in, when it needs a person, first and in one sentence; a job that fails only for that
+    reason is not listed again."""
+    if not problem:
+        return report
+    alert = Alert(job="payments mailbox", late=False, failing=False, last_success_at=None, last_failure_at=None,
+                  error=problem)  # fmt: skip
+    others = tuple(a for a in report.alerts if not (a.failing and not a.late and problem in a.error))
+    return dataclasses.replace(report, alerts=(alert, *others))
 
 
 def write_html(report: MorningReport, path: Path) -> Path:

@@ -33,7 +33,7 @@ def alert_text(alert: Alert, zone: str) -> str:
         parts.append(f"late, last success {local(alert.last_success_at, zone)}")
     if alert.failing:
         parts.append(f"failing since {local(alert.last_failure_at, zone)}: {alert.error}")
-    return "; ".join(parts)
+    return "; ".join(parts) or alert.error  # neither late nor failing: a condition in words (the mailbox sign-in)
 
 
 def _field(label: str, value: str, indent: int = 6) -> list[str]:
