@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.gateways import GatewaysSettings, read_gateways
 from config.hosting import HostingSettings, read_hosting
 from config.inbox import InboxSettings, read_inbox
 from config.matching import MatchingSettings, read_matching
@@ -21,7 +22,7 @@ from config.sources import ConfigError, Problems, Reader
 from config.worker import WorkerSettings, read_worker
 from config.xero import XeroSettings, read_xero
 
-SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting")
+SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting", "gateways")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,6 +35,7 @@ class Settings:
     registrar: RegistrarSettings
     report: ReportSettings
     hosting: HostingSettings
+    gateways: GatewaysSettings = field(default_factory=GatewaysSettings)
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Settings:
@@ -65,7 +67,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
             table = {}
         return Reader(section, table, environ, problems, file)
 
-    readers = {name: reader(name) for name in SECTIONS}
+    # [gateways] holds one sub-table per payment service, each read by its own Reader.
+    readers = {name: reader(name) for name in SECTIONS if name != "gateways"}
     settings = Settings(
         source=file,
         worker=read_worker(readers["worker"], base),
@@ -75,9 +78,25 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
         registrar=read_registrar(readers["registrar"]),
         report=read_report(readers["report"]),
         hosting=read_hosting(readers["hosting"]),
+        gateways=read_gateways(_table(data, "gateways", problems, file), environ, problems, file),
     )
     for r in readers.values():
         r.finish()
+    for service in settings.gateways.services:
+        if service.clearing_account == settings.xero.bank_account_code:
+            problems.add(
+                file,
+                f"[gateways.{service.name}] clearing_account is the bank account ({service.clearing_account}): card "
+                "payments wait on a clearing account of their own until the payout reaches the bank",
+            )
     if problems.items:
         raise ConfigError(problems.items)
     return settings
+
+
+def _table(data: dict[str, Any], section: str, problems: Problems, file: str) -> dict[str, Any]:
+    table = data.get(section, {})
+    if not isinstance(table, dict):
+        problems.add(file, f"[{section}] must be a table")
+        return {}
+    return table

@@ -60,7 +60,8 @@ class Reader:
         return f"{self.file} [{self.section}] {key}"
 
     def env_name(self, key: Text) -> Text:
-        return f"RW_{self.section.upper()}_{key.upper()}"
+        # A sub-table such as [gateways.stripe] reads RW_GATEWAYS_STRIPE_<KEY>.
+        return f"RW_{self.section.upper().replace('.', '_')}_{key.upper()}"
 
     def _raw(self, key: Text) -> tuple[Any, Text]:
         self.seen.add(key)

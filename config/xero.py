@@ -19,7 +19,7 @@ DEFAULT_SCOPES = (
     "offline_access",
     "accounting.invoices",
     "accounting.payments",
-    "accounting.banktransactions.read",
+    "accounting.banktransactions",  # spend money (payout fees) and bank transfers (payouts) as well as reading
     "accounting.contacts",
     "accounting.settings.read",
 )

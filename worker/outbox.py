@@ -135,6 +135,8 @@ def enqueue_effects_for_decision(
                 "currency": amount.currency,
                 "paid_on": receipt.received_at.date().isoformat(),
                 "reference": reference,
+                # A card payment waits on its payment service's clearing account until the payout reaches the bank.
+                "gateway": receipt.gateway,
             }
             if enqueue(conn, key=key, kind="record_payment", payload=payload, now=now):
                 keys.append(key)

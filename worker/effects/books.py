@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, update
 
+from config.settings import Settings
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft
 from rules.model import Receipt
 from rules.money import Money
@@ -51,18 +52,25 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             suggested_action="Compare the two in Xero; if they are different payments, record receipt "
             f"{p['receipt_id']} on the invoice by hand with reference {reference}.",
         )
+    account = payment_account(app.settings, str(p.get("gateway") or ""))
     payment_id = app.accounting.record_payment(
         PaymentDraft(
             invoice_id=invoice_id,
             amount=amount,
             paid_on=date.fromisoformat(str(p["paid_on"])),
             reference=reference,
-            account_code=app.settings.xero.bank_account_code,
+            account_code=account,
         ),
         idempotency_key=row.key,
     )
     checkpoint("after_xero_write")
-    return Done(result={"payment_id": payment_id})
+    return Done(result={"payment_id": payment_id, "account": account})
+
+
+def payment_account(settings: Settings, gateway: str) -> str:
+    """Where a payment is recorded: a card payment on its service's clearing account (emptied by the service's
+    payouts), a bank receipt or a payment through a service that is not set up on the bank account."""
+    return settings.gateways.clearing_account(gateway) or settings.xero.bank_account_code
 
 
 def add_history_note(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
