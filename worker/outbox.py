@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
+from worker.hosting_history import open_period
 from worker.review import raise_review_item
 from worker.store.outbox_tables import hosting_services, outbox_orders
 from worker.store.tables import outbox, review_items
@@ -217,6 +218,17 @@ def queue_hosting_start(
         )
     ).inserted_primary_key
     assert inserted is not None
+    open_period(
+        conn,
+        service_id=int(inserted[0]),
+        domain=domain,
+        plan=plan,
+        rate=rate,
+        currency=currency,
+        contact_id=contact_id,
+        on=start,
+        now=now,
+    )
     payload: dict[str, Any] = {"service_id": int(inserted[0]), "domain": domain, "plan": plan}
     if order_id:
         payload["order_id"] = order_id

@@ -15,6 +15,7 @@ from rules.money import Money
 from rules.suffixes import by_suffix
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
+from worker.hosting_history import change_plan, end_service
 from worker.outbox import effect_key, enqueue, queue_hosting_start, requeue
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
 from worker.store.tables import orders, outbox
@@ -197,6 +198,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
             .where(hosting_services.c.id == service.id)
             .values(plan=args.plan, rate=str(rate), revision=revision, updated_at=now)
         )
+        change_plan(conn, service_id=service.id, plan=args.plan, rate=rate, on=now.date(), now=now)
         enqueue(
             conn,
             key=effect_key("hosting", "change", str(service.id), str(revision)),
@@ -220,6 +222,7 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
             .where(hosting_services.c.id == service.id)
             .values(status="stopped", stopped_on=now.date(), updated_at=now)
         )
+        end_service(conn, service_id=service.id, last_day=now.date())
         enqueue(
             conn,
             key=effect_key("hosting", "stop", str(service.id)),

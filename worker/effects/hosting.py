@@ -12,6 +12,7 @@ from integrations.errors import TransientError
 from integrations.ports import InvoiceLine, RepeatingInvoiceDraft
 from rules.money import Money
 from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.store.month_end_tables import hosting_periods
 from worker.store.outbox_tables import hosting_services
 
 if TYPE_CHECKING:
@@ -74,6 +75,11 @@ def start_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             update(hosting_services)
             .where(hosting_services.c.id == service.id)
             .values(repeating_invoice_id=rid, rate=str(rate), updated_at=app.clock())
+        )
+        conn.execute(  # a service started by a paid setup order learns its rate only now
+            update(hosting_periods)
+            .where(hosting_periods.c.service_id == service.id, hosting_periods.c.rate == "")
+            .values(rate=str(rate))
         )
 
     return Done(result={"repeating_invoice_id": rid}, record=record)
