@@ -16,13 +16,14 @@ from config.gateways import GatewaysSettings, read_gateways
 from config.hosting import HostingSettings, read_hosting
 from config.inbox import InboxSettings, read_inbox
 from config.matching import MatchingSettings, read_matching
+from config.provider import ProviderSettings, read_provider
 from config.registrar import RegistrarSettings, read_registrar
 from config.report import ReportSettings, read_report
 from config.sources import ConfigError, Problems, Reader
 from config.worker import WorkerSettings, read_worker
 from config.xero import XeroSettings, read_xero
 
-SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting", "gateways")
+SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting", "gateways", "provider")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,6 +36,7 @@ class Settings:
     registrar: RegistrarSettings
     report: ReportSettings
     hosting: HostingSettings
+    provider: ProviderSettings
     gateways: GatewaysSettings = field(default_factory=GatewaysSettings)
 
 
@@ -78,6 +80,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
         registrar=read_registrar(readers["registrar"]),
         report=read_report(readers["report"]),
         hosting=read_hosting(readers["hosting"]),
+        provider=read_provider(readers["provider"]),
         gateways=read_gateways(_table(data, "gateways", problems, file), environ, problems, file),
     )
     for r in readers.values():
