@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from config.settings import Settings
-from rules.money import Money
 from rules.suffixes import by_suffix
-from worker.effects.orders import settle_orders
-from worker.effects.registrations import finish_by_hand
+from worker.acting import act
+from worker.audit import shell_actor
+from worker.chores import parse_cost, record_done, retry_action
 from worker.hosting_history import change_plan, end_service
-from worker.outbox import effect_key, enqueue, queue_hosting_start, requeue
+from worker.outbox import effect_key, enqueue, queue_hosting_start
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
 from worker.store.tables import orders, outbox
 
@@ -60,23 +60,24 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
     cost = None
     if args.cost is not None:
         try:
-            cost = Money.of(args.cost, settings.registrar.price_currency)
-        except ValueError:
-            print(f"--cost must be an amount like 18.50, not {args.cost!r}")
+            cost = parse_cost(args.cost, settings.registrar.price_currency)
+        except ValueError as exc:
+            print(f"--cost: {exc}")
             return 2
-    now = clock()
-    try:
-        with engine.begin() as conn:
-            domain = finish_by_hand(
-                conn, order_id=args.order, reference=args.ref, now=now, expires=args.expires, cost=cost
-            )
-            settled = settle_orders(conn, now=now, order_ids=[args.order])
-    except (LookupError, ValueError) as exc:
-        print(str(exc))
-        return 1
-    state = "done" if settled else "waiting for its other effects (see `orders list`)"
-    print(f"{args.order}: {domain} recorded (reference {args.ref}); the order is {state}")
-    return 0
+    acted = act(
+        engine,
+        lambda conn, now: record_done(
+            conn, order_id=args.order, reference=args.ref, now=now, expires=args.expires, cost=cost
+        ),
+        now=clock(),
+        actor=shell_actor(),
+        via="cli",
+        action="done",
+        subject=args.order,
+        request={"ref": args.ref, "expires": str(args.expires or ""), "cost": args.cost or ""},
+    )
+    print(acted.message)
+    return 0 if acted.ok else 1
 
 
 def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
@@ -134,13 +135,17 @@ def _order_price(settings: Settings, domain: str, years: int, given: str | None)
 
 
 def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    with engine.begin() as conn:
-        requeued = requeue(conn, args.key, now=clock())
-    if not requeued:
-        print(f"no failed action with key {args.key!r}")
-        return 1
-    print(f"{args.key} queued again; the next dispatch runs it")
-    return 0
+    acted = act(
+        engine,
+        lambda conn, now: retry_action(conn, args.key, now=now),
+        now=clock(),
+        actor=shell_actor(),
+        via="cli",
+        action="retry",
+        subject=args.key,
+    )
+    print(acted.message)
+    return 0 if acted.ok else 1
 
 
 def _active_service(conn: Any, domain: str) -> Any:

@@ -1,0 +1,59 @@
+"""What a person did by hand and tells the worker: a registration or renewal done at the registrar (`orders done`),
+a failed action given another go (`orders retry`). The command line and the review page both call these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from rules.money import Money
+from worker.effects.orders import settle_orders
+from worker.effects.registrations import finish_by_hand
+from worker.outbox import requeue
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChoreOutcome:
+    ok: bool
+    message: str
+
+
+def parse_cost(text: str, currency: str) -> Money:
+    """What the reseller paid upstream, as typed ("18.50"); ValueError says what is wrong."""
+    try:
+        cost = Money.of(text.strip(), currency)
+    except ValueError:
+        raise ValueError(f"the cost must be an amount like 18.50, not {text!r}") from None
+    if not cost.amount.is_finite() or cost.amount < 0 or cost.amount != cost.amount.quantize(Decimal("0.01")):
+        raise ValueError(f"the cost must be an amount like 18.50, not {text!r}")
+    return cost
+
+
+def record_done(
+    conn: Connection, *, order_id: str, reference: str, now: datetime, expires: date | None, cost: Money | None
+) -> ChoreOutcome:
+    """`orders done`: record the registrar's reference and the new expiry, queue the History note, close the to-do
+    and settle the order. On a refusal the caller rolls back (a failed action may already have been taken over)."""
+    if not reference.strip():
+        return ChoreOutcome(ok=False, message="give the registrar's reference (its order id or receipt number)")
+    try:
+        domain = finish_by_hand(
+            conn, order_id=order_id, reference=reference.strip(), now=now, expires=expires, cost=cost
+        )
+    except (LookupError, ValueError) as exc:
+        return ChoreOutcome(ok=False, message=str(exc))
+    settled = settle_orders(conn, now=now, order_ids=[order_id])
+    state = "done" if settled else "waiting for its other effects (see `orders list`)"
+    message = f"{order_id}: {domain} recorded (reference {reference.strip()}); the order is {state}"
+    return ChoreOutcome(ok=True, message=message)
+
+
+def retry_action(conn: Connection, key: str, *, now: datetime) -> ChoreOutcome:
+    """`orders retry`: a failed action gets a fresh set of attempts; the next dispatch runs it, checking first."""
+    if not requeue(conn, key, now=now):
+        return ChoreOutcome(ok=False, message=f"no failed action with key {key!r}")
+    return ChoreOutcome(ok=True, message=f"{key} queued again; the next dispatch runs it")
