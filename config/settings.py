@@ -20,10 +20,11 @@ from config.provider import ProviderSettings, read_provider
 from config.registrar import RegistrarSettings, read_registrar
 from config.report import ReportSettings, read_report
 from config.sources import ConfigError, Problems, Reader
+from config.web import WebSettings, read_web
 from config.worker import WorkerSettings, read_worker
 from config.xero import XeroSettings, read_xero
 
-SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting", "gateways", "provider")
+SECTIONS = ("worker", "xero", "inbox", "matching", "registrar", "report", "hosting", "gateways", "provider", "web")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,6 +39,7 @@ class Settings:
     hosting: HostingSettings
     provider: ProviderSettings
     gateways: GatewaysSettings = field(default_factory=GatewaysSettings)
+    web: WebSettings
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Settings:
@@ -71,9 +73,10 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
 
     # [gateways] holds one sub-table per payment service, each read by its own Reader.
     readers = {name: reader(name) for name in SECTIONS if name != "gateways"}
+    worker = read_worker(readers["worker"], base)
     settings = Settings(
         source=file,
-        worker=read_worker(readers["worker"], base),
+        worker=worker,
         xero=read_xero(readers["xero"]),
         inbox=read_inbox(readers["inbox"], base),
         matching=read_matching(readers["matching"]),
@@ -82,6 +85,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
         hosting=read_hosting(readers["hosting"]),
         provider=read_provider(readers["provider"]),
         gateways=read_gateways(_table(data, "gateways", problems, file), environ, problems, file),
+        web=read_web(readers["web"], worker.data_dir, base),
     )
     for r in readers.values():
         r.finish()

@@ -12,9 +12,12 @@ from worker.commands.arguments import record_id
 from worker.commands.context import CommandContext
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
     from config.settings import Settings
+    from worker.app import App
     from worker.health import Health
 
 
@@ -115,8 +118,24 @@ def run_daemon(ctx: CommandContext) -> int:
     from worker.scheduler import run_exclusive
     from worker.timetable import daemon_jobs
 
-    # Checked before the lock is taken: a missing or damaged database stops the daemon with one line.
-    return run_exclusive(ctx.settings(), ctx.engine(migrate=False), ctx.app, daemon_jobs())
+    settings = ctx.settings()
+    stop_web: list[Callable[[], None]] = []
+
+    def make_app() -> App:
+        # Built once the daemon holds its lock: a second `run` neither migrates nor takes the page's port.
+        app = ctx.app()
+        if settings.web.enabled:
+            from worker.web.serving import start_in_background
+
+            stop_web.append(start_in_background(settings, app.engine, app.clock))
+        return app
+
+    try:
+        # Checked before the lock is taken: a missing or damaged database stops the daemon with one line.
+        return run_exclusive(settings, ctx.engine(migrate=False), make_app, daemon_jobs())
+    finally:
+        for stop in stop_web:
+            stop()
 
 
 def _health(settings: Settings, engine: Engine) -> Health:

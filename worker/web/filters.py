@@ -1,0 +1,44 @@
+"""How the review page writes money, times and dates: in the reseller's time zone, money with its currency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Flask
+
+from config.settings import Settings
+from rules.money import Money
+
+
+def money(amount: Any, currency: Any = "") -> str:
+    if isinstance(amount, Money):
+        amount, currency = amount.amount, amount.currency
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return f"{amount} {currency}".strip()
+    return f"{value:,.2f} {currency}".strip()
+
+
+def register_filters(app: Flask, settings: Settings) -> None:
+    zone = settings.worker.zone
+
+    def when(value: datetime | None) -> str:
+        if value is None:
+            return "never"
+        local = value.astimezone(zone)
+        return f"{local.day} {local:%b %Y %H:%M}"
+
+    def day(value: date | datetime | None) -> str:
+        if value is None:
+            return "unknown"
+        if isinstance(value, datetime):
+            value = value.astimezone(zone).date()
+        return f"{value.day} {value:%b %Y}"
+
+    app.add_template_filter(money, "money")
+    app.add_template_filter(when, "when")
+    app.add_template_filter(day, "day")
+    app.jinja_env.globals["timezone"] = settings.worker.timezone
