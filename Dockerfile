@@ -19,10 +19,15 @@ COPY config/example.toml /etc/reseller-worker/worker.toml
 ENV RW_CONFIG=/etc/reseller-worker/worker.toml \
     RW_WORKER_DATA_DIR=/data \
     RW_WORKER_LOG_FORMAT=json \
+    RW_WEB_ENABLED=true \
+    RW_WEB_HOST=0.0.0.0 \
     PYTHONUNBUFFERED=1
 USER worker
 WORKDIR /data
 VOLUME ["/data"]
+# The review page (`run` serves it with RW_WEB_ENABLED=true). Publish it to the host's loopback only and put a TLS
+# reverse proxy in front (README); add a user with `docker compose exec worker reseller-worker web add-user NAME`.
+EXPOSE 8377
 # `health` exits non-zero when any job is late or failing, which marks the container unhealthy.
 HEALTHCHECK --interval=60s --timeout=15s --start-period=120s --retries=3 CMD ["reseller-worker", "health"]
 STOPSIGNAL SIGTERM
