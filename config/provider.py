@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from config.report import _hh_mm
 from config.sources import Reader
 
 ACTIONS = ("register", "renew", "transfer", "hosting")
@@ -21,6 +22,7 @@ class ProviderSettings:
     tolerance: Decimal  # a charge this close to the expected price counts as the same price
     boundary_days: int  # actions this close to a month's edge may be billed in the neighbouring month
     balance_days_ahead: int  # the prepaid balance must cover renewals due within this many days
+    read_bills_at: str  # HH:MM, the worker's time zone: the daily read of the provider's Xero bills
 
 
 def read_provider(r: Reader) -> ProviderSettings:
@@ -40,4 +42,5 @@ def read_provider(r: Reader) -> ProviderSettings:
         tolerance=tolerance,
         boundary_days=r.int("boundary_days", 3, minimum=0, maximum=10),
         balance_days_ahead=r.int("balance_days_ahead", 30, minimum=0, maximum=365),
+        read_bills_at=_hh_mm(r, "read_bills_at", "06:30"),
     )

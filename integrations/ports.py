@@ -93,6 +93,33 @@ class Quota:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SupplierBillLine:
+    description: str
+    amount: Money  # excluding tax
+    item_code: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SupplierBill:
+    """A bill (ACCPAY invoice) from a supplier, as Xero holds it."""
+
+    bill_id: str  # InvoiceID
+    number: str  # the supplier's invoice number
+    reference: str
+    issued: date
+    status: str  # DRAFT, SUBMITTED, AUTHORISED, PAID, VOIDED, DELETED
+    updated: str  # when Xero last changed it (ISO 8601): a changed bill is read again
+    currency: str
+    lines: tuple[SupplierBillLine, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BillsPage:
+    bills: tuple[SupplierBill, ...]
+    watermark: datetime | None = None
+
+
 class Accounting(Protocol):
     def open_orders(self, *, since: datetime | None) -> OrdersPage: ...
     def payments(self, *, since: datetime | None) -> ReceiptsPage: ...
@@ -106,6 +133,7 @@ class Accounting(Protocol):
     ) -> str: ...
     def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None: ...
     def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str: ...
+    def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage: ...
     def quota(self) -> Quota: ...
 
 

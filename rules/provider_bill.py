@@ -353,3 +353,11 @@ def _period_in(text: str) -> Period | None:
         if number is not None:
             return Period.of_month(Month(year=int(m3.group(2)), month=number))
     return None
+
+
+def month_named_in(text: str) -> Month | None:
+    """The month a bill's number or reference names ("2026-10", "October 2026", "Oct 2026"), if any."""
+    period = _period_in(text)
+    if period is None or Month.of(period.start) != Month.of(period.end):
+        return None
+    return Month.of(period.start)

@@ -14,8 +14,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select
 
+from config.provider import ProviderSettings
+from integrations.ports import SupplierBill
 from rules.money import Money
-from rules.provider_bill import Charge, ChargeAction, Month, Period, StatementError, read_statement
+from rules.provider_bill import (
+    Charge,
+    ChargeAction,
+    Month,
+    Period,
+    StatementError,
+    month_named_in,
+    read_bill_line,
+    read_statement,
+)
 from worker.store.month_end_tables import provider_bill_lines, provider_bills
 
 
@@ -228,3 +239,52 @@ def import_statement(
     with engine.begin() as conn:
         outcome = store_bill(conn, header, charges, now=now)
     return Imported(header=header, charges=charges, outcome=outcome)
+
+
+# ---- a bill from the provider's Xero contact ---------------------------------------------------------------------
+
+
+def bill_month(bill: SupplierBill, provider: ProviderSettings) -> Month:
+    """The month its number or reference names; else by `[provider] bill_covers` from its date."""
+    named = month_named_in(f"{bill.number} {bill.reference}")
+    if named is not None:
+        return named
+    issued = Month.of(bill.issued)
+    return issued.previous() if provider.bill_covers == "previous_month" else issued
+
+
+def charges_from_bill(
+    bill: SupplierBill, provider: ProviderSettings, plans: frozenset[str]
+) -> tuple[BillHeader, list[Charge]]:
+    """Each line of a Xero bill read as a charge; a line that cannot be read is kept, unreadable, to be named."""
+    month = bill_month(bill, provider)
+    label = bill.number or bill.reference or bill.bill_id[:8]
+    charges = [
+        read_bill_line(
+            line.description,
+            source=f"Xero bill {label} line {n}",
+            amount=line.amount,
+            covers=month,
+            item_action=ChargeAction(provider.item_codes[line.item_code])
+            if line.item_code in provider.item_codes
+            else None,
+            plans=plans,
+        )
+        for n, line in enumerate(bill.lines, start=1)
+    ]
+    header = BillHeader(
+        bill_id=f"xero:{bill.bill_id}",
+        source="xero",
+        reference=label,
+        month=month,
+        issued=bill.issued,
+        currency=bill.currency,
+    )
+    return header, charges
+
+
+def forget_bill(conn: Connection, bill_id: str) -> bool:
+    """A bill voided or deleted at its source: its lines are no longer charges."""
+    gone = conn.execute(delete(provider_bill_lines).where(provider_bill_lines.c.bill_id == bill_id))
+    bills = conn.execute(delete(provider_bills).where(provider_bills.c.bill_id == bill_id))
+    return bool(bills.rowcount or gone.rowcount)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +53,7 @@ from xero_python.finance import FinanceApi
 from config.xero import XeroSettings
 from integrations.errors import IntegrationError, NotConfigured, PermanentError, RateLimited, TransientError
 from integrations.ports import (
+    BillsPage,
     ContactDraft,
     InvoiceDraft,
     InvoiceLine,
@@ -60,9 +62,10 @@ from integrations.ports import (
     Quota,
     ReceiptsPage,
     RepeatingInvoiceDraft,
+    SupplierBill,
 )
 from integrations.retrying import transient_retry
-from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice
+from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice, supplier_bill
 from integrations.xero.tokens import FINANCE_SCOPE, TokenSet, XeroTokens, token_store_for_mode
 from rules.model import Contact, Order, Receipt
 from rules.sources import SourceError, parse_xero_date, payment_receipt, statement_line_receipt
@@ -72,6 +75,7 @@ T = TypeVar("T")
 
 PAGE_SIZE = 100
 SYSTEM = "xero"
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 BANK_LOOKBACK = timedelta(days=14)  # statement lines arrive late; the Finance API window reaches back this far
 FIRST_BANK_WINDOW = timedelta(days=60)
 
@@ -222,7 +226,8 @@ class XeroAccounting:
         self._lock = threading.Lock()
         self._token_in_use: TokenSet | None = None
         self._contacts: dict[str, Contact] = {}
-        self._seen: dict[str, _Seen] = {"invoices": _Seen(), "payments": _Seen(), "bank": _Seen()}
+        self._supplier_ids: dict[str, str] = {}  # provider contact name -> ContactID
+        self._seen: dict[str, _Seen] = {"invoices": _Seen(), "payments": _Seen(), "bank": _Seen(), "bills": _Seen()}
         self._last_poll: dict[str, datetime] = {}
         # (If-Modified-Since, newest change returned, Xero's time) of the last invoice poll: lets payments skip.
         self._invoice_window: tuple[datetime, datetime | None, datetime] | None = None
@@ -601,6 +606,55 @@ class XeroAccounting:
             except SourceError as exc:
                 log.warning("xero_record_unreadable", feed="payments", id=item.get("PaymentID"), error=str(exc))
         return out
+
+    def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage:
+        """Bills (ACCPAY invoices) from one supplier changed since the watermark, every status, so a bill voided or
+        deleted in Xero is seen too; `contact` is its ContactID or its exact name."""
+        contact_id = self._supplier_id(contact)
+        kwargs: dict[str, Any] = {"where": 'Type=="ACCPAY"', "contact_i_ds": [contact_id]}
+        ims = self._since(since)
+        if ims is not None:
+            kwargs["if_modified_since"] = ims
+        found, server_time = self._fetch("GET Invoices", "Invoices", self._accounting.get_invoices, **kwargs)
+        bills: list[SupplierBill] = []
+        newest: datetime | None = None
+        for inv in found:
+            try:
+                bill = supplier_bill(inv)
+            except (SourceError, KeyError, ValueError) as exc:
+                log.warning("xero_bill_unreadable", bill=inv.get("InvoiceNumber"), error=str(exc))
+                continue
+            stamp = datetime.fromisoformat(bill.updated) if bill.updated else server_time
+            newest = _later(newest, stamp)
+            if stamp is None or self._seen["bills"].deliver(bill.bill_id, stamp, since):
+                bills.append(bill)
+        if since is not None:
+            self._seen["bills"].prune(since - timedelta(seconds=self.settings.overlap_seconds))
+        return BillsPage(bills=tuple(bills), watermark=_later(server_time, newest, since))
+
+    def _supplier_id(self, contact: str) -> str:
+        if _GUID.fullmatch(contact.strip()):
+            return contact.strip()
+        known = self._supplier_ids.get(contact)
+        if known is not None:
+            return known
+        response, _ = self._call(
+            "GET Contacts",
+            self._accounting.get_contacts,
+            self.tenant_id,
+            where=f'Name=="{_quote(contact)}"',
+            summary_only=True,
+            _preload_content=False,
+        )
+        found = [c for c in self._json(response).get("Contacts") or [] if c.get("ContactStatus") != "ARCHIVED"]
+        if len(found) != 1:
+            what = "no" if not found else f"{len(found)}"
+            raise NotConfigured(
+                f"{what} Xero contact named {contact!r} ([provider] xero_contact); give its exact name or ContactID",
+                system=SYSTEM,
+            )
+        self._supplier_ids[contact] = str(found[0]["ContactID"])
+        return self._supplier_ids[contact]
 
     # ---- writes ---------------------------------------------------------------------------------------------
 

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from integrations.errors import IntegrationError, PermanentError
+from integrations.errors import IntegrationError, NotConfigured, PermanentError
 from integrations.ports import (
+    BillsPage,
     ContactDraft,
     InvoiceDraft,
     OrdersPage,
@@ -25,6 +26,7 @@ from integrations.ports import (
     Quota,
     ReceiptsPage,
     RepeatingInvoiceDraft,
+    SupplierBill,
 )
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import Money
@@ -84,6 +86,7 @@ class FakeAccounting:
     _bank_lines: list[tuple[datetime, Receipt]] = field(default_factory=list)
     _replies: dict[tuple[str, str], Any] = field(default_factory=dict)  # (method, idempotency key) -> result
     _faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    _bills: dict[str, tuple[str, datetime, SupplierBill]] = field(default_factory=dict)  # id -> (contact, at, bill)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -137,6 +140,14 @@ class FakeAccounting:
     def add_contact(self, contact_id: str, draft: ContactDraft) -> None:
         with self._lock:
             self.contacts[contact_id] = draft
+
+    def add_bill(self, contact_id: str, bill: SupplierBill, *, updated_at: datetime | None = None) -> None:
+        """A supplier's bill (ACCPAY) from contact `contact_id` (seed it with `add_contact`); adding one with the
+        same `bill_id` again replaces it, as an edit in Xero would."""
+        with self._lock:
+            if contact_id not in self.contacts:
+                raise ValueError(f"add_contact({contact_id!r}, ...) first")
+            self._bills[bill.bill_id] = (contact_id, updated_at or self.clock(), bill)
 
     def fail_next(self, method: str, error: IntegrationError, *, after_apply: bool = False) -> None:
         """The next call of `method` raises `error`; with `after_apply` the write happens first (a lost reply)."""
@@ -281,6 +292,17 @@ class FakeAccounting:
             return cid
 
         return self._write("find_or_create_contact", idempotency_key, apply)
+
+    def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage:
+        def run() -> BillsPage:
+            ids = {contact} if contact in self.contacts else {c for c, d in self.contacts.items() if d.name == contact}
+            if len(ids) != 1:
+                raise NotConfigured(f"{len(ids) or 'no'} Xero contact named {contact!r}", system="xero")
+            chosen = [(t, b) for c, t, b in self._bills.values() if c in ids and (since is None or t > since)]
+            mark = max((t for t, _ in chosen), default=since)
+            return BillsPage(bills=tuple(b for _, b in sorted(chosen, key=lambda p: p[0])), watermark=mark)
+
+        return self._read("supplier_bills", run)
 
     def quota(self) -> Quota:
         return self.quota_now

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from integrations.ports import SupplierBill, SupplierBillLine
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import CENT, Money
 from rules.sources import SourceError, parse_amount, parse_xero_date
@@ -140,4 +141,36 @@ def bank_transaction_receipt(bt: Mapping[str, Any]) -> Receipt:
         text=text,
         raw_kind="CREDIT" if kind.startswith("RECEIVE") else "DEBIT",
         flags=tuple(flags),
+    )
+
+
+def supplier_bill(invoice: Mapping[str, Any]) -> SupplierBill:
+    """An ACCPAY invoice (a supplier's bill) with each line's amount excluding tax; SourceError when its date or an
+    amount cannot be read."""
+    currency = str(invoice.get("CurrencyCode") or "NZD").upper()
+    inclusive = str(invoice.get("LineAmountTypes", "")).lower() == "inclusive"
+    lines: list[SupplierBillLine] = []
+    for line in invoice.get("LineItems") or ():
+        if not isinstance(line, Mapping):
+            continue
+        amount = parse_amount(line.get("LineAmount", 0))
+        if inclusive:
+            amount -= parse_amount(line.get("TaxAmount", 0) or 0)
+        lines.append(
+            SupplierBillLine(
+                description=str(line.get("Description") or ""),
+                amount=Money(amount=amount.quantize(CENT), currency=currency),
+                item_code=str(line.get("ItemCode") or ""),
+            )
+        )
+    updated = invoice.get("UpdatedDateUTC")
+    return SupplierBill(
+        bill_id=str(invoice["InvoiceID"]),
+        number=str(invoice.get("InvoiceNumber") or ""),
+        reference=str(invoice.get("Reference") or ""),
+        issued=parse_xero_date(invoice.get("Date")).date(),
+        status=str(invoice.get("Status") or ""),
+        updated=parse_xero_date(updated).isoformat() if updated else "",
+        currency=currency,
+        lines=tuple(lines),
     )

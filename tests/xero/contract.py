@@ -25,6 +25,10 @@ class Books(Protocol):
     def count_repeating(self, reference: str) -> int: ...
     def history_notes(self, invoice_id: str) -> list[str]: ...
     def repeating_state(self, repeating_invoice_id: str) -> tuple[str, int]: ...  # status, period in months
+    def seed_supplier_bill(
+        self, contact: Contact, bill_id: str, number: str, issued: date, lines: list[tuple[str, str]], status: str
+    ) -> None: ...  # an ACCPAY bill from `contact`, lines of (description, amount)
+    def set_bill_status(self, bill_id: str, status: str) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
-from integrations.ports import Accounting
+from integrations.ports import Accounting, ContactDraft, SupplierBill, SupplierBillLine
 from integrations.xero.fake import FakeAccounting, fake_bank_line
-from rules.model import Order
+from rules.model import Contact, Order
+from rules.money import Money
 
 
 class _Ticker:
@@ -52,3 +55,27 @@ class FakeBooks:
     def repeating_state(self, repeating_invoice_id: str) -> tuple[str, int]:
         r = self.fake.repeating[repeating_invoice_id]
         return r.status, r.draft.period_months
+
+    def seed_supplier_bill(
+        self, contact: Contact, bill_id: str, number: str, issued: date, lines: list[tuple[str, str]], status: str
+    ) -> None:
+        if contact.contact_id not in self.fake.contacts:
+            self.fake.add_contact(contact.contact_id, ContactDraft(name=contact.name))
+        bill = SupplierBill(
+            bill_id=bill_id,
+            number=number,
+            reference="",
+            issued=issued,
+            status=status,
+            updated=self.fake.clock().isoformat(),
+            currency="NZD",
+            lines=tuple(
+                SupplierBillLine(description=d, amount=Money(amount=Decimal(a), currency="NZD")) for d, a in lines
+            ),
+        )
+        self.fake.add_bill(contact.contact_id, bill, updated_at=datetime.fromisoformat(bill.updated))
+
+    def set_bill_status(self, bill_id: str, status: str) -> None:
+        contact_id, _at, bill = self.fake._bills[bill_id]
+        now = self.fake.clock()
+        self.fake.add_bill(contact_id, replace(bill, status=status, updated=now.isoformat()), updated_at=now)

@@ -12,8 +12,9 @@ from config.xero import DEFAULT_ITEM_CODES, XeroSettings
 from integrations.ports import Accounting
 from integrations.xero.adapter import XeroAccounting
 from integrations.xero.sandbox import XeroSandbox, seed_demo
+from integrations.xero.sandbox.demo import seed_supplier_bill
 from integrations.xero.tokens import MemoryTokenStore, XeroTokens
-from rules.model import Order
+from rules.model import Contact, Order
 
 
 def sandbox_settings(base_url: str, **overrides: Any) -> XeroSettings:
@@ -114,3 +115,21 @@ class SandboxBooks:
     def repeating_state(self, repeating_invoice_id: str) -> tuple[str, int]:
         data = self.sb.books.repeating[repeating_invoice_id].data
         return str(data["Status"]), int(data["Schedule"]["Period"])
+
+    def seed_supplier_bill(
+        self, contact: Contact, bill_id: str, number: str, issued: date, lines: list[tuple[str, str]], status: str
+    ) -> None:
+        seed_supplier_bill(
+            self.sb,
+            {
+                "bill_id": bill_id,
+                "contact": {"contact_id": contact.contact_id, "name": contact.name},
+                "number": number,
+                "date": issued.isoformat(),
+                "status": status,
+                "lines": [{"description": d, "amount": a} for d, a in lines],
+            },
+        )
+
+    def set_bill_status(self, bill_id: str, status: str) -> None:
+        self.sb.books.set_invoice_status(bill_id, status)

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.errors import PermanentError
+from integrations.errors import NotConfigured, PermanentError
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, RepeatingInvoiceDraft
-from rules.model import OrderKind, ReceiptSource
+from rules.model import Contact, OrderKind, ReceiptSource
 from rules.money import Money
 from tests.xero.contract import Books, an_order
 from tests.xero.harness import FakeBooks
@@ -185,3 +185,49 @@ def test_repeating_invoice_is_changed_then_deleted(books: Books) -> None:
     assert books.repeating_state(rid) == ("AUTHORISED", 1)
     books.accounting.update_repeating_invoice(rid, None, idempotency_key="rep-6-stop")
     assert books.repeating_state(rid)[0] == "DELETED"
+
+
+PROVIDER = Contact(contact_id="22222222-0000-4000-8000-000000000001", name="Upstream Hosting Ltd")
+
+
+def test_supplier_bills_are_read_with_their_lines_then_only_changes(books: Books) -> None:
+    """The provider's bills, by its name or ContactID: each with its lines and amounts; from the watermark only
+    bills changed since (a void included); another supplier's bills never."""
+    books.seed_order(an_order(7))  # a customer's sales invoice is not a bill
+    other = Contact(contact_id="22222222-0000-4000-8000-000000000002", name="Office Supplies Ltd")
+    books.seed_supplier_bill(
+        other, "33333333-0000-4000-8000-000000000009", "OS-1", date(2026, 11, 1), [("Paper", "9.50")], "AUTHORISED"
+    )
+    bill_id = "33333333-0000-4000-8000-000000000001"
+    books.seed_supplier_bill(
+        PROVIDER,
+        bill_id,
+        "UH-2026-10",
+        date(2026, 11, 1),
+        [("Domain renewal example.co.nz 1 year", "21.50"), ("Hosting business plan site.nz", "30.00")],
+        "AUTHORISED",
+    )
+    page = books.accounting.supplier_bills(PROVIDER.name, since=None)
+    [bill] = page.bills
+    assert (bill.bill_id, bill.number, bill.issued, bill.status, bill.currency) == (
+        bill_id,
+        "UH-2026-10",
+        date(2026, 11, 1),
+        "AUTHORISED",
+        "NZD",
+    )
+    assert [(ln.description, ln.amount) for ln in bill.lines] == [
+        ("Domain renewal example.co.nz 1 year", _nzd("21.50")),
+        ("Hosting business plan site.nz", _nzd("30.00")),
+    ]
+    assert bill.updated
+    assert books.accounting.supplier_bills(PROVIDER.contact_id, since=None).bills == page.bills
+    assert books.accounting.supplier_bills(PROVIDER.name, since=page.watermark).bills == ()
+    books.set_bill_status(bill_id, "VOIDED")
+    [voided] = books.accounting.supplier_bills(PROVIDER.name, since=page.watermark).bills
+    assert voided.status == "VOIDED" and voided.bill_id == bill_id
+
+
+def test_supplier_bills_of_an_unknown_contact_name_is_a_configuration_error(books: Books) -> None:
+    with pytest.raises(NotConfigured):
+        books.accounting.supplier_bills("No Such Provider Ltd", since=None)

@@ -11,6 +11,7 @@ CYCLE_ORDER: tuple[str, ...] = (
     "dispatch_outbox",
     "raise_renewals",
     "sync_registrar",
+    "sync_provider_bills",
 )
 
 
@@ -19,6 +20,7 @@ def registry() -> dict[str, Job]:
     from worker.jobs.dispatch import dispatch_outbox
     from worker.jobs.inbox import poll_inbox, watch_inbox
     from worker.jobs.match import match_receipts
+    from worker.jobs.provider_bills import sync_provider_bills
     from worker.jobs.renewals import raise_renewals, sync_registrar
     from worker.jobs.xero_sync import sync_xero
 
@@ -30,4 +32,5 @@ def registry() -> dict[str, Job]:
         "dispatch_outbox": dispatch_outbox,
         "raise_renewals": raise_renewals,
         "sync_registrar": sync_registrar,
+        "sync_provider_bills": sync_provider_bills,
     }

@@ -188,7 +188,8 @@ class Books:
             raise BookError("Invoice Type must be specified.")
         contact = self.contact_ref(inv.get("Contact"))
         lines, total = self._lines(inv.get("LineItems") or [])
-        number = str(inv.get("InvoiceNumber") or self._next_number())
+        # Xero numbers sales invoices; a bill's InvoiceNumber is the supplier's own, blank when none is given.
+        number = str(inv.get("InvoiceNumber") or (self._next_number() if inv["Type"] == "ACCREC" else ""))
         if inv["Type"] == "ACCREC" and any(
             r.data.get("InvoiceNumber") == number and r.data["Type"] == "ACCREC" for r in self.invoices.values()
         ):

@@ -237,3 +237,35 @@ def _seed_statements(sandbox: XeroSandbox, body: Mapping[str, Any], counts: dict
                     }
                 )
                 counts["bank_transactions"] += 1
+
+
+def seed_supplier_bill(sandbox: XeroSandbox, bill: Mapping[str, Any]) -> str:
+    """A supplier's bill (ACCPAY invoice), e.g. the upstream provider's month: {"contact": {"name", "contact_id"?},
+    "number", "date", "due", "status"?, "currency"?, "lines": [{"description", "amount", "item_code"?}]}. The
+    contact is created when missing. Returns the bill's InvoiceID."""
+    counts = {"contacts": 0}
+    with sandbox._lock:
+        contact = _ensure_contact(sandbox, bill.get("contact") or {}, counts)
+        data = sandbox.books.add_invoice(
+            {
+                "Type": "ACCPAY",
+                "InvoiceID": bill.get("bill_id"),
+                "InvoiceNumber": str(bill.get("number", "")),
+                "Contact": {"ContactID": contact},
+                "Date": str(bill["date"]),
+                "DueDate": str(bill.get("due") or bill["date"]),
+                "Status": str(bill.get("status") or "AUTHORISED"),
+                "CurrencyCode": str(bill.get("currency", "NZD")),
+                "LineItems": [
+                    {
+                        "Description": str(line["description"]),
+                        "Quantity": 1,
+                        "UnitAmount": str(line["amount"]),
+                        "ItemCode": str(line.get("item_code", "")),
+                        "AccountCode": str(line.get("account_code", "310")),
+                    }
+                    for line in bill.get("lines") or ()
+                ],
+            }
+        )
+    return str(data["InvoiceID"])

@@ -517,6 +517,10 @@ class XeroSandbox:
         statuses = {s.strip().upper() for s in request.args.get("Statuses", "").split(",") if s.strip()}
         if statuses:
             chosen = [r for r in chosen if r.data.get("Status") in statuses]
+        # GET Invoices: "ContactIDs: Filter by a comma-separated list of ContactIDs" (xero_accounting.yaml)
+        contacts = {c.strip().lower() for c in request.args.get("ContactIDs", "").split(",") if c.strip()}
+        if contacts:
+            chosen = [r for r in chosen if str((r.data.get("Contact") or {}).get("ContactID", "")).lower() in contacts]
         page = request.args.get("page", type=int)
         if page is None:
             return [r.data for r in chosen], {}
