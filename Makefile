@@ -30,7 +30,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/outbox.py
 
 test-browser: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  echo "test-browser: installing Debian's chromium and chromium-driver"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	$(BIN)/pip install --quiet -e '.[dev,browser]'
 	$(BIN)/python -m worker.report_browser_check
+	$(BIN)/pytest -m browser tests/browser
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

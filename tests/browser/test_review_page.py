@@ -1,0 +1,232 @@
+"""`make test-browser`: the review page in Debian's chromium, driven by Selenium through chromium-driver, against the
+real server (waitress) over a real database. A reseller signs in by keyboard, approves one item, ignores another,
+records a registrar to-do as done and sees the outbox rows; every page fits 320, 375 and 1280 px without sideways
+scrolling; screenshots at 375 and 1280 px are kept under artefacts/review-page/.
+
+Outside `make test` (marker `browser`): it needs chromium and chromium-driver, which `make test-browser` installs.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import socket
+from datetime import UTC, datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.web.conftest import NOW, add_user, url_of, web_settings
+from tests.web.test_actions import receipt_item, registrar_to_do
+from worker.store.database import make_engine, upgrade
+from worker.store.outbox_tables import registrar_actions
+from worker.store.tables import outbox, review_items
+from worker.web.serving import start_in_background
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts" / "review-page"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,900",
+)
+NAME, PASSWORD = "aroha", "kia ora koutou 2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    tmp = tmp_path_factory.mktemp("site")
+    engine = make_engine(f"sqlite:///{tmp / 'worker.db'}")
+    upgrade(engine)
+    settings = web_settings(tmp, url_of(engine), port=_free_port())
+    receipt_item(engine, settings)
+    registrar_to_do(engine, settings)
+    with engine.begin() as conn:  # a second money item, to ignore
+        from tests.report.seed import add_receipt, add_review
+
+        add_receipt(conn, "r-2", amount="500.00", payer_name="J SMITH SAVINGS")
+        add_review(conn, "unmatched", "r-2", "no invoice, customer or amount matches")
+    add_user(settings, NAME, PASSWORD)
+    # The page's clock runs on from the scenario's moment, as a real one does.
+    started = datetime.now(UTC)
+    stop = start_in_background(settings, engine, lambda: NOW + (datetime.now(UTC) - started))
+    try:
+        yield f"http://127.0.0.1:{settings.web.port}", engine
+    finally:
+        stop()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        pytest.fail("chromium and chromium-driver are missing: run `make test-browser`, which installs them")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    driver.set_page_load_timeout(30)
+    shutil.rmtree(ARTEFACTS, ignore_errors=True)
+    ARTEFACTS.mkdir(parents=True)
+    yield driver
+    driver.quit()
+
+
+def _width(driver: Any, width: int) -> None:
+    # Chromium will not make a window narrower than 500 px; emulating the viewport is how phones are tested.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def _fits(driver: Any, width: int) -> None:
+    overflow = driver.execute_script(
+        "var w = document.documentElement.clientWidth, wide = [];"
+        "document.querySelectorAll('body *').forEach(function (el) {"
+        "  var r = el.getBoundingClientRect(); if (r.width && r.right > w + 1 && wide.length < 5)"
+        "    wide.push(el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40)); });"
+        "return {scroll: document.documentElement.scrollWidth, wide: wide};"
+    )
+    assert overflow["scroll"] <= width and not overflow["wide"], (driver.current_url, width, overflow)
+
+
+def _shot(driver: Any, name: str) -> None:
+    for width in (375, 1280):
+        _width(driver, width)
+        driver.refresh()
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, 6000), "scale": 1}
+        data = driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": clip})
+        (ARTEFACTS / f"{name}-{width}.png").write_bytes(base64.b64decode(data["data"]))
+    _width(driver, 1280)
+
+
+def _press(driver: Any, label: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()
+
+
+def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, engine = site
+    driver = browser
+    driver.get(base + "/decisions")
+    assert "/signin" in driver.current_url
+    _shot(driver, "signin")
+    # Signed in with the keyboard alone: the name field has focus, Tab to the password, Enter to send.
+    driver.switch_to.active_element.send_keys(NAME, Keys.TAB, PASSWORD, Keys.ENTER)
+    assert driver.current_url == base + "/decisions"
+    _shot(driver, "decisions")
+
+    # Approve item 1 for its first candidate: the plan names the payment and the registration; Confirm.
+    driver.find_element(By.PARTIAL_LINK_TEXT, "#1 A. Smith paid").click()
+    _shot(driver, "item")
+    _press(driver, "Approve…")
+    plan = driver.find_element(By.CSS_SELECTOR, ".plan").text
+    assert "record a payment of 45.00 NZD on INV-1 in Xero" in plan and "register aroha.nz" in plan
+    _shot(driver, "approve-plan")
+    _press(driver, "Confirm: approve")
+    assert "Done: #1 approved" in driver.find_element(By.CSS_SELECTOR, "main").text
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.outbox tbody tr")
+    assert {r.find_element(By.CSS_SELECTOR, "code").text for r in rows} == {
+        "payment:inv-ORD-1:r-1",
+        "register:aroha.nz:ORD-1",
+    }
+    _shot(driver, "approved")
+
+    # Ignore item 2, with a note.
+    driver.get(base + "/decisions/2")
+    driver.find_element(By.ID, "ignore-note").send_keys("transfer from the owner's savings")
+    _press(driver, "Ignore: not a customer payment…")
+    _press(driver, "Confirm: ignore")
+    assert "Done: #2 ignored" in driver.find_element(By.CSS_SELECTOR, "main").text
+
+    # Record the registrar to-do as done.
+    driver.find_element(By.LINK_TEXT, "Registrar to-dos").click()
+    _shot(driver, "todos")
+    driver.find_element(By.ID, "ref-1").send_keys("RC-998877")
+    driver.find_element(By.ID, "cost-1").send_keys("21.50")
+    _press(driver, "Done…")
+    assert "aroha.nz recorded as done at the registrar (reference RC-998877" in driver.find_element(
+        By.CSS_SELECTOR, ".plan"
+    ).text
+    _press(driver, "Confirm: done at the registrar")
+    assert "Done: ORD-1042: aroha.nz recorded" in driver.find_element(By.CSS_SELECTOR, "main").text
+
+    # The outbox shows what was queued, and the history who did it.
+    driver.find_element(By.LINK_TEXT, "Outbox").click()
+    outbox_text = driver.find_element(By.CSS_SELECTOR, "main").text
+    assert "register:aroha.nz:ORD-1" in outbox_text and "history note" in outbox_text
+    _shot(driver, "outbox")
+    driver.find_element(By.LINK_TEXT, "History").click()
+    assert driver.find_element(By.CSS_SELECTOR, "main").text.count("aroha") >= 3
+    _shot(driver, "history")
+    for page in ("summary", "health", "failed"):
+        driver.get(base + ("/" if page == "summary" else f"/{page}"))
+        _shot(driver, page)
+
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(review_items.c.id, review_items.c.status)).all())
+        keys = {r.idempotency_key for r in conn.execute(select(outbox))}
+        todo = conn.execute(select(registrar_actions.c.status, registrar_actions.c.reference)).one()
+    assert statuses[1] == "approved" and statuses[2] == "ignored"
+    assert {"payment:inv-ORD-1:r-1", "register:aroha.nz:ORD-1"} <= keys
+    assert tuple(todo) == ("done", "RC-998877")
+
+
+@pytest.mark.parametrize("path", ["/", "/decisions", "/decisions/1", "/todos", "/outbox", "/history", "/health"])
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_every_page_fits_the_screen(site: tuple[str, Engine], browser: Any, path: str, width: int) -> None:
+    base, _ = site
+    browser.get(base + path)
+    if "/signin" in browser.current_url:
+        from selenium.webdriver.common.keys import Keys
+
+        browser.switch_to.active_element.send_keys(NAME, Keys.TAB, PASSWORD, Keys.ENTER)
+    _width(browser, width)
+    browser.get(base + path)
+    _fits(browser, width)
+    _width(browser, 1280)
+
+
+def test_a_link_from_elsewhere_opens_the_page_signed_in(site: tuple[str, Engine], browser: Any) -> None:
+    """The e-mailed report's link, followed from another site: the Strict cookie is not sent on that first
+    request, so the sign-in page reloads once from this site and the signed-in reseller goes straight on."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(base + "/")  # signed in (by the tests above, or here)
+    if "/signin" in browser.current_url:
+        from selenium.webdriver.common.keys import Keys
+
+        browser.switch_to.active_element.send_keys(NAME, Keys.TAB, PASSWORD, Keys.ENTER)
+    browser.get(f"data:text/html,<a id=go href='{base}/decisions/2'>item 2</a>")
+    browser.find_element(By.ID, "go").click()
+    assert browser.current_url == base + "/decisions/2"
+    assert "#2" in browser.find_element(By.TAG_NAME, "h1").text
