@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/xero_calls.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/web.py
 
 test-browser: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \

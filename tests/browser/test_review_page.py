@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import shutil
 import socket
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,9 +173,10 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
     driver.find_element(By.ID, "ref-1").send_keys("RC-998877")
     driver.find_element(By.ID, "cost-1").send_keys("21.50")
     _press(driver, "Done…")
-    assert "aroha.nz recorded as done at the registrar (reference RC-998877" in driver.find_element(
-        By.CSS_SELECTOR, ".plan"
-    ).text
+    assert (
+        "aroha.nz recorded as done at the registrar (reference RC-998877"
+        in driver.find_element(By.CSS_SELECTOR, ".plan").text
+    )
     _press(driver, "Confirm: done at the registrar")
     assert "Done: ORD-1042: aroha.nz recorded" in driver.find_element(By.CSS_SELECTOR, "main").text
 

@@ -9,7 +9,9 @@ from typing import Any
 from flask import Flask
 
 from config.settings import Settings
+from rules.model import Receipt, ReceiptSource
 from rules.money import Money
+from worker.web.queries import ItemView
 
 
 def money(amount: Any, currency: Any = "") -> str:
@@ -38,6 +40,23 @@ def register_filters(app: Flask, settings: Settings) -> None:
             value = value.astimezone(zone).date()
         return f"{value.day} {value:%b %Y}"
 
+    def paid_by(receipt: Receipt) -> str:
+        if receipt.source is ReceiptSource.BANK_LINE:
+            return "bank transfer"
+        if receipt.source is ReceiptSource.XERO_PAYMENT:
+            return "a payment recorded in Xero"
+        return f"{(receipt.gateway or 'card').capitalize()} notice"
+
+    def headline(item: ItemView) -> str:
+        """Who paid what, how and when; an item about no receipt says what it is about."""
+        r = item.receipt
+        if r is None:
+            return f"{item.label.capitalize()}: {item.subject}"
+        who = r.payer_name or r.payer_email or "Someone"
+        return f"{who} paid {money(r.money)} by {paid_by(r)} on {day(r.paid_on or r.received_at)}"
+
+    app.add_template_filter(headline, "headline")
+    app.add_template_filter(paid_by, "paid_by")
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
