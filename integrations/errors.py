@@ -4,7 +4,8 @@ IntegrationError
 ├── TransientError          worth retrying: timeouts, 5xx, connection drops
 │   └── RateLimited         429; `retry_after` seconds, `limit` is "minute", "day", ...
 └── PermanentError          retrying cannot help: 4xx validation, auth refused, bad data
-    └── NotConfigured       the adapter lacks a setting or credential it needs
+    ├── NotConfigured       the adapter lacks a setting or credential it needs
+    └── NotFound            no such resource (404)
 """
 
 from __future__ import annotations
@@ -35,3 +36,7 @@ class PermanentError(IntegrationError):
 
 class NotConfigured(PermanentError):
     """A required setting or credential is missing."""
+
+
+class NotFound(PermanentError):
+    """The outside system holds no such thing (HTTP 404 for a named resource)."""

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from rules.model import Order, Receipt
+from rules.model import Contact, Order, Receipt
 from rules.money import Money
 
 # ---- Accounting (Xero) -------------------------------------------------------------------------------------
@@ -134,6 +134,7 @@ class Accounting(Protocol):
     def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None: ...
     def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str: ...
     def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage: ...
+    def contact(self, contact_id: str) -> Contact | None: ...  # None: no such contact, or archived
     def quota(self) -> Quota: ...
 
 

@@ -51,7 +51,14 @@ from xero_python.exceptions import AccessTokenExpiredError, HTTPStatusException,
 from xero_python.finance import FinanceApi
 
 from config.xero import XeroSettings
-from integrations.errors import IntegrationError, NotConfigured, PermanentError, RateLimited, TransientError
+from integrations.errors import (
+    IntegrationError,
+    NotConfigured,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from integrations.ports import (
     BillsPage,
     ContactDraft,
@@ -344,6 +351,8 @@ class XeroAccounting:
         log.warning("xero_refused", what=what, status=status, correlation_id=correlation, reason=message)
         if status in (401, 403):
             return NotConfigured(f"{what}: Xero refused access ({status}): {message}", system=SYSTEM)
+        if status == 404:
+            return NotFound(f"{what}: Xero has no such record", system=SYSTEM)
         return PermanentError(f"{what}: Xero answered {status}: {message}", system=SYSTEM)
 
     def _json(self, response: Any) -> Any:
@@ -800,6 +809,17 @@ class XeroAccounting:
             summarize_errors=False,
         )
         return str(_first(body, "Contacts", "find_or_create_contact")["ContactID"])
+
+    def contact(self, contact_id: str) -> Contact | None:
+        """GET /Contacts/{ContactID}: the contact, or None when Xero has none (404) or it is archived."""
+        try:
+            response, _ = self._call(
+                "GET Contact", self._accounting.get_contact, self.tenant_id, contact_id, _preload_content=False
+            )
+        except NotFound:
+            return None
+        found = [c for c in self._json(response).get("Contacts") or [] if c.get("ContactStatus") != "ARCHIVED"]
+        return contact_from_json(found[0]) if found else None
 
     def quota(self) -> Quota:
         return self._quota

@@ -28,7 +28,7 @@ from integrations.ports import (
     RepeatingInvoiceDraft,
     SupplierBill,
 )
-from rules.model import Order, Receipt, ReceiptSource
+from rules.model import Contact, Order, Receipt, ReceiptSource
 from rules.money import Money
 
 T = TypeVar("T")
@@ -303,6 +303,21 @@ class FakeAccounting:
             return BillsPage(bills=tuple(b for _, b in sorted(chosen, key=lambda p: p[0])), watermark=mark)
 
         return self._read("supplier_bills", run)
+
+    def contact(self, contact_id: str) -> Contact | None:
+        def run() -> Contact | None:
+            draft = self.contacts.get(contact_id)
+            if draft is None:
+                return None
+            return Contact(
+                contact_id=contact_id,
+                name=draft.name,
+                first_name=draft.first_name,
+                last_name=draft.last_name,
+                email=draft.email,
+            )
+
+        return self._read("contact", run)
 
     def quota(self) -> Quota:
         return self.quota_now

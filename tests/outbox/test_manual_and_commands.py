@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -155,9 +156,9 @@ def test_every_new_command_has_help() -> None:
         ["orders", "list"],
         ["orders", "done", "ORD-1", "--ref", "x"],
         ["orders", "retry", "register:a.nz:ORD-1"],
-        ["hosting", "start", "--domain", "a.nz", "--plan", "starter", "--contact", "c"],
+        ["hosting", "start", "--domain", "a.nz", "--plan", "starter", "--contact", str(uuid.uuid4())],
         ["hosting", "change", "--domain", "a.nz", "--plan", "business"],
-        ["hosting", "stop", "--domain", "a"],
+        ["hosting", "stop", "--domain", "a.nz"],
     ):
         assert callable(parser.parse_args(argv).handler)
     with pytest.raises(SystemExit):
@@ -266,7 +267,11 @@ def test_orders_new_raises_one_invoice_that_becomes_a_registration_order(
         ({"domain": "not a domain"}, "is not a domain name"),
         ({"contact": None, "email": "a@b.nz", "name": None}, "--email needs --name"),
         ({"price": "abc"}, "is not an amount"),
-        ({"domain": "kiwi.io", "price": None}, "no price for .io domains"),
+        ({"price": "35.001"}, "more than two decimal places"),
+        ({"domain": "kiwi.io", "price": None}, ".io domains are not sold here"),
+        ({"domain": "kiwi.zz"}, ".zz domains are not sold here"),
+        ({"contact": None, "email": "notanemail", "name": "N"}, "is not an e-mail address"),
+        ({"contact": None, "email": "a@b.nz", "name": "N" * 296}, "Xero takes at most 255"),
     ],
 )
 def test_orders_new_refuses_what_it_cannot_invoice(
@@ -278,11 +283,19 @@ def test_orders_new_refuses_what_it_cannot_invoice(
     message: str,
 ) -> None:
     """A bad domain, a contact that could not be created, a bad price or no known price: exit 2, nothing queued."""
+    from dataclasses import replace
+
+    from worker.commands.arguments import InputRefused
     from worker.commands.order_actions import orders_new
     from worker.store.tables import outbox
 
+    settings = replace(settings, hosting=replace(settings.hosting, domain_rates={"nz": Decimal("30.00")}))
     args = {"domain": "kiwi.nz", "years": 1, "contact": "c-1", "email": None, "name": None, "price": "30.00", **changes}
-    assert orders_new(app.engine, settings, _args(**args), clock) == 2
-    assert message in capsys.readouterr().out
+    try:
+        assert orders_new(app.engine, settings, _args(**args), clock) == 2
+        said = capsys.readouterr().out
+    except InputRefused as refused:  # told on stderr by the command line's error boundary, exit 2
+        said = str(refused)
+    assert message in said
     with app.engine.connect() as conn:
         assert conn.execute(select(outbox)).all() == []

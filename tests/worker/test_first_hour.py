@@ -6,6 +6,7 @@ a child process on real files and must end with one clear line, a non-zero exit 
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,6 +102,48 @@ def config_directory(tmp: Path) -> dict[str, str]:
     return {}
 
 
+SHOP = """\
+[hosting]
+account_code = "200"
+[hosting.plans]
+starter = "25.00"
+[hosting.domain_rates]
+"nz" = "30.00"
+"co.nz" = "30.00"
+"de" = "25.00"
+"com" = "20.00"
+"""
+
+_sandbox: list[Any] = []
+
+
+def sandbox_url() -> str:
+    """One Xero sandbox for the cases that look a contact up (stopped when the tests end)."""
+    if not _sandbox:
+        from integrations.xero.sandbox import XeroSandbox
+
+        sandbox = XeroSandbox().start()
+        atexit.register(sandbox.stop)
+        _sandbox.append(sandbox)
+    return str(_sandbox[0].base_url)
+
+
+def shop(tmp: Path) -> dict[str, str]:
+    """A reseller's settings (prices, a plan) and a database in use; Xero is not reachable."""
+    used_database(tmp)
+    (tmp / "worker.toml").write_text(SHOP, encoding="utf-8")
+    return {"RW_CONFIG": str(tmp / "worker.toml")}
+
+
+def shop_with_xero(tmp: Path) -> dict[str, str]:
+    """The same, connected to a Xero (the sandbox) that holds no contact with the id typed."""
+    return {**shop(tmp), "RW_XERO_MODE": "sandbox", "RW_XERO_BASE_URL": sandbox_url()}
+
+
+UNKNOWN_CONTACT = "0d7f3a0c-7a55-4d83-9d8c-3f1c2b0e9a11"
+ORDER = ("orders", "new", "--price", "30.00")
+
+
 CASES: tuple[Case, ...] = (
     # A new data directory: nothing is created behind the user's back, and they are told what to run.
     Case("status on a new data directory", ("status",), 2, ("no database", "db upgrade")),
@@ -141,7 +185,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "hosting start --start with a bad date",
-        ("hosting", "start", "--domain", "a.nz", "--plan", "p", "--contact", "c", "--start", "31/12/2026"),
+        ("hosting", "start", "--domain", "a.nz", "--plan", "p", "--contact", UNKNOWN_CONTACT, "--start", "31/12/2026"),
         2,
         ("--start", "not a date"),
     ),
@@ -165,6 +209,112 @@ CASES: tuple[Case, ...] = (
     Case("cycle on unreachable PostgreSQL", ("cycle",), 1, ("cannot reach",), unreachable_postgres),
     Case("review list on unreachable PostgreSQL", ("review", "list"), 1, ("cannot reach",), unreachable_postgres),
     Case("db upgrade on unreachable PostgreSQL", ("db", "upgrade"), 1, ("cannot reach",), unreachable_postgres),
+    # Input taken at the command: checked before anything is queued.
+    Case(
+        "orders new with a 296-character name",
+        (*ORDER, "--domain", "kiwi.nz", "--email", "a@kiwi.nz", "--name", "N" * 296),
+        2,
+        ("--name", "296 characters", "at most 255"),
+        shop,
+    ),
+    Case(
+        "orders new with a 64-character label",
+        (*ORDER, "--domain", "a" * 64 + ".nz", "--email", "a@kiwi.nz", "--name", "Kiwi"),
+        2,
+        ("--domain", "longer than 63"),
+        shop,
+    ),
+    Case(
+        "orders new --domain -bad-.com",
+        (*ORDER, "--domain=-bad-.com", "--email", "a@kiwi.nz", "--name", "Kiwi"),
+        2,
+        ("--domain", "hyphen"),
+        shop,
+    ),
+    Case(
+        "orders new --domain münchen.de (shown in Unicode, stored as IDNA)",
+        (*ORDER, "--domain", "München.de", "--email", "max@münchen.de", "--name", "Max"),
+        0,
+        ("münchen.de (xn--mnchen-3ya.de)", "queued"),
+        shop,
+    ),
+    Case(
+        "orders new for an ending nobody sells (.zz)",
+        (*ORDER, "--domain", "kiwi.zz", "--email", "a@kiwi.nz", "--name", "Kiwi"),
+        2,
+        (".zz domains are not sold here", "domain_rates"),
+        shop,
+    ),
+    Case(
+        "orders new --email notanemail",
+        (*ORDER, "--domain", "kiwi.nz", "--email", "notanemail", "--name", "Kiwi"),
+        2,
+        ("--email", "not an e-mail address"),
+        shop,
+    ),
+    Case(
+        "orders new --price 35.001",
+        ("orders", "new", "--price", "35.001", "--domain", "kiwi.nz", "--email", "a@kiwi.nz", "--name", "Kiwi"),
+        2,
+        ("--price", "more than two decimal places"),
+        shop,
+    ),
+    Case(
+        "orders new --contact nosuch",
+        (*ORDER, "--domain", "kiwi.nz", "--contact", "nosuch"),
+        2,
+        ("--contact", "not a Xero ContactID"),
+        shop,
+    ),
+    Case(
+        "orders new --contact that Xero does not hold",
+        (*ORDER, "--domain", "kiwi.nz", "--contact", UNKNOWN_CONTACT),
+        2,
+        ("Xero has no active contact",),
+        shop_with_xero,
+    ),
+    Case(
+        "orders new --contact while Xero is not configured",
+        (*ORDER, "--domain", "kiwi.nz", "--contact", UNKNOWN_CONTACT),
+        2,
+        ("not configured", "[xero]"),
+        shop,
+    ),
+    Case(
+        "hosting start --domain 'bad domain'",
+        ("hosting", "start", "--domain", "bad domain", "--plan", "starter", "--contact", UNKNOWN_CONTACT),
+        2,
+        ("--domain", "contains a space"),
+        shop,
+    ),
+    Case(
+        "hosting start --contact nosuch",
+        ("hosting", "start", "--domain", "kiwi.nz", "--plan", "starter", "--contact", "nosuch"),
+        2,
+        ("--contact", "not a Xero ContactID"),
+        shop,
+    ),
+    Case(
+        "hosting start --contact that Xero does not hold",
+        ("hosting", "start", "--domain", "kiwi.nz", "--plan", "starter", "--contact", UNKNOWN_CONTACT),
+        2,
+        ("Xero has no active contact",),
+        shop_with_xero,
+    ),
+    Case(
+        "review link --contact that Xero does not hold",
+        ("review", "link", "1", "--contact", UNKNOWN_CONTACT),
+        2,
+        ("Xero has no active contact",),
+        shop_with_xero,
+    ),
+    Case(
+        "orders done --cost 18.505",
+        ("orders", "done", "ORD-1", "--ref", "R", "--cost", "18.505"),
+        2,
+        ("--cost", "more than two decimal places"),
+        shop,
+    ),
 )
 
 

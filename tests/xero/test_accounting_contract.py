@@ -142,6 +142,16 @@ def test_contact_is_found_by_email_before_one_is_created(books: Books) -> None:
     assert a == b and a != found
 
 
+def test_a_contact_is_looked_up_by_its_id(books: Books) -> None:
+    """A ContactID Xero holds gives the contact; one it does not hold (a well-formed GUID) gives None."""
+    order = an_order(6)
+    books.seed_order(order)
+    found = books.accounting.contact(order.contact.contact_id)
+    assert found is not None
+    assert (found.contact_id, found.email) == (order.contact.contact_id, order.contact.email)
+    assert books.accounting.contact("00000000-0000-4000-8000-000000000000") is None
+
+
 def test_bank_lines_become_bank_line_receipts(books: Books) -> None:
     """A statement line arrives as a BANK_LINE receipt with its payee and reference."""
     line_id = "22222222-0000-4000-8000-000000000001"

@@ -12,6 +12,11 @@ from typing import NoReturn
 LARGEST_ID = 2**63 - 1
 
 
+class InputRefused(ValueError):
+    """A typed value the worker will not take (found after parsing, e.g. by looking it up); the message is for the
+    person who typed it, and the command exits 2 with nothing queued."""
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line (which argument, what is wrong, where the help is)."""
 
@@ -52,6 +57,26 @@ def iso_date(value: str) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31") from None
+
+
+def domain_name(value: str) -> str:
+    """A domain name, in the IDNA (ASCII) form that is stored and sent: `münchen.de` becomes xn--mnchen-3ya.de."""
+    from worker.domain_names import BadDomainName, parse_domain_name
+
+    try:
+        return parse_domain_name(value).ascii
+    except BadDomainName as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def contact_id(value: str) -> str:
+    """A Xero ContactID as typed (a GUID); whether Xero holds it is checked before anything is queued."""
+    from worker.commands.order_input import contact_id as checked
+
+    try:
+        return checked(value)
+    except InputRefused as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--contact ")) from None
 
 
 def seconds(value: str) -> float:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.commands.arguments import record_id
+from worker.commands.arguments import contact_id, record_id
 from worker.commands.context import CommandContext
 
 if TYPE_CHECKING:
@@ -107,7 +107,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "recognises them next time (the reason then says so). The item stays open.",
     )
     link.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
-    link.add_argument("--contact", required=True, metavar="CONTACT_ID", help="the Xero ContactID of the customer")
+    link.add_argument(
+        "--contact",
+        required=True,
+        type=contact_id,
+        metavar="CONTACT_ID",
+        help="the Xero ContactID of the customer (checked in Xero first)",
+    )
     link.set_defaults(handler=review_link)
 
 
@@ -329,6 +335,9 @@ def review_dismiss(ctx: CommandContext) -> int:
 
 
 def review_link(ctx: CommandContext) -> int:
+    from worker.commands.order_input import known_contact
     from worker.review import link
+
+    known_contact(ctx.app().accounting, ctx.args.contact)
 
     return _resolve(ctx, lambda conn, now: link(conn, ctx.args.id, contact_id=ctx.args.contact, now=now))

@@ -13,6 +13,7 @@ import sys
 
 from config.sources import ConfigError
 from integrations.errors import IntegrationError, NotConfigured
+from worker.commands.arguments import InputRefused
 
 INTERNAL_ERROR = 70
 BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -37,7 +38,7 @@ def describe(exc: BaseException, *, database: str = "") -> tuple[int, str]:
 
     if isinstance(exc, KeyboardInterrupt):
         return 130, "interrupted"
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, ConfigError | InputRefused):
         return 2, str(exc)
     if isinstance(exc, SQLAlchemyError):
         exc = database_problem(exc, database)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -15,6 +15,8 @@ from rules.suffixes import by_suffix
 from worker.acting import act
 from worker.audit import shell_actor
 from worker.chores import parse_cost, record_done, retry_action
+from worker.commands import order_input
+from worker.effects.hosting import retire_if_never_started
 from worker.hosting_history import change_plan, end_service
 from worker.outbox import effect_key, enqueue, queue_hosting_start
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
@@ -81,13 +83,14 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
 
 
 def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    domain = str(args.domain).strip().lower().rstrip(".")
-    if "." not in domain or " " in domain:
-        print(f"{args.domain!r} is not a domain name")
-        return 2
+    # Stored and sent in its IDNA form; shown in its Unicode form.
+    name = order_input.domain_to_order(settings, args.domain)
+    domain = name.ascii
     if args.email and not args.name:
         print("--email needs --name, for the contact created when Xero has none with that address")
         return 2
+    email = order_input.customer_email(args.email) if args.email else ""
+    contact_name = order_input.customer_name(args.name) if args.name else ""
     try:
         price = _order_price(settings, domain, args.years, args.price)
     except ValueError as exc:
@@ -100,8 +103,8 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
         "amount": str(price),
         "currency": settings.worker.home_currency,
         "contact_id": args.contact or "",
-        "contact_email": args.email or "",
-        "contact_name": args.name or "",
+        "contact_email": email,
+        "contact_name": contact_name,
         "item_code": next((c for c, k in settings.xero.item_codes.items() if k == "domain_registration"), ""),
     }
     # One order per domain and day: the same command run twice queues one invoice.
@@ -109,24 +112,18 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
     with engine.begin() as conn:
         queued = enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now)
     if not queued:
-        print(f"an invoice for {domain} was already queued today ({key}); nothing more queued")
+        print(f"an invoice for {name.shown()} was already queued today ({key}); nothing more queued")
         return 1
     print(
-        f"invoice for {domain}, {args.years} year(s) at {price} {settings.worker.home_currency}, queued; the next "
-        "dispatch raises it in Xero, and its payment registers the domain"
+        f"invoice for {name.shown()}, {args.years} year(s) at {price} {settings.worker.home_currency}, queued; the "
+        "next dispatch raises it in Xero, and its payment registers the domain"
     )
     return 0
 
 
 def _order_price(settings: Settings, domain: str, years: int, given: str | None) -> Decimal:
     if given is not None:
-        try:
-            price = Decimal(given)
-        except InvalidOperation:
-            raise ValueError(f"--price {given!r} is not an amount") from None
-        if not price.is_finite() or price <= 0:
-            raise ValueError(f"--price must be a positive amount, not {given}")
-        return price.quantize(Decimal("0.01"))
+        return order_input.typed_amount(given, "--price")
     rate = by_suffix(settings.hosting.domain_rates, domain)
     if rate is None:
         tld = domain.rsplit(".", 1)[-1]
@@ -148,12 +145,19 @@ def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, c
     return 0 if acted.ok else 1
 
 
-def _active_service(conn: Any, domain: str) -> Any:
-    return conn.execute(
+def _active_service(conn: Any, domain: str, now: datetime) -> Any:
+    service = conn.execute(
         select(hosting_services).where(
             hosting_services.c.domain == domain.lower(), hosting_services.c.status == "active"
         )
     ).first()
+    if service is not None:
+        # A service whose start failed for good was never billed: close it rather than block or wait on it.
+        reason = retire_if_never_started(conn, service, now)
+        if reason:
+            print(f"hosting for {domain} never started ({reason[:200]}); it is closed, nothing was billed")
+            return None
+    return service
 
 
 def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
@@ -163,7 +167,7 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
         return 2
     now = clock()
     with engine.begin() as conn:
-        if _active_service(conn, args.domain) is not None:
+        if _active_service(conn, args.domain, now) is not None:
             print(f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`")
             return 1
         key = effect_key("hosting", "start", args.domain.lower(), now.strftime("%Y%m%dT%H%M%S%f"))
@@ -193,7 +197,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
         return 2
     now = clock()
     with engine.begin() as conn:
-        service = _active_service(conn, args.domain)
+        service = _active_service(conn, args.domain, now)
         if service is None:
             print(f"{args.domain} has no active hosting service; use `hosting start`")
             return 1
@@ -218,7 +222,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
 def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     now = clock()
     with engine.begin() as conn:
-        service = _active_service(conn, args.domain)
+        service = _active_service(conn, args.domain, now)
         if service is None:
             print(f"{args.domain} has no active hosting service")
             return 1

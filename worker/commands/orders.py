@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from worker.commands.arguments import bounded_count, iso_date
+from worker.commands.arguments import bounded_count, contact_id, domain_name, iso_date
 from worker.commands.context import CommandContext
 
 
@@ -55,10 +55,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "[hosting] domain_rates for the TLD, per year). The contact is the Xero ContactID given, or is found by "
         "e-mail (created if missing). Once the invoice is paid, the worker registers the domain.",
     )
-    new.add_argument("--domain", required=True, help="the domain to register, e.g. example.co.nz")
+    new.add_argument(
+        "--domain",
+        required=True,
+        type=domain_name,
+        help="the domain to register, e.g. example.co.nz (an internationalised name is sent in its xn-- form)",
+    )
     new.add_argument("--years", type=int, default=1, choices=range(1, 11), metavar="N", help="term (default 1)")
     who = new.add_mutually_exclusive_group(required=True)
-    who.add_argument("--contact", help="the Xero ContactID to invoice")
+    who.add_argument("--contact", type=contact_id, help="the Xero ContactID to invoice (checked in Xero first)")
     who.add_argument("--email", help="the customer's e-mail: their Xero contact is found or created")
     new.add_argument("--name", help="the customer's name, for a contact created by --email")
     new.add_argument("--price", default=None, help="your price for the whole term (e.g. 35.00)")
@@ -84,9 +89,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="a site went live: start billing its plan",
         description="Start a hosting service and queue its monthly repeating invoice.",
     )
-    start.add_argument("--domain", required=True, help="the site's domain")
+    start.add_argument("--domain", required=True, type=domain_name, help="the site's domain")
     start.add_argument("--plan", required=True, help="a plan name from [hosting] plans")
-    start.add_argument("--contact", required=True, help="the Xero ContactID to bill")
+    start.add_argument(
+        "--contact", required=True, type=contact_id, help="the Xero ContactID to bill (checked in Xero first)"
+    )
     start.add_argument("--start", type=iso_date, default=None, help="first invoice date (default today)")
     start.set_defaults(handler=lambda ctx: _with_db(ctx, "hosting_start"))
     change = hsub.add_parser(
@@ -95,7 +102,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Change the plan of an active hosting service; its repeating invoice is "
         "updated to the new plan's rate.",
     )
-    change.add_argument("--domain", required=True, help="the site's domain")
+    change.add_argument("--domain", required=True, type=domain_name, help="the site's domain")
     change.add_argument("--plan", required=True, help="the new plan from [hosting] plans")
     change.set_defaults(handler=lambda ctx: _with_db(ctx, "hosting_change"))
     stop = hsub.add_parser(
@@ -103,7 +110,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="stop billing a site",
         description="Stop an active hosting service; its repeating invoice is ended.",
     )
-    stop.add_argument("--domain", required=True, help="the site's domain")
+    stop.add_argument("--domain", required=True, type=domain_name, help="the site's domain")
     stop.set_defaults(handler=lambda ctx: _with_db(ctx, "hosting_stop"))
 
 
@@ -112,6 +119,11 @@ def _with_db(ctx: CommandContext, command: str) -> int:
     from worker.commands import order_actions
 
     settings = ctx.settings()
+    if command in ("orders_new", "hosting_start") and ctx.args.contact:
+        from worker.commands.order_input import known_contact
+
+        # A contact Xero does not hold would fail later in the outbox, after the order or service was recorded.
+        known_contact(ctx.app().accounting, ctx.args.contact)
     engine = ctx.engine()
     try:
         handler: order_actions.Handler = getattr(order_actions, command)

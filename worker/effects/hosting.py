@@ -3,6 +3,7 @@ change updates it (new plan, new rate), stop ends it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from rules.money import Money
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.store.month_end_tables import hosting_periods
 from worker.store.outbox_tables import hosting_services
+from worker.store.tables import outbox
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -25,6 +27,48 @@ def _service(app: App, row: OutboxRow) -> Any:
         return conn.execute(
             select(hosting_services).where(hosting_services.c.id == int(row.payload["service_id"]))
         ).first()
+
+
+def start_action(conn: Connection, service_id: int) -> Any:
+    """The outbox row that starts this service's repeating invoice (None for a service started elsewhere)."""
+    for row in conn.execute(
+        select(outbox.c.idempotency_key, outbox.c.status, outbox.c.last_error, outbox.c.payload).where(
+            outbox.c.kind == "start_hosting"
+        )
+    ):
+        if int((row.payload or {}).get("service_id", -1)) == service_id:
+            return row
+    return None
+
+
+def never_started(conn: Connection, service: Any) -> str:
+    """Why this service will never have a repeating invoice (its start failed for good), or "" when it has one or
+    its start may still make one. A stop or change then needs nothing from Xero and must not wait for ever."""
+    if service.repeating_invoice_id:
+        return ""
+    action = start_action(conn, service.id)
+    if action is None or action.status == "failed":
+        return (action.last_error if action is not None else "") or "no start was queued"
+    if action.status == "done":
+        return "it was stopped before its repeating invoice was created"
+    return ""
+
+
+def retire_if_never_started(conn: Connection, service: Any, now: Any) -> str:
+    """Mark an active service whose start failed as `failed`, so a corrected `hosting start` can follow; returns
+    the reason, or "" when the service is live or still starting."""
+    from worker.hosting_history import end_service
+
+    reason = never_started(conn, service)
+    if reason and service.status == "active":
+        conn.execute(
+            update(hosting_services)
+            .where(hosting_services.c.id == service.id)
+            .values(status="failed", stopped_on=now.date(), updated_at=now)
+        )
+        # Its plan period ends too, so month-end does not count it beside the corrected start's own period.
+        end_service(conn, service_id=service.id, last_day=now.date() - timedelta(days=1))
+    return reason
 
 
 def _draft(app: App, service: Any, rate: Decimal) -> RepeatingInvoiceDraft:
@@ -64,6 +108,8 @@ def start_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         return Failed(reason=f"hosting service {row.payload['service_id']} vanished", suggested_action="Start again.")
     if service.repeating_invoice_id:
         return Done(result={"repeating_invoice_id": service.repeating_invoice_id, "already": True})
+    if service.status != "active":  # stopped (or replaced) before its invoice was made: nothing to bill
+        return Done(result={"skipped": f"service {service.status} before it started"})
     rate = _rate(app, service)
     if rate is None:
         return _no_plan(service)
@@ -90,6 +136,14 @@ def change_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     if service is None:
         return Failed(reason=f"hosting service {row.payload['service_id']} vanished", suggested_action="Check it.")
     if not service.repeating_invoice_id:
+        with app.engine.connect() as conn:
+            reason = never_started(conn, service)
+        if reason:
+            return Failed(
+                reason=f"Hosting for {service.domain} never started ({reason}), so there is no repeating invoice "
+                "to change.",
+                suggested_action=f"Start it again: reseller-worker hosting start --domain {service.domain} ...",
+            )
         raise TransientError(f"the repeating invoice for {service.domain} is not created yet", system="outbox")
     rate = _rate(app, service)
     if rate is None:
@@ -106,6 +160,10 @@ def stop_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     if service is None:
         return Failed(reason=f"hosting service {row.payload['service_id']} vanished", suggested_action="Check it.")
     if not service.repeating_invoice_id:
+        with app.engine.connect() as conn:
+            reason = never_started(conn, service)
+        if reason:  # nothing was ever billed, so nothing to end in Xero
+            return Done(result={"stopped": True, "never_started": reason[:200]})
         raise TransientError(f"the repeating invoice for {service.domain} is not created yet", system="outbox")
     app.accounting.update_repeating_invoice(service.repeating_invoice_id, None, idempotency_key=row.key)
     checkpoint("after_xero_write")
