@@ -13,6 +13,7 @@ from integrations.errors import TransientError
 from integrations.ports import InvoiceLine, RepeatingInvoiceDraft
 from rules.money import Money
 from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.hosting_history import end_service
 from worker.store.month_end_tables import hosting_periods
 from worker.store.outbox_tables import hosting_services
 from worker.store.tables import outbox
@@ -57,8 +58,6 @@ def never_started(conn: Connection, service: Any) -> str:
 def retire_if_never_started(conn: Connection, service: Any, now: Any) -> str:
     """Mark an active service whose start failed as `failed`, so a corrected `hosting start` can follow; returns
     the reason, or "" when the service is live or still starting."""
-    from worker.hosting_history import end_service
-
     reason = never_started(conn, service)
     if reason and service.status == "active":
         conn.execute(
