@@ -312,7 +312,7 @@ CASES: tuple[Case, ...] = (
         "orders done --cost 18.505",
         ("orders", "done", "ORD-1", "--ref", "R", "--cost", "18.505"),
         2,
-        ("--cost", "more than two decimal places"),
+        ("--cost", "an amount like 18.50", "18.505"),
         shop,
     ),
 )
