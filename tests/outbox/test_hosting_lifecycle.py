@@ -101,3 +101,18 @@ def test_stopped_before_its_start_ran_bills_nothing(
             "start_hosting": "done",
             "stop_hosting": "done",
         }
+
+
+def test_a_backdated_service_stopped_before_dispatch_is_billed_for_its_live_days(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock
+) -> None:
+    """Started on the 1st (typed later), stopped today: it was live, so its repeating invoice is made, then ended."""
+    accounting.add_contact("c-ok", ContactDraft(name="Kiri"))
+    started = clock().date().replace(day=1)
+    args = _args(domain="site.nz", plan="starter", contact="c-ok", start=started)
+    assert hosting_start(app.engine, settings, args, clock) == 0
+    assert hosting_stop(app.engine, settings, _args(domain="site.nz"), clock) == 0
+    dispatch(app)
+    dispatch(app)
+    [rep] = accounting.repeating.values()
+    assert rep.status == "DELETED"

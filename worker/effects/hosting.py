@@ -70,6 +70,14 @@ def retire_if_never_started(conn: Connection, service: Any, now: Any) -> str:
     return reason
 
 
+def _never_live(service: Any) -> bool:
+    # A service stopped after its start date was live for those days and is billed for them (the stop then ends
+    # the repeating invoice); one stopped on or before its first day never was.
+    if service.status == "failed":
+        return True
+    return service.status == "stopped" and service.stopped_on is not None and service.stopped_on <= service.started_on
+
+
 def _draft(app: App, service: Any, rate: Decimal) -> RepeatingInvoiceDraft:
     return RepeatingInvoiceDraft(
         contact_id=service.contact_id,
@@ -107,7 +115,7 @@ def start_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         return Failed(reason=f"hosting service {row.payload['service_id']} vanished", suggested_action="Start again.")
     if service.repeating_invoice_id:
         return Done(result={"repeating_invoice_id": service.repeating_invoice_id, "already": True})
-    if service.status != "active":  # stopped (or replaced) before its invoice was made: nothing to bill
+    if _never_live(service):  # retired after a failure, or stopped before its first day: nothing to bill
         return Done(result={"skipped": f"service {service.status} before it started"})
     rate = _rate(app, service)
     if rate is None:
