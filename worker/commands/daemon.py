@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.commands.arguments import contact_id, record_id
+from worker.commands.arguments import record_id
 from worker.commands.context import CommandContext
 
 if TYPE_CHECKING:
@@ -110,9 +110,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     link.add_argument(
         "--contact",
         required=True,
-        type=contact_id,
         metavar="CONTACT_ID",
-        help="the Xero ContactID of the customer (checked in Xero first)",
+        help="the Xero ContactID of the customer: one whose invoices the worker has read",
     )
     link.set_defaults(handler=review_link)
 
@@ -335,9 +334,10 @@ def review_dismiss(ctx: CommandContext) -> int:
 
 
 def review_link(ctx: CommandContext) -> int:
-    from worker.commands.order_input import known_contact
+    from worker.commands.order_input import invoiced_contact
     from worker.review import link
 
-    known_contact(ctx.app().accounting, ctx.args.contact)
-
-    return _resolve(ctx, lambda conn, now: link(conn, ctx.args.id, contact_id=ctx.args.contact, now=now))
+    # A link to a contact the worker has no invoice of could never match anything; say so now.
+    with ctx.engine().connect() as conn:
+        contact = invoiced_contact(conn, ctx.args.contact)
+    return _resolve(ctx, lambda conn, now: link(conn, ctx.args.id, contact_id=contact, now=now))

@@ -14,6 +14,8 @@ from worker.commands.arguments import InputRefused
 from worker.domain_names import BadDomainName, DomainName, parse_domain_name
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from config.settings import Settings
     from integrations.ports import Accounting
 
@@ -101,6 +103,24 @@ def contact_id(text: str) -> str:
             "Xero shows it in the contact's web address)"
         ) from None
     return value.lower()
+
+
+def invoiced_contact(conn: Connection, text: str) -> str:
+    """A ContactID the worker has read invoices of (payer links are only ever matched against those)."""
+    from sqlalchemy import func, select
+
+    from worker.store.tables import orders
+
+    wanted = text.strip()
+    found = conn.execute(
+        select(orders.c.contact_id).where(func.lower(orders.c.contact_id) == wanted.lower()).limit(1)
+    ).scalar()
+    if found is None:
+        raise InputRefused(
+            f"--contact {wanted!r}: no invoice the worker has read is for this contact, so a link to it could never "
+            "match (see `reseller-worker orders list --status all` for customers)"
+        )
+    return str(found)
 
 
 def known_contact(accounting: Accounting, text: str) -> str:
