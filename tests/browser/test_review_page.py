@@ -64,6 +64,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine
 
         add_receipt(conn, "r-2", amount="500.00", payer_name="J SMITH SAVINGS")
         add_review(conn, "unmatched", "r-2", "no invoice, customer or amount matches")
+    from worker.bills import import_statement
+
+    statement = Path(__file__).resolve().parents[2] / "config" / "example-statement.csv"
+    import_statement(engine, statement, currency="NZD", now=NOW, month=None)
     add_user(settings, NAME, PASSWORD)
     # The page's clock runs on from the scenario's moment, as a real one does.
     started = datetime.now(UTC)
@@ -188,8 +192,10 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
     driver.find_element(By.LINK_TEXT, "History").click()
     assert driver.find_element(By.CSS_SELECTOR, "main").text.count("aroha") >= 3
     _shot(driver, "history")
-    for page in ("summary", "health", "failed"):
-        driver.get(base + ("/" if page == "summary" else f"/{page}"))
+    for page in ("summary", "health", "failed", "month-end"):
+        driver.get(
+            base + ("/" if page == "summary" else f"/{page}") + ("?month=2026-10" if page == "month-end" else "")
+        )
         _shot(driver, page)
 
     with engine.connect() as conn:
@@ -201,7 +207,9 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
     assert tuple(todo) == ("done", "RC-998877")
 
 
-@pytest.mark.parametrize("path", ["/", "/decisions", "/decisions/1", "/todos", "/outbox", "/history", "/health"])
+@pytest.mark.parametrize(
+    "path", ["/", "/decisions", "/decisions/1", "/todos", "/outbox", "/history", "/health", "/month-end"]
+)
 @pytest.mark.parametrize("width", [320, 375, 1280])
 def test_every_page_fits_the_screen(site: tuple[str, Engine], browser: Any, path: str, width: int) -> None:
     base, _ = site

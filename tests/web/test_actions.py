@@ -294,3 +294,29 @@ def test_dates_use_the_resellers_time_zone(signed_in: FlaskClient, engine: Engin
     page = signed_in.get("/decisions/1").get_data(as_text=True)
     assert "Raised 26 Nov 2026 07:00" in page  # 18:00 UTC on the 25th
     assert "on 26 Nov 2026" in page  # the payment's day, in Auckland
+
+
+def test_month_end_shows_what_the_command_shows(
+    signed_in: FlaskClient, database: tuple[str, Engine], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The month-end page and `month-end YYYY-MM --json` come from the same function: same differences, same
+    margin; the CSV link gives the command's --csv."""
+    import json
+
+    url, _ = database
+    settings = web_settings(tmp_path / "cli", url)
+    statement = Path(__file__).resolve().parents[2] / "config" / "example-statement.csv"
+    month = statement.read_text().splitlines()[1].split(",")[0][:7]
+    assert main(["--config", str(settings.source), "month-end", "import", str(statement)]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(settings.source), "month-end", month, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    page = signed_in.get(f"/month-end?month={month}").get_data(as_text=True)
+    assert f"Month-end {month}" in page
+    assert shown["differences"], "the sample statement should leave something to explain"
+    for difference in shown["differences"]:
+        assert difference["item"] in page
+    csv = signed_in.get(f"/month-end.csv?month={month}")
+    assert main(["--config", str(settings.source), "month-end", month, "--csv", str(tmp_path / "m.csv")]) == 0
+    assert csv.mimetype == "text/csv" and csv.get_data(as_text=True) == (tmp_path / "m.csv").read_text()
+    assert signed_in.get("/month-end?month=2026-13").status_code == 400

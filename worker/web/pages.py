@@ -45,6 +45,8 @@ def register_pages(app: Flask) -> None:
     app.add_url_rule("/history", "history", history_page)
     app.add_url_rule("/history/<int:entry_id>", "entry", entry_page)
     app.add_url_rule("/health", "health", health_page)
+    app.add_url_rule("/month-end", "month_end", month_end_page)
+    app.add_url_rule("/month-end.csv", "month_end_csv", month_end_csv)
     app.context_processor(_navigation)
 
 
@@ -142,6 +144,59 @@ def health_page() -> str:
     with ctx.engine.connect() as conn:
         counts = queries.counts(conn)
     return render_template("health.html", report=report, holder=holder, outbox_counts=counts)
+
+
+def _month(text: str | None) -> Any:
+    """The month asked for (YYYY-MM), else last month in the reseller's time zone; None when unreadable."""
+    from rules.provider_bill import Month
+
+    if text:
+        try:
+            return Month.parse(text)
+        except ValueError:
+            return None
+    ctx = context()
+    return Month.of(ctx.clock().astimezone(ctx.settings.worker.zone).date()).previous()
+
+
+def month_end_page() -> Any:
+    """What `reseller-worker month-end YYYY-MM` shows: the provider's bill checked against what was done and sold,
+    and the margin, from the same function."""
+    from worker.month_end import month_end
+    from worker.month_end_output import bills_line, by_kind
+
+    ctx = context()
+    month = _month(request.args.get("month"))
+    if month is None:
+        abort(400, f"A month is written YYYY-MM, like 2026-10; not {request.args.get('month')!r}.")
+    with ctx.engine.connect() as conn:
+        result = month_end(conn, ctx.settings, month, now=ctx.clock())
+    from rules.month_end import DIFFERENCE_TITLES
+
+    return render_template(
+        "month_end.html",
+        result=result,
+        bills=bills_line(result),
+        groups=[(DIFFERENCE_TITLES[kind], items) for kind, items in by_kind(result.recon.differences)],
+    )
+
+
+def month_end_csv() -> Response:
+    """The margin lines as the command's --csv writes them, for the accountant's spreadsheet."""
+    from worker.month_end import month_end
+    from worker.month_end_output import render_month_end_csv
+
+    ctx = context()
+    month = _month(request.args.get("month"))
+    if month is None:
+        abort(400, "A month is written YYYY-MM, like 2026-10.")
+    with ctx.engine.connect() as conn:
+        result = month_end(conn, ctx.settings, month, now=ctx.clock())
+    return Response(
+        render_month_end_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="margin-{month}.csv"'},
+    )
 
 
 # ---- acting: propose (GET), confirm (POST) ---------------------------------------------------------------------
