@@ -6,6 +6,7 @@ in again every message has been read exactly once."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from config.settings import Settings, load_settings
 from integrations.mailbox import ImapMailbox, mailbox_opener
 from integrations.mailer import FakeMailer
-from integrations.mailsignin import SIGN_IN_AGAIN
+from integrations.mailsignin import SIGN_IN_AGAIN, SignInNeeded
 from integrations.registrar.fake import FakeRegistrar
 from integrations.xero.fake import FakeAccounting
 from tests.conftest import require_service
@@ -30,7 +31,7 @@ from tests.mailsignin.identity import MicrosoftIdentityPlatform
 from worker.app import App
 from worker.cli import main
 from worker.cycle import run_cycle
-from worker.jobs.inbox import poll_inbox
+from worker.jobs.inbox import poll_inbox, watch_inbox
 from worker.jobs.runner import run_job
 from worker.report.sending import build_report
 from worker.report.text import render_text
@@ -185,6 +186,11 @@ def test_sign_in_once_then_refresh_read_on_and_a_revoked_grant_is_one_sentence(
     assert world.folders()["INBOX"] == 2
     asked = len(platform.requests)
     assert world.poll() is None and len(platform.requests) == asked  # known ended: Microsoft is not asked again
+    # The daemon's watcher (called again at once, every 5 s) waits out its run before it fails, once.
+    started = time.monotonic()
+    with pytest.raises(SignInNeeded):
+        watch_inbox(world.app, seconds=1.5)
+    assert time.monotonic() - started >= 1.4 and len(platform.requests) == asked
 
     capsys.readouterr()
     assert main(["check"]) != 0

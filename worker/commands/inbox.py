@@ -46,7 +46,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "--provider", choices=("microsoft", "google"), default=None, help="who keeps the mailbox ([inbox] auth)"
     )
     connect.add_argument("--port", type=int, default=None, help="Google: loopback port for the redirect (8766)")
-    connect.add_argument("--wait", type=float, default=900.0, help="seconds to wait for the sign-in (900)")
+    connect.add_argument(
+        "--wait",
+        type=float,
+        default=900.0,
+        help="Google: seconds to wait for the redirect (900; Microsoft's code lasts 15 min)",
+    )
     connect.set_defaults(handler=inbox_connect_command)
 
 

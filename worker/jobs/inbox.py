@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.inbox import InboxSettings
 from integrations.errors import PermanentError
+from integrations.mailsignin import SignInNeeded
 from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
 from worker.review import raise_review_item
@@ -150,7 +151,14 @@ def watch_inbox(
     totals: Counter[str] = Counter()
     mailbox = app.open_mailbox()
     try:
-        _add(totals, process_inbox(app, mailbox, read=reader))
+        try:
+            _add(totals, process_inbox(app, mailbox, read=reader))
+        except SignInNeeded:
+            # Nothing can be read until the mailbox's owner signs in again. Wait out this run before failing, so
+            # the daemon (which calls again at once) records one failure per run, not one every few seconds.
+            while time.monotonic() < deadline and not (stop and stop()):
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            raise
         while (remaining := deadline - time.monotonic()) > 0 and not (stop and stop()):
             totals["waits"] += 1
             if mailbox.wait_for_mail(min(remaining, WATCH_SLICE_SECONDS)):
