@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from integrations.xero.fake import FakeAccounting
 from tests.conftest import require_service
 from tests.inbox.dovecot import Dovecot, Introspection, deliver, dovecot_available, dovecot_version, start_dovecot
 from tests.inbox.standin import notice
-from tests.mailsignin.identity import MicrosoftIdentityPlatform
+from tests.mailsignin.identity import Clock, MicrosoftIdentityPlatform
 from worker.app import App
 from worker.cli import main
 from worker.cycle import run_cycle
@@ -43,14 +43,6 @@ pytestmark = pytest.mark.imap
 
 CLIENT = "00001111-aaaa-2222-bbbb-3333cccc4444"
 FOLDERS = ("INBOX", "Processed", "Review", "Rejected", "Quarantine")
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

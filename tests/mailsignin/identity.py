@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlparse
 
@@ -44,6 +45,16 @@ GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 Reply = tuple[int, dict[str, str], str]
+
+
+class Clock:
+    """The worker's clock, moved by hand (the providers' own expiry runs on real time)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Reply:
@@ -128,9 +139,7 @@ class MicrosoftIdentityPlatform(IdentityProvider):
         self.devices: dict[str, int] = {}  # device_code -> polls so far
 
     def install(self, rsps: responses.RequestsMock) -> None:
-        rsps.add_callback(
-            responses.GET, f"{self.base}/v2.0/.well-known/openid-configuration", callback=self._discovery
-        )
+        rsps.add_callback(responses.GET, f"{self.base}/v2.0/.well-known/openid-configuration", callback=self._discovery)
         rsps.add_callback(responses.POST, f"{self.base}/oauth2/v2.0/devicecode", callback=self._devicecode)
         rsps.add_callback(responses.POST, f"{self.base}/oauth2/v2.0/token", callback=self._token)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,19 +18,11 @@ from integrations.errors import PermanentError, TransientError
 from integrations.mailsignin import SIGN_IN_AGAIN, SignInNeeded, sign_in_state, token_store
 from integrations.mailsignin.google import MAIL_SCOPE
 from integrations.mailsignin.providers import connect_mailbox, mail_tokens
-from tests.mailsignin.identity import GoogleOAuth
+from tests.mailsignin.identity import Clock, GoogleOAuth
 
 CLIENT = "407408718192-abc.apps.googleusercontent.com"
 SECRET = "GOCSPX-test-secret"
 USER = "billing@reseller.example"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -103,7 +95,7 @@ def test_refresh_keeps_the_refresh_token_google_does_not_resend(
 def test_invalid_grant_from_google_is_the_one_clear_sentence(
     google: GoogleOAuth, inbox: InboxSettings, tmp_path: Path
 ) -> None:
-    """"Token has been expired or revoked." (a Testing app's 7-day limit, a changed password, a removed app)."""
+    """ "Token has been expired or revoked." (a Testing app's 7-day limit, a changed password, a removed app)."""
     clock = Clock()
     connect_mailbox(inbox, tmp_path, show=google.browser(), port=0, wait_seconds=10, clock=clock)
     google.revoke()

@@ -19,18 +19,10 @@ from integrations.errors import PermanentError, TransientError
 from integrations.mailsignin import NOT_SIGNED_IN, SIGN_IN_AGAIN, MailTokens, SignInNeeded, sign_in_state, token_store
 from integrations.mailsignin.microsoft import IMAP_SCOPE, MicrosoftMailSignIn
 from integrations.mailsignin.providers import connect_mailbox, mail_tokens
-from tests.mailsignin.identity import DEVICE_GRANT, MicrosoftIdentityPlatform, unreachable
+from tests.mailsignin.identity import DEVICE_GRANT, Clock, MicrosoftIdentityPlatform, unreachable
 
 CLIENT = "00001111-aaaa-2222-bbbb-3333cccc4444"
 USER = "billing@reseller.example"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -211,9 +203,7 @@ def test_an_unreachable_token_endpoint_is_transient(inbox: InboxSettings, tmp_pa
     """No connection to login.microsoftonline.com: TransientError, retried by the caller's policy, nothing stored."""
     base = "https://login.microsoftonline.com/organizations"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, f"{base}/v2.0/.well-known/openid-configuration", callback=unreachable(base)
-        )
+        rsps.add_callback(responses.GET, f"{base}/v2.0/.well-known/openid-configuration", callback=unreachable(base))
         with pytest.raises(TransientError, match="unreachable"):
             MicrosoftMailSignIn(client_id=CLIENT).start()
 
