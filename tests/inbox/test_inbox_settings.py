@@ -38,6 +38,22 @@ def test_imap_needs_a_password_or_a_token_file(tmp_path: Path) -> None:
     assert ok.inbox.oauth2_token_file == tmp_path / "token.txt"  # type: ignore[attr-defined]
 
 
+def test_the_workers_own_sign_in_needs_the_client_from_the_environment(tmp_path: Path) -> None:
+    """auth = microsoft needs RW_INBOX_CLIENT_ID; google also RW_INBOX_CLIENT_SECRET; neither may be in the file."""
+    box = 'kind = "imap"\nhost = "outlook.office365.com"\nusername = "billing@x.nz"\n'
+    with pytest.raises(ConfigError, match="RW_INBOX_CLIENT_ID"):
+        load(tmp_path, box + 'auth = "microsoft"\n')
+    ok = load(tmp_path, box + 'auth = "microsoft"\ntenant = "x.nz"\n', {"RW_INBOX_CLIENT_ID": "app-id"})
+    assert ok.inbox.client_id == "app-id" and ok.inbox.tenant == "x.nz"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="RW_INBOX_CLIENT_SECRET"):
+        load(tmp_path, box + 'auth = "google"\n', {"RW_INBOX_CLIENT_ID": "app-id"})
+    with pytest.raises(ConfigError, match="secrets belong in the environment"):
+        load(tmp_path, box + 'auth = "google"\nclient_secret = "s"\n', {"RW_INBOX_CLIENT_ID": "app-id"})
+    assert "s3cr3t" not in repr(
+        load(tmp_path, box + 'auth = "google"\n', {"RW_INBOX_CLIENT_ID": "i", "RW_INBOX_CLIENT_SECRET": "s3cr3t"})
+    )
+
+
 def test_loopback_names() -> None:
     """localhost, 127.x and ::1 are loopback; anything else is not."""
     assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.5.5.5", "::1", "[::1]"))
