@@ -5,7 +5,8 @@ IntegrationError
 │   └── RateLimited         429; `retry_after` seconds, `limit` is "minute", "day", ...
 └── PermanentError          retrying cannot help: 4xx validation, auth refused, bad data
     ├── NotConfigured       the adapter lacks a setting or credential it needs
-    └── NotFound            no such resource (404)
+    ├── NotFound            no such resource (404)
+    └── AmountExceedsDue    a payment larger than what is still owing on the invoice
 """
 
 from __future__ import annotations
@@ -40,3 +41,12 @@ class NotConfigured(PermanentError):
 
 class NotFound(PermanentError):
     """The outside system holds no such thing (HTTP 404 for a named resource)."""
+
+
+class AmountExceedsDue(PermanentError):
+    """The payment is more than the invoice still owes, which Xero refuses (OAS Payment.Amount: "Must be less than or
+    equal to the outstanding amount owing"): record what is owed and deal with the rest, never send it again."""
+
+    def __init__(self, message: str, *, system: str = "", amount_due: str = "") -> None:
+        super().__init__(message, system=system)
+        self.amount_due = amount_due  # what Xero says is still owing, as a decimal string ("" when unknown)

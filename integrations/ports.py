@@ -42,6 +42,7 @@ class PaymentDraft:
     paid_on: date
     reference: str  # the bank or gateway reference the accountant will see
     account_code: str  # the bank or clearing account the money went to
+    account_id: str = ""  # that account's AccountID, sent instead of the code when known (not all accounts have one)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -71,6 +72,27 @@ class RepeatingInvoiceDraft:
     due_day: int = 20
     reference: str = ""
     end: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RepeatingInvoiceInfo:
+    """A repeating invoice template as Xero holds it. Templates cannot be edited through the API: a change is a new
+    template and the old one deleted."""
+
+    repeating_invoice_id: str
+    status: str  # DRAFT, AUTHORISED, DELETED
+    contact_id: str
+    reference: str = ""
+    next_scheduled: date | None = None  # the date of the next invoice it will raise
+    sub_total: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ContactMatch:
+    contact_id: str
+    name: str  # the name the contact has in Xero
+    created: bool = False
+    note: str = ""  # what a person should know, e.g. the name was taken by another customer so it was extended
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,6 +142,15 @@ class BillsPage:
     watermark: datetime | None = None
 
 
+HISTORY_NOTE_MAX = 250  # Xero's History and notes: Details is at most 250 characters
+
+
+def fit_history_note(note: str) -> str:
+    """A history note within HISTORY_NOTE_MAX: the end of a longer one gives way to an ellipsis."""
+    note = note.strip()
+    return note if len(note) <= HISTORY_NOTE_MAX else note[: HISTORY_NOTE_MAX - 1].rstrip() + "\u2026"
+
+
 class Accounting(Protocol):
     def open_orders(self, *, since: datetime | None) -> OrdersPage: ...
     def payments(self, *, since: datetime | None) -> ReceiptsPage: ...
@@ -128,11 +159,11 @@ class Accounting(Protocol):
     def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str: ...
     def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> tuple[str, str]: ...
     def create_repeating_invoice(self, draft: RepeatingInvoiceDraft, *, idempotency_key: str) -> str: ...
-    def update_repeating_invoice(
-        self, repeating_invoice_id: str, draft: RepeatingInvoiceDraft | None, *, idempotency_key: str
-    ) -> str: ...
+    def repeating_invoice(self, repeating_invoice_id: str) -> RepeatingInvoiceInfo | None: ...
+    def repeating_invoices(self, *, reference: str) -> Sequence[RepeatingInvoiceInfo]: ...
+    def delete_repeating_invoice(self, repeating_invoice_id: str, *, idempotency_key: str) -> None: ...
     def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None: ...
-    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str: ...
+    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> ContactMatch: ...
     def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage: ...
     def contact(self, contact_id: str) -> Contact | None: ...  # None: no such contact, or archived
     def quota(self) -> Quota: ...

@@ -18,8 +18,8 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +52,7 @@ from xero_python.finance import FinanceApi
 
 from config.xero import XeroSettings
 from integrations.errors import (
+    AmountExceedsDue,
     IntegrationError,
     NotConfigured,
     NotFound,
@@ -62,6 +63,7 @@ from integrations.errors import (
 from integrations.ports import (
     BillsPage,
     ContactDraft,
+    ContactMatch,
     InvoiceDraft,
     InvoiceLine,
     OrdersPage,
@@ -69,9 +71,13 @@ from integrations.ports import (
     Quota,
     ReceiptsPage,
     RepeatingInvoiceDraft,
+    RepeatingInvoiceInfo,
     SupplierBill,
+    fit_history_note,
 )
 from integrations.retrying import transient_retry
+from integrations.xero.contacts import distinguishing_names, renamed_note, same_customer
+from integrations.xero.dates import add_months, organisation_zone
 from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice, supplier_bill
 from integrations.xero.tokens import FINANCE_SCOPE, TokenSet, XeroTokens, token_store_for_mode
 from rules.model import Contact, Order, Receipt
@@ -85,6 +91,10 @@ SYSTEM = "xero"
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 BANK_LOOKBACK = timedelta(days=14)  # statement lines arrive late; the Finance API window reaches back this far
 FIRST_BANK_WINDOW = timedelta(days=60)
+# Finance API bank statements: "The maximum range of the query period is 12 months. If the specified query period
+# is more than 12 months the request will be rejected"; "If the end date is a future date, the request will be
+# rejected" (OAS xero-finance.yaml, FromDate and ToDate).
+STATEMENT_MONTHS = 12
 
 
 def _utc_now() -> datetime:
@@ -240,6 +250,8 @@ class XeroAccounting:
         self._invoice_window: tuple[datetime, datetime | None, datetime] | None = None
         self._dirty = True  # our own write changed the books: the next poll must look
         self._bank_account_id = settings.bank_account_id
+        self._org_timezone: str | None = None  # Organisation.Timezone, read once
+        self._xero_skew: timedelta | None = None  # Xero's clock (DateTimeUTC) minus ours, at the last reading
         self.calls = 0  # HTTP calls to the APIs made by this adapter (for the bench)
 
     # ---- plumbing -------------------------------------------------------------------------------------------
@@ -327,7 +339,7 @@ class XeroAccounting:
         correlation = headers.get("Xero-Correlation-Id", "") if headers else ""
         self._note_quota(headers)
         if isinstance(exc, RateLimitException) or status == 429:
-            limit = str(headers.get("X-Rate-Limit-Problem") or "minute").lower()
+            limit = rate_limit_problem(headers.get("X-Rate-Limit-Problem"))
             default_wait = "1" if limit == "concurrent" else "60"  # the concurrent limit clears in a moment
             try:
                 retry_after = float(headers.get("Retry-After") or default_wait)
@@ -364,6 +376,38 @@ class XeroAccounting:
         fills with false (HasAttachments, HasErrors...): Xero's document forbids writing them."""
         return _strip_read_only(serialize(model))
 
+    def _note_xero_time(self, body: Any) -> datetime | None:
+        """Xero's own clock from a response envelope (DateTimeUTC), remembered as an offset from ours."""
+        try:
+            stamp = parse_xero_date(body.get("DateTimeUTC")) if isinstance(body, dict) else None
+        except SourceError:
+            return None
+        if stamp is not None:
+            self._xero_skew = stamp - self.clock()
+        return stamp
+
+    def organisation_today(self) -> date:
+        """The organisation's date now: in its own time zone (Organisation.Timezone, read once), by whichever clock
+        is behind, ours or Xero's. A date Xero may refuse as "future" is never produced: unknown zone, the zone
+        where the day ends last."""
+        if self._org_timezone is None:
+            try:
+                response, _ = self._call(
+                    "GET Organisation", self._accounting.get_organisations, self.tenant_id, _preload_content=False
+                )
+            except PermanentError as exc:  # e.g. a connection without accounting.settings.read
+                log.warning("xero_organisation_unreadable", error=str(exc))
+                self._org_timezone = ""
+            else:
+                body = self._json(response)
+                self._note_xero_time(body)
+                found = body.get("Organisations") or [{}]
+                self._org_timezone = str(found[0].get("Timezone") or "")
+        now = self.clock()
+        if self._xero_skew is not None:
+            now = min(now, now + self._xero_skew)
+        return now.astimezone(organisation_zone(self._org_timezone)).date()
+
     def _since(self, since: datetime | None) -> datetime | None:
         return since - timedelta(seconds=self.settings.overlap_seconds) if since is not None else None
 
@@ -386,10 +430,7 @@ class XeroAccounting:
             )
             body = self._json(response)
             if server_time is None:
-                try:
-                    server_time = parse_xero_date(body.get("DateTimeUTC"))
-                except SourceError:
-                    server_time = None
+                server_time = self._note_xero_time(body)
             batch = body.get(key) or []
             items.extend(batch)
             pagination = body.get("pagination") or {}
@@ -556,14 +597,24 @@ class XeroAccounting:
         """Statement lines have no change stamp: the window reaches back BANK_LOOKBACK before the watermark (the
         last poll), and lines already returned in this process are dropped; the job de-duplicates by id too."""
         account_id = self._bank_account()
-        start = (since - BANK_LOOKBACK) if since is not None else polled_at - FIRST_BANK_WINDOW
+        end = self.organisation_today()
+        zone = organisation_zone(self._org_timezone or "")
+        start = (
+            ((since - BANK_LOOKBACK) if since is not None else polled_at - FIRST_BANK_WINDOW).astimezone(zone).date()
+        )
+        earliest = add_months(end, -STATEMENT_MONTHS) + timedelta(days=1)
+        if start < earliest:
+            # After a long outage the look-back would pass Xero's 12-month limit and be refused outright.
+            log.warning("xero_statement_window_cut", wanted_from=start.isoformat(), reading_from=earliest.isoformat())
+            start = earliest
+        start = min(start, end)
         response, _ = self._call(
             "GET BankStatementsPlus",
             self._finance.get_bank_statement_accounting,
             self.tenant_id,
             account_id,
-            start.date().isoformat(),
-            polled_at.date().isoformat(),
+            start.isoformat(),
+            end.isoformat(),
             summary_only=True,
             _preload_content=False,
         )
@@ -680,14 +731,50 @@ class XeroAccounting:
     def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str:
         payment = Payment(
             invoice=Invoice(invoice_id=draft.invoice_id),
-            account=Account(code=draft.account_code or self.settings.bank_account_code),
+            account=self._payment_account(draft),
             amount=_amount(draft.amount.amount),
             date=draft.paid_on,
             reference=draft.reference[:255],
             # IsReconciled stays unset: Xero then proposes this payment when the bank line arrives.
         )
-        body = self._write("POST Payments", self._accounting.create_payment, payment, idempotency_key=idempotency_key)
+        try:
+            body = self._write(
+                "POST Payments", self._accounting.create_payment, payment, idempotency_key=idempotency_key
+            )
+        except PermanentError as exc:
+            raise self._overpayment(draft, exc) from exc
         return str(_first(body, "Payments", "record_payment")["PaymentID"])
+
+    def _payment_account(self, draft: PaymentDraft) -> Account:
+        """By AccountID when known: not every bank account has a code (OAS Payment.Code: "note- not all accounts
+        have a code value"; Xero's own example pays with Account.setAccountID, xero-php-oauth2#75)."""
+        if draft.account_id:
+            return Account(account_id=draft.account_id)
+        code = draft.account_code or self.settings.bank_account_code
+        if code == self.settings.bank_account_code and self._bank_account_id:
+            return Account(account_id=self._bank_account_id)
+        if not code:
+            raise NotConfigured("no account code or AccountID to record the payment to", system=SYSTEM)
+        return Account(code=code)
+
+    def _overpayment(self, draft: PaymentDraft, exc: PermanentError) -> PermanentError:
+        """A refused payment more than the invoice still owes becomes AmountExceedsDue with what is owing (read
+        back, so Xero's wording does not matter): the caller records what is owed, never the same call again."""
+        try:
+            response, _ = self._call(
+                "GET Invoice", self._accounting.get_invoice, self.tenant_id, draft.invoice_id, _preload_content=False
+            )
+            invoices = self._json(response).get("Invoices") or [{}]
+            due = Decimal(str(invoices[0].get("AmountDue")))
+        except (IntegrationError, InvalidOperation, ValueError):
+            return exc
+        if draft.amount.amount > due:
+            return AmountExceedsDue(
+                f"record_payment: {draft.amount} is more than the {due} still owing on the invoice ({exc})",
+                system=SYSTEM,
+                amount_due=str(due),
+            )
+        return exc
 
     def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> tuple[str, str]:
         if not draft.lines:
@@ -747,26 +834,44 @@ class XeroAccounting:
         )
         return str(_first(body, "RepeatingInvoices", "create_repeating_invoice")["RepeatingInvoiceID"])
 
-    def update_repeating_invoice(
-        self, repeating_invoice_id: str, draft: RepeatingInvoiceDraft | None, *, idempotency_key: str
-    ) -> str:
-        """`draft=None` deletes it (Xero's soft delete, Status DELETED)."""
-        if draft is None:
-            model = RepeatingInvoice(repeating_invoice_id=repeating_invoice_id, status="DELETED")
-        else:
-            model = self._repeating(draft)
-            model.repeating_invoice_id = repeating_invoice_id
-        body = self._write(
+    def repeating_invoice(self, repeating_invoice_id: str) -> RepeatingInvoiceInfo | None:
+        try:
+            response, _ = self._call(
+                "GET RepeatingInvoice",
+                self._accounting.get_repeating_invoice,
+                self.tenant_id,
+                repeating_invoice_id,
+                _preload_content=False,
+            )
+        except NotFound:
+            return None
+        found = [_repeating_info(r) for r in self._json(response).get("RepeatingInvoices") or []]
+        return found[0] if found else None
+
+    def repeating_invoices(self, *, reference: str) -> Sequence[RepeatingInvoiceInfo]:
+        response, _ = self._call(
+            "GET RepeatingInvoices",
+            self._accounting.get_repeating_invoices,
+            self.tenant_id,
+            where=f'Reference=="{_quote(reference)}"',
+            _preload_content=False,
+        )
+        return [_repeating_info(r) for r in self._json(response).get("RepeatingInvoices") or []]
+
+    def delete_repeating_invoice(self, repeating_invoice_id: str, *, idempotency_key: str) -> None:
+        """Xero's soft delete, the only change the API makes to a template: POST with Status DELETED (OAS
+        updateRepeatingInvoice "Deletes a specific repeating invoice template"; xero-python#105)."""
+        model = RepeatingInvoice(repeating_invoice_id=repeating_invoice_id, status="DELETED")
+        self._write(
             "POST RepeatingInvoices",
             self._accounting.update_repeating_invoice,
             repeating_invoice_id,
             RepeatingInvoices(repeating_invoices=[model]),
             idempotency_key=idempotency_key,
         )
-        return str(_first(body, "RepeatingInvoices", "update_repeating_invoice")["RepeatingInvoiceID"])
 
     def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None:
-        records = HistoryRecords(history_records=[HistoryRecord(details=note[:2500])])
+        records = HistoryRecords(history_records=[HistoryRecord(details=fit_history_note(note))])
         self._write(
             "PUT Invoices/History",
             self._accounting.create_invoice_history,
@@ -775,27 +880,27 @@ class XeroAccounting:
             idempotency_key=idempotency_key,
         )
 
-    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str:
-        """By ContactNumber, then by e-mail, before creating: a duplicate contact splits a customer's history."""
-        clauses = []
-        if draft.contact_number:
-            clauses.append(f'ContactNumber=="{_quote(draft.contact_number)}"')
-        if draft.email:
-            clauses.append(f'EmailAddress=="{_quote(draft.email)}"')
-        for clause in clauses:
-            response, _ = self._call(
-                "GET Contacts",
-                self._accounting.get_contacts,
-                self.tenant_id,
-                where=clause,
-                summary_only=True,
-                _preload_content=False,
-            )
-            found = [c for c in self._json(response).get("Contacts") or [] if c.get("ContactStatus") != "ARCHIVED"]
-            if found:
-                return str(found[0]["ContactID"])
+    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> ContactMatch:
+        """By ContactNumber, then e-mail, then name, archived contacts included (a customer's archived contact is
+        restored, not duplicated). Names are unique among active contacts, so when the name belongs to another
+        customer the new contact gets a distinguishing name, and the match says so."""
+        for clause in _contact_clauses(draft):
+            for found in self._contacts_where(clause):
+                email, number = str(found.get("EmailAddress") or ""), str(found.get("ContactNumber") or "")
+                if same_customer(email=email, number=number, draft=draft, by_name=clause.startswith("Name")):
+                    return self._usable(found, draft, idempotency_key)
+        name, note = draft.name.strip(), ""
+        for candidate in distinguishing_names(draft):
+            if not any(c.get("ContactStatus") == "ACTIVE" for c in self._contacts_where(_name_clause(candidate))):
+                if candidate != name:
+                    note = renamed_note(name, candidate)
+                    log.warning("xero_contact_renamed", wanted=name, created=candidate)
+                name = candidate
+                break
+        else:
+            raise PermanentError(f"find_or_create_contact: every name tried for {name!r} is taken", system=SYSTEM)
         contact = XeroContact(
-            name=draft.name,
+            name=name,
             email_address=draft.email or None,
             contact_number=draft.contact_number or None,
             first_name=draft.first_name or None,
@@ -808,7 +913,38 @@ class XeroAccounting:
             idempotency_key=idempotency_key,
             summarize_errors=False,
         )
-        return str(_first(body, "Contacts", "find_or_create_contact")["ContactID"])
+        saved = _first(body, "Contacts", "find_or_create_contact")
+        return ContactMatch(
+            contact_id=str(saved["ContactID"]), name=str(saved.get("Name", name)), created=True, note=note
+        )
+
+    def _contacts_where(self, clause: str) -> list[dict[str, Any]]:
+        response, _ = self._call(
+            "GET Contacts",
+            self._accounting.get_contacts,
+            self.tenant_id,
+            where=clause,
+            include_archived=True,
+            summary_only=True,
+            _preload_content=False,
+        )
+        return list(self._json(response).get("Contacts") or [])
+
+    def _usable(self, found: dict[str, Any], draft: ContactDraft, idempotency_key: str) -> ContactMatch:
+        """The customer's own contact; an archived one is restored (ContactStatus ACTIVE, the reverse of archiving
+        with updateContact, xero-node#397), since Xero takes no new documents for an archived contact."""
+        cid, name = str(found["ContactID"]), str(found.get("Name", ""))
+        if found.get("ContactStatus") != "ARCHIVED":
+            return ContactMatch(contact_id=cid, name=name)
+        self._write(
+            "POST Contacts",
+            self._accounting.update_contact,
+            cid,
+            Contacts(contacts=[XeroContact(contact_id=cid, contact_status="ACTIVE")]),
+            idempotency_key=f"{idempotency_key}:restore",
+        )
+        log.info("xero_contact_restored", contact_id=cid, name=name)
+        return ContactMatch(contact_id=cid, name=name, note=f"the archived contact {name!r} was restored")
 
     def contact(self, contact_id: str) -> Contact | None:
         """GET /Contacts/{ContactID}: the contact, or None when Xero has none (404) or it is archived."""
@@ -897,6 +1033,55 @@ def _error_message(body: Any) -> str:
                 return str(err.get("Message", ""))[:300]
         return str(data.get("Message") or data.get("Detail") or data.get("detail") or data.get("error") or "")[:300]
     return str(data)[:300]
+
+
+def rate_limit_problem(value: str | None) -> str:
+    """X-Rate-Limit-Problem as one of day, minute, appminute, concurrent, whatever its case or wording: Xero's own
+    words are "minute" and "day" (xero-node#634, xero-python#74), others have seen "Daily" and "Minute"
+    (calcinai/xero-php#352)."""
+    text = (value or "").strip().lower()
+    if "day" in text or "dai" in text:
+        return "day"
+    if "app" in text:
+        return "appminute"
+    if "concurren" in text:
+        return "concurrent"
+    return "minute"
+
+
+def _repeating_info(r: dict[str, Any]) -> RepeatingInvoiceInfo:
+    sched = r.get("Schedule") or {}
+    try:
+        nxt = parse_xero_date(sched.get("NextScheduledDate"))
+    except SourceError:
+        nxt = None
+    try:
+        sub_total: Decimal | None = Decimal(str(r["SubTotal"])) if r.get("SubTotal") is not None else None
+    except InvalidOperation:
+        sub_total = None
+    return RepeatingInvoiceInfo(
+        repeating_invoice_id=str(r.get("RepeatingInvoiceID", "")),
+        status=str(r.get("Status", "")),
+        contact_id=str((r.get("Contact") or {}).get("ContactID", "")),
+        reference=str(r.get("Reference", "")),
+        next_scheduled=nxt.date() if nxt is not None else None,
+        sub_total=sub_total,
+    )
+
+
+def _name_clause(name: str) -> str:
+    return f'Name=="{_quote(name)}"'
+
+
+def _contact_clauses(draft: ContactDraft) -> list[str]:
+    clauses = []
+    if draft.contact_number:
+        clauses.append(f'ContactNumber=="{_quote(draft.contact_number)}"')
+    if draft.email:
+        clauses.append(f'EmailAddress=="{_quote(draft.email)}"')
+    if draft.name.strip():
+        clauses.append(_name_clause(draft.name.strip()))
+    return clauses
 
 
 def build_xero_accounting(

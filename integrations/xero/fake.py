@@ -16,18 +16,23 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from integrations.errors import IntegrationError, NotConfigured, PermanentError
+from integrations.errors import AmountExceedsDue, IntegrationError, NotConfigured, PermanentError
 from integrations.ports import (
     BillsPage,
     ContactDraft,
+    ContactMatch,
     InvoiceDraft,
     OrdersPage,
     PaymentDraft,
     Quota,
     ReceiptsPage,
     RepeatingInvoiceDraft,
+    RepeatingInvoiceInfo,
     SupplierBill,
+    fit_history_note,
 )
+from integrations.xero.contacts import distinguishing_names, renamed_note, same_customer
+from integrations.xero.dates import add_months
 from rules.model import Contact, Order, Receipt, ReceiptSource
 from rules.money import Money
 
@@ -78,6 +83,7 @@ class FakeAccounting:
     calls: Counter[str] = field(default_factory=Counter)
     invoices: dict[str, FakeInvoice] = field(default_factory=dict)
     contacts: dict[str, ContactDraft] = field(default_factory=dict)
+    archived_contacts: set[str] = field(default_factory=set)
     repeating: dict[str, FakeRepeatingInvoice] = field(default_factory=dict)
     history: dict[str, list[str]] = field(default_factory=dict)  # invoice id -> notes, oldest first
     recorded_payments: dict[str, PaymentDraft] = field(default_factory=dict)  # payment id -> what we sent
@@ -137,9 +143,11 @@ class FakeAccounting:
         with self._lock:
             self._bank_lines.append((updated_at or receipt.received_at, receipt))
 
-    def add_contact(self, contact_id: str, draft: ContactDraft) -> None:
+    def add_contact(self, contact_id: str, draft: ContactDraft, *, archived: bool = False) -> None:
         with self._lock:
             self.contacts[contact_id] = draft
+            if archived:
+                self.archived_contacts.add(contact_id)
 
     def add_bill(self, contact_id: str, bill: SupplierBill, *, updated_at: datetime | None = None) -> None:
         """A supplier's bill (ACCPAY) from contact `contact_id` (seed it with `add_contact`); adding one with the
@@ -192,7 +200,9 @@ class FakeAccounting:
             if inv.status != "AUTHORISED":
                 raise PermanentError(f"invoice {inv.invoice_number} is {inv.status}", system="xero")
             if inv.amount_due < draft.amount:
-                raise PermanentError("payment amount exceeds the amount due", system="xero")
+                raise AmountExceedsDue(
+                    "payment amount exceeds the amount due", system="xero", amount_due=str(inv.amount_due.amount)
+                )
             payment_id = str(uuid.uuid4())
             now = self.clock()
             inv.amount_paid = inv.amount_paid + draft.amount
@@ -252,23 +262,29 @@ class FakeAccounting:
 
         return self._write("create_repeating_invoice", idempotency_key, apply)
 
-    def update_repeating_invoice(
-        self, repeating_invoice_id: str, draft: RepeatingInvoiceDraft | None, *, idempotency_key: str
-    ) -> str:
-        """`draft=None` deletes (Xero's soft delete: Status DELETED)."""
+    def repeating_invoice(self, repeating_invoice_id: str) -> RepeatingInvoiceInfo | None:
+        def run() -> RepeatingInvoiceInfo | None:
+            current = self.repeating.get(repeating_invoice_id)
+            return self._info(current) if current is not None else None
 
-        def apply() -> str:
+        return self._read("repeating_invoice", run)
+
+    def repeating_invoices(self, *, reference: str) -> Sequence[RepeatingInvoiceInfo]:
+        return self._read(
+            "repeating_invoices",
+            lambda: [self._info(r) for r in self.repeating.values() if r.draft.reference == reference],
+        )
+
+    def delete_repeating_invoice(self, repeating_invoice_id: str, *, idempotency_key: str) -> None:
+        """Xero's soft delete (Status DELETED): the one change a template takes through the API."""
+
+        def apply() -> None:
             current = self.repeating.get(repeating_invoice_id)
             if current is None:
                 raise PermanentError(f"no repeating invoice {repeating_invoice_id}", system="xero")
-            if draft is None:
-                current.status = "DELETED"
-            else:
-                _check_schedule(draft)
-                current.draft = draft
-            return repeating_invoice_id
+            current.status = "DELETED"
 
-        return self._write("update_repeating_invoice", idempotency_key, apply)
+        self._write("delete_repeating_invoice", idempotency_key, apply)
 
     def add_history_note(self, invoice_id: str, note: str, *, idempotency_key: str) -> None:
         def apply() -> None:
@@ -276,20 +292,40 @@ class FakeAccounting:
                 raise PermanentError(f"no invoice {invoice_id}", system="xero")
             if not note.strip():
                 raise PermanentError("a history note needs text", system="xero")
-            self.history.setdefault(invoice_id, []).append(note[:2500])
+            self.history.setdefault(invoice_id, []).append(fit_history_note(note))
 
         self._write("add_history_note", idempotency_key, apply)
 
-    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> str:
-        def apply() -> str:
-            for cid, known in self.contacts.items():
-                if draft.contact_number and known.contact_number == draft.contact_number:
-                    return cid
-                if draft.email and known.email.lower() == draft.email.lower():
-                    return cid
+    def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> ContactMatch:
+        """As the adapter: by number, e-mail, then name (archived included, and restored); a name another customer
+        holds among active contacts is extended."""
+
+        def apply() -> ContactMatch:
+            name = draft.name.strip()
+            for by in ("number", "email", "name"):
+                for cid, known in self.contacts.items():
+                    hit = {
+                        "number": bool(draft.contact_number) and known.contact_number == draft.contact_number,
+                        "email": bool(draft.email) and known.email.lower() == draft.email.lower(),
+                        "name": bool(name) and known.name.lower() == name.lower(),
+                    }[by]
+                    if hit and same_customer(
+                        email=known.email, number=known.contact_number, draft=draft, by_name=by == "name"
+                    ):
+                        if cid in self.archived_contacts:
+                            self.archived_contacts.discard(cid)
+                            return ContactMatch(
+                                contact_id=cid,
+                                name=known.name,
+                                note=f"the archived contact {known.name!r} was restored",
+                            )
+                        return ContactMatch(contact_id=cid, name=known.name)
+            active = {c.name.lower() for cid, c in self.contacts.items() if cid not in self.archived_contacts}
+            chosen = next(n for n in distinguishing_names(draft) if n.lower() not in active)
             cid = str(uuid.uuid4())
-            self.contacts[cid] = draft
-            return cid
+            self.contacts[cid] = replace(draft, name=chosen)
+            note = renamed_note(name, chosen) if chosen != name else ""
+            return ContactMatch(contact_id=cid, name=chosen, created=True, note=note)
 
         return self._write("find_or_create_contact", idempotency_key, apply)
 
@@ -323,6 +359,21 @@ class FakeAccounting:
         return self.quota_now
 
     # ---- internals ------------------------------------------------------------------------------------------
+
+    def _info(self, r: FakeRepeatingInvoice) -> RepeatingInvoiceInfo:
+        today, when, n = self.clock().date(), r.draft.start, 0
+        while r.status == "AUTHORISED" and when < today:
+            n += 1
+            when = add_months(r.draft.start, r.draft.period_months * n)
+        total = sum((line.unit_amount.amount * line.quantity for line in r.draft.lines), Decimal(0))
+        return RepeatingInvoiceInfo(
+            repeating_invoice_id=r.repeating_invoice_id,
+            status=r.status,
+            contact_id=r.draft.contact_id,
+            reference=r.draft.reference,
+            next_scheduled=when,
+            sub_total=total,
+        )
 
     def _with_due(self, inv: FakeInvoice) -> list[Order]:
         if len(inv.orders) == 1:  # one order per invoice: what is due is the invoice's amount due

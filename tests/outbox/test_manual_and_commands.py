@@ -102,7 +102,8 @@ def test_manual_renewal_starts_from_the_known_expiry(manual_app: App, accounting
 def test_hosting_start_change_stop(
     app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """start creates a monthly repeating invoice at the plan's rate, change updates it, stop ends it."""
+    """start creates a monthly repeating invoice at the plan's rate; change replaces it (Xero cannot edit one: the
+    old is deleted, a new one at the new rate starts at its next billing date); stop ends the current one."""
     accounting.add_contact("c-9", ContactDraft(name="K"))
     assert (
         hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
@@ -117,11 +118,13 @@ def test_hosting_start_change_stop(
     assert rep.draft.lines[0].unit_amount.amount == Decimal("25.00") and rep.draft.period_months == 1
     assert hosting_change(app.engine, settings, _args(domain="site.nz", plan="business"), clock) == 0
     dispatch(app)
-    assert accounting.repeating[rid].draft.lines[0].unit_amount.amount == Decimal("45.00")
+    assert accounting.repeating[rid].status == "DELETED"
+    [(new_id, new)] = [(k, r) for k, r in accounting.repeating.items() if r.status == "AUTHORISED"]
+    assert new.draft.lines[0].unit_amount.amount == Decimal("45.00") and new.draft.start == rep.draft.start
     assert hosting_stop(app.engine, settings, _args(domain="site.nz"), clock) == 0
     dispatch(app)
-    assert accounting.repeating[rid].status == "DELETED"
-    assert accounting.calls["create_repeating_invoice"] == 1
+    assert accounting.repeating[new_id].status == "DELETED"
+    assert accounting.calls["create_repeating_invoice"] == 2
     with app.engine.connect() as conn:
         assert conn.execute(select(hosting_services.c.status)).scalar_one() == "stopped"
 

@@ -30,6 +30,9 @@ class Books(Protocol):
     ) -> None: ...  # an ACCPAY bill from `contact`, lines of (description, amount)
     def set_bill_status(self, bill_id: str, status: str) -> None: ...
 
+    def archive_contact(self, contact_id: str) -> None: ...
+    def contact_status(self, contact_id: str) -> str: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class Seeded:

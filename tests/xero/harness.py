@@ -79,3 +79,9 @@ class FakeBooks:
         contact_id, _at, bill = self.fake._bills[bill_id]
         now = self.fake.clock()
         self.fake.add_bill(contact_id, replace(bill, status=status, updated=now.isoformat()), updated_at=now)
+
+    def archive_contact(self, contact_id: str) -> None:
+        self.fake.archived_contacts.add(contact_id)
+
+    def contact_status(self, contact_id: str) -> str:
+        return "ARCHIVED" if contact_id in self.fake.archived_contacts else "ACTIVE"

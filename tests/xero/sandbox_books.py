@@ -133,3 +133,9 @@ class SandboxBooks:
 
     def set_bill_status(self, bill_id: str, status: str) -> None:
         self.sb.books.set_invoice_status(bill_id, status)
+
+    def archive_contact(self, contact_id: str) -> None:
+        self.sb.books.archive_contact(contact_id)
+
+    def contact_status(self, contact_id: str) -> str:
+        return str(self.sb.books.contacts[contact_id].data["ContactStatus"])

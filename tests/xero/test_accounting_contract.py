@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.errors import NotConfigured, PermanentError
+from integrations.errors import AmountExceedsDue, NotConfigured, PermanentError
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, RepeatingInvoiceDraft
 from rules.model import Contact, OrderKind, ReceiptSource
 from rules.money import Money
@@ -135,11 +135,11 @@ def test_contact_is_found_by_email_before_one_is_created(books: Books) -> None:
     found = books.accounting.find_or_create_contact(
         ContactDraft(name="Whatever", email=order.contact.email.upper()), idempotency_key="c-5"
     )
-    assert found == order.contact.contact_id
+    assert found.contact_id == order.contact.contact_id and not found.created
     new = ContactDraft(name="Brand New Ltd", email="new@example.org", contact_number="CUST-77")
     a = books.accounting.find_or_create_contact(new, idempotency_key="c-new")
     b = books.accounting.find_or_create_contact(new, idempotency_key="c-new-2")
-    assert a == b and a != found
+    assert a.contact_id == b.contact_id and a.contact_id != found.contact_id and a.created
 
 
 def test_a_contact_is_looked_up_by_its_id(books: Books) -> None:
@@ -166,8 +166,9 @@ def test_bank_lines_become_bank_line_receipts(books: Books) -> None:
     assert "22222222-0000-4000-8000-000000000001" not in {x.receipt_id for x in again.receipts}
 
 
-def test_repeating_invoice_is_changed_then_deleted(books: Books) -> None:
-    """A hosting plan change updates the schedule; cancelling deletes it (Xero's soft delete)."""
+def test_repeating_invoice_is_read_back_and_deleted_never_edited(books: Books) -> None:
+    """A template is read back with its next billing date and found by its reference; the one change the API
+    makes is a delete (Xero's soft delete), after which it reads back DELETED."""
     order = an_order(6, kind=OrderKind.HOSTING)
     books.seed_order(order)
     line = InvoiceLine(
@@ -179,22 +180,89 @@ def test_repeating_invoice_is_changed_then_deleted(books: Books) -> None:
     draft = RepeatingInvoiceDraft(
         contact_id=order.contact.contact_id,
         lines=(line,),
-        start=date(2026, 12, 1),
-        period_months=12,
-        reference="HOST-6",
-    )
-    rid = books.accounting.create_repeating_invoice(draft, idempotency_key="rep-6")
-    monthly = RepeatingInvoiceDraft(
-        contact_id=order.contact.contact_id,
-        lines=(line,),
-        start=date(2026, 12, 1),
+        start=date(2036, 12, 1),  # ahead of every clock the books run on
         period_months=1,
         reference="HOST-6",
     )
-    assert books.accounting.update_repeating_invoice(rid, monthly, idempotency_key="rep-6-monthly") == rid
-    assert books.repeating_state(rid) == ("AUTHORISED", 1)
-    books.accounting.update_repeating_invoice(rid, None, idempotency_key="rep-6-stop")
+    rid = books.accounting.create_repeating_invoice(draft, idempotency_key="rep-6")
+    info = books.accounting.repeating_invoice(rid)
+    assert info is not None and (info.status, info.next_scheduled, info.sub_total) == (
+        "AUTHORISED",
+        date(2036, 12, 1),
+        Decimal("25.00"),
+    )
+    assert [r.repeating_invoice_id for r in books.accounting.repeating_invoices(reference="HOST-6")] == [rid]
+    assert not hasattr(books.accounting, "update_repeating_invoice")
+    books.accounting.delete_repeating_invoice(rid, idempotency_key="rep-6-stop")
     assert books.repeating_state(rid)[0] == "DELETED"
+    deleted = books.accounting.repeating_invoice(rid)
+    assert deleted is not None and deleted.status == "DELETED"
+
+
+def test_contact_name_of_another_customer_is_extended_and_said(books: Books) -> None:
+    """Names are unique among active contacts: a second "John Smith" with another e-mail is created under a
+    distinguishing name, and the match says so; the first John Smith is found again by his e-mail."""
+    first = books.accounting.find_or_create_contact(
+        ContactDraft(name="John Smith", email="john@one.nz"), idempotency_key="c-js-1"
+    )
+    second = books.accounting.find_or_create_contact(
+        ContactDraft(name="John Smith", email="john@two.nz"), idempotency_key="c-js-2"
+    )
+    assert second.contact_id != first.contact_id and second.created
+    assert second.name == "John Smith (john@two.nz)" and "John Smith" in second.note
+    again = books.accounting.find_or_create_contact(
+        ContactDraft(name="John Smith", email="john@one.nz"), idempotency_key="c-js-3"
+    )
+    assert again.contact_id == first.contact_id and again.note == ""
+
+
+def test_contact_found_by_name_only_when_nothing_says_otherwise(books: Books) -> None:
+    """A name with no e-mail to compare is the same customer: no duplicate is created."""
+    first = books.accounting.find_or_create_contact(ContactDraft(name="Kiri Marae"), idempotency_key="c-km-1")
+    second = books.accounting.find_or_create_contact(
+        ContactDraft(name="Kiri Marae", email="kiri@marae.nz"), idempotency_key="c-km-2"
+    )
+    assert second.contact_id == first.contact_id and not second.created
+
+
+def test_archived_contact_is_found_and_restored(books: Books) -> None:
+    """The customer's archived contact is found (archived included in the search) and restored, not duplicated."""
+    made = books.accounting.find_or_create_contact(
+        ContactDraft(name="Old Customer", email="old@customer.nz"), idempotency_key="c-old-1"
+    )
+    books.archive_contact(made.contact_id)
+    back = books.accounting.find_or_create_contact(
+        ContactDraft(name="Old Customer", email="old@customer.nz"), idempotency_key="c-old-2"
+    )
+    assert back.contact_id == made.contact_id and "restored" in back.note
+    assert books.contact_status(made.contact_id) == "ACTIVE"
+
+
+def test_history_note_is_kept_within_250_characters(books: Books) -> None:
+    """A long note is shortened to Xero's 250 characters instead of being refused."""
+    order = an_order(8)
+    books.seed_order(order)
+    note = "Domain example-8.co.nz renewed; " + "x" * 400 + " [INV-9008]"
+    books.accounting.add_history_note(order.invoice_id, note, idempotency_key="n-8")
+    [kept] = books.history_notes(order.invoice_id)
+    assert len(kept) == 250 and kept.startswith("Domain example-8.co.nz renewed;")
+
+
+def test_overpayment_is_refused_with_what_is_owing(books: Books) -> None:
+    """More than the invoice still owes is AmountExceedsDue naming what is owing: to record that much, not retry."""
+    order = an_order(9, amount="12.00")
+    books.seed_order(order)
+    draft = PaymentDraft(
+        invoice_id=order.invoice_id,
+        amount=_nzd("50.00"),
+        paid_on=date(2026, 11, 3),
+        reference="x",
+        account_code="090",
+    )
+    with pytest.raises(AmountExceedsDue) as refused:
+        books.accounting.record_payment(draft, idempotency_key="pay-over-9")
+    assert Decimal(refused.value.amount_due) == Decimal("12.00")
+    assert books.count_payments(order.invoice_id) == 0
 
 
 PROVIDER = Contact(contact_id="22222222-0000-4000-8000-000000000001", name="Upstream Hosting Ltd")

@@ -212,10 +212,13 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
             conn,
             key=effect_key("hosting", "change", str(service.id), str(revision)),
             kind="change_hosting",
-            payload={"service_id": service.id, "plan": args.plan},
+            payload={"service_id": service.id, "plan": args.plan, "revision": revision},
             now=now,
         )
-    print(f"{args.domain} moves to {args.plan} at {rate}/month; the next dispatch updates its repeating invoice")
+    print(
+        f"{args.domain} moves to {args.plan} at {rate}/month; the next dispatch replaces its repeating invoice "
+        "from the next billing date"
+    )
     return 0
 
 

@@ -81,7 +81,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "hosting",
         help="start, change or stop a hosting service",
         description="Hosting services are billed by a repeating Xero invoice at your own rate for "
-        "the plan ([hosting] plans); the next dispatch creates, updates or ends it.",
+        "the plan ([hosting] plans); the next dispatch creates, replaces or ends it.",
     )
     hsub = host.add_subparsers(dest="hosting_command", metavar="ACTION", required=True)
     start = hsub.add_parser(
@@ -99,8 +99,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     change = hsub.add_parser(
         "change",
         help="move a site to another plan",
-        description="Change the plan of an active hosting service; its repeating invoice is "
-        "updated to the new plan's rate.",
+        description="Change the plan of an active hosting service. Xero cannot edit a repeating invoice, so the "
+        "next dispatch deletes it and creates one at the new plan's rate, starting at its next billing date.",
     )
     change.add_argument("--domain", required=True, type=domain_name, help="the site's domain")
     change.add_argument("--plan", required=True, help="the new plan from [hosting] plans")

@@ -128,11 +128,13 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
     p = row.payload
     domain, years = str(p["domain"]), int(p["years"])
     contact_id = str(p.get("contact_id") or "")
+    contact_note = ""
     if not contact_id:
-        contact_id = app.accounting.find_or_create_contact(
+        match = app.accounting.find_or_create_contact(
             ContactDraft(name=str(p["contact_name"]), email=str(p.get("contact_email") or "")),
             idempotency_key=f"{row.key[:119]}:contact",
         )
+        contact_id, contact_note = match.contact_id, match.note
         checkpoint("after_xero_write")
     today = app.clock().date()
     draft = InvoiceDraft(
@@ -153,4 +155,7 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
     checkpoint("after_xero_write")
-    return Done(result={"invoice_id": invoice_id, "invoice_number": number, "contact_id": contact_id})
+    result = {"invoice_id": invoice_id, "invoice_number": number, "contact_id": contact_id}
+    if contact_note:
+        result["contact_note"] = contact_note  # e.g. the customer's name was taken, so the contact's name was extended
+    return Done(result=result)

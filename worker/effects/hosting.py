@@ -1,8 +1,14 @@
 """Hosting services as repeating Xero invoices at the reseller's own monthly rate for the plan: start creates one,
-change updates it (new plan, new rate), stop ends it."""
+change replaces it (new plan, new rate), stop ends it.
+
+Xero's API cannot edit a repeating invoice, only create and delete one (OAS: POST "Deletes a specific repeating
+invoice template"; live: "Repeating invoice status must be set to DELETED", XeroAPI/xero-mcp-server#192). So a change
+deletes the template and creates a new one from the old one's next billing date, exactly once across crashes: the
+old template's status says whether it was deleted, and a template made after it carries the same reference."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -10,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select, update
 
 from integrations.errors import TransientError
-from integrations.ports import InvoiceLine, RepeatingInvoiceDraft
+from integrations.ports import InvoiceLine, RepeatingInvoiceDraft, RepeatingInvoiceInfo
 from rules.money import Money
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.hosting_history import end_service
@@ -152,14 +158,59 @@ def change_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
                 suggested_action=f"Start it again: reseller-worker hosting start --domain {service.domain} ...",
             )
         raise TransientError(f"the repeating invoice for {service.domain} is not created yet", system="outbox")
+    revision = int(row.payload.get("revision", service.revision))
+    if revision < service.revision:
+        # A later change of the same service is queued; it replaces the template once, with the plan as it is now.
+        return Done(result={"superseded_by_revision": service.revision})
     rate = _rate(app, service)
     if rate is None:
         return _no_plan(service)
-    app.accounting.update_repeating_invoice(
-        service.repeating_invoice_id, _draft(app, service, rate), idempotency_key=row.key
+    old_id = str(service.repeating_invoice_id)
+    old = app.accounting.repeating_invoice(old_id)
+    if old is None:
+        return Failed(
+            reason=f"The repeating invoice {old_id} for {service.domain} is not in Xero, so it cannot be changed to "
+            f"the {service.plan} plan.",
+            suggested_action="Create the repeating invoice for the new plan in Xero by hand.",
+        )
+    draft = _draft(app, service, rate)
+    draft = replace(draft, start=old.next_scheduled or app.clock().date())  # no gap, no second invoice this period
+    if old.status != "DELETED":
+        app.accounting.delete_repeating_invoice(old_id, idempotency_key=f"{row.key}:delete")
+        checkpoint("after_xero_delete")
+        new_id = ""
+    else:
+        # Deleted on an earlier attempt: the replacement may exist already (a crash after creating it).
+        new_id = _replacement(app, draft, old)
+    if not new_id:
+        new_id = app.accounting.create_repeating_invoice(draft, idempotency_key=f"{row.key}:create")
+        checkpoint("after_xero_write")
+
+    def record(conn: Connection) -> None:
+        conn.execute(
+            update(hosting_services)
+            .where(hosting_services.c.id == service.id)
+            .values(repeating_invoice_id=new_id, rate=str(rate), updated_at=app.clock())
+        )
+
+    return Done(
+        result={"repeating_invoice_id": new_id, "replaced": old_id, "plan": service.plan, "from": str(draft.start)},
+        record=record,
     )
-    checkpoint("after_xero_write")
-    return Done(result={"repeating_invoice_id": service.repeating_invoice_id, "plan": service.plan})
+
+
+def _replacement(app: App, draft: RepeatingInvoiceDraft, old: RepeatingInvoiceInfo) -> str:
+    """An AUTHORISED template for the same customer, reference and amount, other than the old one."""
+    amount = sum((line.unit_amount.amount * line.quantity for line in draft.lines), Decimal(0))
+    for found in app.accounting.repeating_invoices(reference=draft.reference):
+        if (
+            found.repeating_invoice_id != old.repeating_invoice_id
+            and found.status == "AUTHORISED"
+            and found.contact_id == draft.contact_id
+            and (found.sub_total is None or found.sub_total == amount)
+        ):
+            return found.repeating_invoice_id
+    return ""
 
 
 def stop_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
@@ -172,6 +223,6 @@ def stop_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         if reason:  # nothing was ever billed, so nothing to end in Xero
             return Done(result={"stopped": True, "never_started": reason[:200]})
         raise TransientError(f"the repeating invoice for {service.domain} is not created yet", system="outbox")
-    app.accounting.update_repeating_invoice(service.repeating_invoice_id, None, idempotency_key=row.key)
+    app.accounting.delete_repeating_invoice(service.repeating_invoice_id, idempotency_key=row.key)
     checkpoint("after_xero_write")
     return Done(result={"repeating_invoice_id": service.repeating_invoice_id, "stopped": True})

@@ -65,7 +65,7 @@ _WHAT_BY_HAND = {
     "renewal_invoice": "Raise the renewal invoice in Xero by hand.",
     "order_invoice": "Raise the invoice for this domain order in Xero by hand (item code for a registration).",
     "start_hosting": "Create the repeating invoice for this hosting service in Xero by hand.",
-    "change_hosting": "Update the repeating invoice in Xero by hand.",
+    "change_hosting": "Replace the repeating invoice in Xero by hand (delete it; create one at the new rate).",
     "stop_hosting": "End the repeating invoice in Xero by hand.",
 }
 

@@ -11,9 +11,11 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from integrations.xero.dates import add_months, organisation_zone
 
 Json = dict[str, Any]
 
@@ -92,6 +94,10 @@ class Books:
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     name: str = "Sandbox Reseller Ltd"
     currency: str = "NZD"
+    # Organisation.Timezone, a Windows zone name as Xero spells it (OAS TimeZone enum): the organisation's "today"
+    # is its date there, which is what Xero holds requests to (a bank statement may not end after it).
+    timezone: str = "NEWZEALANDSTANDARDTIME"
+    country: str = "NZ"
     contacts: dict[str, Record] = field(default_factory=dict)
     invoices: dict[str, Record] = field(default_factory=dict)
     payments: dict[str, Record] = field(default_factory=dict)
@@ -112,7 +118,7 @@ class Books:
         aid = account_id or str(uuid.uuid4())
         self.accounts[aid] = {
             "AccountID": aid,
-            "Code": code,
+            **({"Code": code} if code else {}),  # a bank account may have no code
             "Name": name,
             "Type": "BANK",
             "Status": "ACTIVE",
@@ -125,18 +131,69 @@ class Books:
         return aid
 
     def account_by_code(self, code: str) -> Json | None:
-        return next((a for a in self.accounts.values() if a["Code"] == code), None)
+        # Not every account has a code (OAS Payment.Code: "note- not all accounts have a code value").
+        if not code:
+            return None
+        return next((a for a in self.accounts.values() if a.get("Code") == code), None)
 
-    def add_contact(self, c: Json) -> Json:
-        name = str(c.get("Name", "")).strip()
-        if not name:
-            raise BookError("The contact name must be specified.")
+    def today(self) -> date:
+        """The organisation's date now, in its own time zone."""
+        return self.clock().astimezone(organisation_zone(self.timezone)).date()
+
+    def organisation(self) -> Json:
+        """GET /Organisation's one record (OAS Organisation), with the fields the worker reads."""
+        return {
+            "OrganisationID": self.tenant_id,
+            "Name": self.name,
+            "LegalName": self.name,
+            "BaseCurrency": self.currency,
+            "CountryCode": self.country,
+            "Timezone": self.timezone,
+            "OrganisationType": "COMPANY",
+            "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE",
+            "Version": self.country,
+        }
+
+    def _name_taken(self, name: str, *, other_than: str = "") -> None:
+        # "The contact name ... is already assigned to another contact. The contact name must be unique across all
+        # active contacts." (Xero's validation message, quoted in Pinelab-studio/pinelab-vendure-plugins#505.)
         for other in self.contacts.values():
+            if other.data["ContactID"] == other_than:
+                continue
             if other.data["Name"].lower() == name.lower() and other.data["ContactStatus"] == "ACTIVE":
                 raise BookError(
                     f"The contact name {name} is already assigned to another contact. The contact name "
                     "must be unique across all active contacts."
                 )
+
+    def update_contact(self, contact_id: str, c: Json) -> Json:
+        """POST /Contacts/{ContactID}: change fields or ContactStatus (archive, or restore to ACTIVE, as xero-node#397
+        archives one with updateContact); a restored or renamed contact must still have a unique active name."""
+        rec = self.contacts.get(contact_id)
+        if rec is None:
+            raise LookupError(contact_id)
+        status = str(c.get("ContactStatus") or rec.data["ContactStatus"])
+        if status not in ("ACTIVE", "ARCHIVED"):
+            raise BookError(f"ContactStatus {status} cannot be set.")
+        name = str(c.get("Name") or rec.data["Name"]).strip()
+        if status == "ACTIVE":
+            self._name_taken(name, other_than=contact_id)
+        rec.data.update(Name=name, ContactStatus=status)
+        for key in ("EmailAddress", "ContactNumber", "FirstName", "LastName"):
+            if c.get(key):
+                rec.data[key] = str(c[key])
+        self._touch(rec)
+        return rec.data
+
+    def archive_contact(self, contact_id: str) -> Json:
+        return self.update_contact(contact_id, {"ContactStatus": "ARCHIVED"})
+
+    def add_contact(self, c: Json) -> Json:
+        name = str(c.get("Name", "")).strip()
+        if not name:
+            raise BookError("The contact name must be specified.")
+        self._name_taken(name)
         cid = str(c.get("ContactID") or uuid.uuid4())
         data: Json = {"ContactID": cid, "Name": name, "ContactStatus": "ACTIVE"}
         for key in ("EmailAddress", "ContactNumber", "FirstName", "LastName"):
@@ -287,7 +344,7 @@ class Books:
             "HasAccount": True,
             "HasValidationErrors": False,
             "UpdatedDateUTC": ms_date(now),
-            "Account": {"AccountID": account["AccountID"], "Code": account["Code"]},
+            "Account": {k: account[k] for k in ("AccountID", "Code") if k in account},
             "Invoice": {
                 "InvoiceID": rec.data["InvoiceID"],
                 "InvoiceNumber": rec.data["InvoiceNumber"],
@@ -316,8 +373,15 @@ class Books:
     # ---- repeating invoices -------------------------------------------------------------------------------
 
     def put_repeating(self, r: Json, *, repeating_id: str | None = None) -> Json:
+        """PUT or POST /RepeatingInvoices, or POST /RepeatingInvoices/{id}. The API creates and deletes templates and
+        edits none: the OAS calls the POSTs "Creates or deletes" and "Deletes a specific repeating invoice
+        template"; on a live tenant a POST naming an existing template with any other status is refused with
+        "Repeating invoice status must be set to DELETED" (XeroAPI/xero-mcp-server#192, xero-python#105: a soft
+        delete). An id Xero does not know is ignored and a new template is created (XeroAPI/Xero-Java#341)."""
         existing = self.repeating.get(repeating_id or str(r.get("RepeatingInvoiceID", "")))
-        if existing is not None and r.get("Status") == "DELETED" and not r.get("LineItems"):
+        if existing is not None:
+            if r.get("Status") != "DELETED":
+                raise BookError("Repeating invoice status must be set to DELETED")
             existing.data["Status"] = "DELETED"
             self._touch(existing)
             return existing.data
@@ -342,7 +406,7 @@ class Books:
             end = parse_date(sched["EndDate"])
             if end is not None:
                 schedule["EndDate"] = ms_date(end.date())
-        rid = existing.data["RepeatingInvoiceID"] if existing else str(uuid.uuid4())
+        rid = str(uuid.uuid4())
         data: Json = {
             "RepeatingInvoiceID": rid,
             "ID": rid,
@@ -364,12 +428,26 @@ class Books:
         }
         if r.get("Reference"):
             data["Reference"] = str(r["Reference"])
-        if existing is not None:
-            existing.data = data
-            existing.updated = self.clock()
-            return data
         self.repeating[rid] = Record(data=data, updated=self.clock())
         return data
+
+    def schedule_now(self, rec: Record) -> Json:
+        """The template with NextScheduledDate as of today ("the calendar date of the next invoice in the schedule
+        to be generated", OAS Schedule): the first date of the schedule that is not before today."""
+        sched = rec.data["Schedule"]
+        start = parse_date(sched["StartDate"])
+        if start is not None and rec.data["Status"] == "AUTHORISED":
+            step, today, n = int(sched["Period"]), self.today(), 0
+            when = start.date()
+            while when < today:
+                n += 1
+                when = (
+                    start.date() + timedelta(weeks=step * n)
+                    if sched["Unit"] == "WEEKLY"
+                    else add_months(start.date(), step * n)
+                )
+            sched["NextScheduledDate"] = ms_date(when)
+        return rec.data
 
     # ---- history ------------------------------------------------------------------------------------------
 
@@ -379,12 +457,16 @@ class Books:
             raise LookupError(invoice_id)
         if not details.strip():
             raise BookError("Details must be specified.")
+        if len(details) > 250:
+            # History and notes: Details is documented at 250 characters at most (developer.xero.com
+            # .../historyandnotes, as Pipedream's Xero "Create History Note" action repeats: "Max Length 250").
+            raise BookError("The Details field must not be more than 250 characters long.")
         note = {
             "Changes": "Note",
             "DateUTCString": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
             "DateUTC": ms_date(self.clock()),
             "User": "reseller-worker",
-            "Details": details[:2500],
+            "Details": details,
         }
         rec.history.append(note)
         return note
@@ -417,7 +499,7 @@ class Books:
             "Status": "AUTHORISED",
             "IsReconciled": bool(bt.get("IsReconciled", True)),
             "Date": ms_date((parse_date(bt.get("Date")) or now).date()),
-            "BankAccount": {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]},
+            "BankAccount": {k: account[k] for k in ("AccountID", "Code", "Name") if k in account},
             "Contact": {
                 "ContactID": str((bt.get("Contact") or {}).get("ContactID") or uuid.uuid4()),
                 "Name": str((bt.get("Contact") or {}).get("Name") or "Unknown payer"),

@@ -30,6 +30,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from integrations.xero.dates import add_months
 from integrations.xero.sandbox import spec
 from integrations.xero.sandbox.books import BookError, Books, Json, Record, parse_date, where_matches
 
@@ -545,13 +546,26 @@ class XeroSandbox:
                 if want.lower() in (str(r.data["ContactID"]).lower(), str(r.data.get("ContactNumber", "")).lower()):
                     return _Reply(200, self._envelope("Contacts", [r.data]))
             raise LookupError(want)
-        items, meta = self._select(request, self.books.contacts.values(), "ContactID")
+        contacts: Iterable[Record] = self.books.contacts.values()
+        if request.args.get("includeArchived", "").lower() != "true":
+            # "includeArchived=true - Contacts with a status of ARCHIVED will be included in the response" (OAS
+            # GET /Contacts): without it they are not.
+            contacts = [r for r in contacts if r.data.get("ContactStatus") != "ARCHIVED"]
+        items, meta = self._select(request, contacts, "ContactID")
         return _Reply(200, self._envelope("Contacts", items, **meta))
 
     def _put_contacts(self, request: Request, rest: list[str]) -> _Reply:
         return self._batch(request, "Contacts", self.books.add_contact)
 
-    _post_contacts = _put_contacts
+    def _post_contacts(self, request: Request, rest: list[str]) -> _Reply:
+        if rest:
+            items = (request.get_json(silent=True) or {}).get("Contacts") or [{}]
+            return _Reply(200, self._envelope("Contacts", [self.books.update_contact(rest[0], items[0])]))
+        return self._put_contacts(request, rest)
+
+    # Organisation
+    def _get_organisation(self, request: Request, rest: list[str]) -> _Reply:
+        return _Reply(200, self._envelope("Organisations", [self.books.organisation()]))
 
     # Accounts
     def _get_accounts(self, request: Request, rest: list[str]) -> _Reply:
@@ -619,9 +633,9 @@ class XeroSandbox:
             rec = self.books.repeating.get(rest[0])
             if rec is None:
                 raise LookupError(rest[0])
-            return _Reply(200, self._envelope("RepeatingInvoices", [rec.data]))
+            return _Reply(200, self._envelope("RepeatingInvoices", [self.books.schedule_now(rec)]))
         where = request.args.get("where", "")
-        items = [r.data for r in self.books.repeating.values() if where_matches(where, r.data)]
+        items = [self.books.schedule_now(r) for r in self.books.repeating.values() if where_matches(where, r.data)]
         return _Reply(200, self._envelope("RepeatingInvoices", items))
 
     def _put_repeatinginvoices(self, request: Request, rest: list[str]) -> _Reply:
@@ -675,7 +689,9 @@ class XeroSandbox:
                     "detail": "unknown bank account or bad dates",
                 },
             )
-        if end.date() > self.clock().date() or (end - start).days > 366:
+        # "If the end date is a future date, the request will be rejected" and "The maximum range of the query
+        # period is 12 months" (OAS xero-finance ToDate, FromDate): future by the organisation's own date.
+        if end.date() > self.books.today() or start.date() < add_months(end.date(), -12):
             return _Reply(
                 400,
                 {
