@@ -8,12 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time, timedelta
-from typing import TYPE_CHECKING
 
 from config.settings import Settings
-
-if TYPE_CHECKING:
-    from worker.jobs.runner import Job
 
 # The daemon's jobs, most frequent first. `poll_inbox` stands in for `watch_inbox` when only it exists.
 DAEMON_JOBS: tuple[str, ...] = (
@@ -103,13 +99,3 @@ def missing_jobs(available: Iterable[str]) -> list[str]:
     return [
         name for name in DAEMON_JOBS if name not in names and not (name == "watch_inbox" and INBOX_FALLBACK in names)
     ]
-
-
-def daemon_jobs() -> dict[str, Job]:
-    """Every job the daemon may schedule: the shared registry plus the morning report."""
-    from worker.jobs import registry
-    from worker.report.sending import send_report
-
-    jobs = dict(registry())
-    jobs.setdefault("send_report", send_report)
-    return jobs

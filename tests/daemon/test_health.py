@@ -12,9 +12,10 @@ from sqlalchemy import Engine, text
 from tests.daemon.conftest import url_for
 from tests.report.seed import add_job_run, add_outbox
 from worker.cli import main
+from worker.daemon_jobs import daemon_jobs
 from worker.health import Health, read_job_states
 from worker.single_instance import Holder, acquire_instance_lock
-from worker.timetable import JobPlan, daemon_jobs, plan_jobs
+from worker.timetable import JobPlan, plan_jobs
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=5)

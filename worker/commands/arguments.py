@@ -4,6 +4,7 @@ line with one line naming the argument, never later as a traceback from the data
 from __future__ import annotations
 
 import argparse
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import NoReturn
@@ -69,14 +70,25 @@ def domain_name(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def xero_contact_id(value: str) -> str:
+    """A Xero ContactID as typed: Xero's ids are GUIDs. `InputRefused` says what one looks like."""
+    typed = value.strip()
+    try:
+        uuid.UUID(typed)
+    except ValueError:
+        raise InputRefused(
+            f"{typed!r} is not a Xero ContactID (a GUID such as 8138a266-fb42-49b2-a104-014b7045753d; Xero shows it "
+            "in the contact's web address)"
+        ) from None
+    return typed.lower()
+
+
 def contact_id(value: str) -> str:
     """A Xero ContactID as typed (a GUID); whether Xero holds it is checked before anything is queued."""
-    from worker.commands.order_input import contact_id as checked
-
     try:
-        return checked(value)
+        return xero_contact_id(value)
     except InputRefused as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--contact ")) from None
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def seconds(value: str) -> float:

@@ -120,8 +120,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_daemon(ctx: CommandContext) -> int:
+    from worker.daemon_jobs import daemon_jobs
     from worker.scheduler import run_exclusive
-    from worker.timetable import daemon_jobs
 
     settings = ctx.settings()
     stop_web: list[Callable[[], None]] = []
@@ -145,9 +145,10 @@ def run_daemon(ctx: CommandContext) -> int:
 
 def _health(settings: Settings, engine: Engine) -> Health:
     from worker.app import utc_now
+    from worker.daemon_jobs import daemon_jobs
     from worker.health import Health, read_job_states
     from worker.single_instance import current_holder
-    from worker.timetable import daemon_jobs, plan_jobs
+    from worker.timetable import plan_jobs
 
     holder = current_holder(engine, settings.worker.data_dir)
     schedule = settings.report.schedule
@@ -200,8 +201,9 @@ def show_status(ctx: CommandContext) -> int:
     from sqlalchemy import func, inspect, select
 
     from worker.app import build_app, utc_now
+    from worker.daemon_jobs import daemon_jobs
     from worker.store.tables import outbox, watermarks
-    from worker.timetable import daemon_jobs, missing_jobs
+    from worker.timetable import missing_jobs
 
     settings = ctx.settings()
     engine = ctx.engine(migrate=False)

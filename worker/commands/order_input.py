@@ -5,12 +5,11 @@ Xero actually holds. Each refusal is one sentence naming the value and what woul
 from __future__ import annotations
 
 import re
-import uuid
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from rules.suffixes import by_suffix
-from worker.commands.arguments import InputRefused
+from worker.commands.arguments import InputRefused, xero_contact_id
 from worker.domain_names import BadDomainName, DomainName, parse_domain_name
 
 if TYPE_CHECKING:
@@ -94,15 +93,10 @@ def typed_amount(text: str, option: str) -> Decimal:
 
 def contact_id(text: str) -> str:
     """A Xero ContactID as typed: Xero's ids are GUIDs."""
-    value = text.strip()
     try:
-        uuid.UUID(value)
-    except ValueError:
-        raise InputRefused(
-            f"--contact {value!r} is not a Xero ContactID (a GUID such as 8138a266-fb42-49b2-a104-014b7045753d; "
-            "Xero shows it in the contact's web address)"
-        ) from None
-    return value.lower()
+        return xero_contact_id(text)
+    except InputRefused as exc:
+        raise InputRefused(f"--contact {exc}") from None
 
 
 def invoiced_contact(conn: Connection, text: str) -> str:

@@ -141,6 +141,6 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
 
 
 def _job(name: str) -> Callable[..., Any]:
-    from worker.timetable import daemon_jobs
+    from worker.daemon_jobs import daemon_jobs
 
     return daemon_jobs()[name]

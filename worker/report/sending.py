@@ -25,7 +25,7 @@ from worker.report.model import Alert, MorningReport
 from worker.report.text import render_text
 from worker.single_instance import current_holder
 from worker.store.tables import watermarks
-from worker.timetable import daemon_jobs, plan_jobs
+from worker.timetable import DAEMON_JOBS, plan_jobs
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -56,7 +56,7 @@ def record_sent(conn: Connection, when: datetime) -> None:
 def build_report(settings: Settings, engine: Engine, now: datetime) -> MorningReport:
     """Read the database (and who runs the daemon) into the report value."""
     schedule = settings.report.schedule
-    plans = plan_jobs(settings, daemon_jobs())
+    plans = plan_jobs(settings, DAEMON_JOBS)
     holder = current_holder(engine, settings.worker.data_dir)
     with engine.connect() as conn:
         states = read_job_states(

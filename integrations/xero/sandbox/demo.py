@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from config.xero import DEFAULT_ITEM_CODES
-from integrations.xero.sandbox.books import BookError, parse_date
+from integrations.xero.sandbox.books import BookError, Books, parse_date
 
-if TYPE_CHECKING:
-    from integrations.xero.sandbox.server import XeroSandbox
+
+class Seedable(Protocol):
+    """What seeding needs of a sandbox (`XeroSandbox` is one): its books, and the lock its requests hold. The
+    server sits above this module (its /_sandbox/seed control calls it), so this module never names the server."""
+
+    @property
+    def books(self) -> Books: ...
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
 
 KIND_WORDS = {
     "domain_registration": "Domain registration",
@@ -38,7 +48,7 @@ def line_description(kind: str, domain: str, plan: str = "", years: int = 1) -> 
 
 
 def seed_demo(
-    sandbox: XeroSandbox,
+    sandbox: Seedable,
     *,
     orders: Iterable[Mapping[str, Any]],
     payments: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
@@ -55,7 +65,7 @@ def seed_demo(
     by_invoice: dict[str, list[Mapping[str, Any]]] = {}
     for order in orders:
         by_invoice.setdefault(str(order["invoice_id"]), []).append(order)
-    with sandbox._lock:
+    with sandbox.lock:
         for invoice_id, group in by_invoice.items():
             first = group[0]
             contact = _ensure_contact(sandbox, first.get("contact") or {}, counts)
@@ -96,17 +106,17 @@ def seed_demo(
     return counts
 
 
-def apply_payments(sandbox: XeroSandbox, payments: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, int]:
+def apply_payments(sandbox: Seedable, payments: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Apply payments (a GET /Payments body or its list) now, as customers paying through Xero: for a demo that
     first syncs the open orders and then shows their payments arriving."""
     counts = {"contacts": 0, "invoices": 0, "payments": 0, "skipped": 0}
-    with sandbox._lock:
+    with sandbox.lock:
         for payment in _payment_rows(payments):
             _seed_payment(sandbox, payment, counts, keep_stamp=False)  # they happen now
     return counts
 
 
-def seed_demo_from_dir(sandbox: XeroSandbox, corpus_dir: Path, *, with_payments: bool = True) -> dict[str, int]:
+def seed_demo_from_dir(sandbox: Seedable, corpus_dir: Path, *, with_payments: bool = True) -> dict[str, int]:
     """A corpus directory: orders.json, xero/payments.json, bank/statements.json (the last two optional)."""
 
     def load(rel: str) -> Any:
@@ -121,7 +131,7 @@ def seed_demo_from_dir(sandbox: XeroSandbox, corpus_dir: Path, *, with_payments:
     )
 
 
-def _ensure_contact(sandbox: XeroSandbox, c: Mapping[str, Any], counts: dict[str, int]) -> str:
+def _ensure_contact(sandbox: Seedable, c: Mapping[str, Any], counts: dict[str, int]) -> str:
     books = sandbox.books
     cid = str(c.get("contact_id") or c.get("ContactID") or "")
     if cid and cid in books.contacts:
@@ -152,9 +162,7 @@ def _payment_rows(payments: Mapping[str, Any] | Iterable[Mapping[str, Any]] | No
     return list(payments)
 
 
-def _seed_payment(
-    sandbox: XeroSandbox, p: Mapping[str, Any], counts: dict[str, int], *, keep_stamp: bool = True
-) -> None:
+def _seed_payment(sandbox: Seedable, p: Mapping[str, Any], counts: dict[str, int], *, keep_stamp: bool = True) -> None:
     books = sandbox.books
     inv = dict(p.get("Invoice") or {})
     iid = str(inv.get("InvoiceID", ""))
@@ -211,7 +219,7 @@ def _seed_payment(
         counts["skipped"] += 1
 
 
-def _seed_statements(sandbox: XeroSandbox, body: Mapping[str, Any], counts: dict[str, int]) -> None:
+def _seed_statements(sandbox: Seedable, body: Mapping[str, Any], counts: dict[str, int]) -> None:
     books = sandbox.books
     account_id = str(body.get("bankAccountId") or "")
     if account_id and account_id not in books.accounts:
@@ -239,12 +247,12 @@ def _seed_statements(sandbox: XeroSandbox, body: Mapping[str, Any], counts: dict
                 counts["bank_transactions"] += 1
 
 
-def seed_supplier_bill(sandbox: XeroSandbox, bill: Mapping[str, Any]) -> str:
+def seed_supplier_bill(sandbox: Seedable, bill: Mapping[str, Any]) -> str:
     """A supplier's bill (ACCPAY invoice), e.g. the upstream provider's month: {"contact": {"name", "contact_id"?},
     "number", "date", "due", "status"?, "currency"?, "lines": [{"description", "amount", "item_code"?}]}. The
     contact is created when missing. Returns the bill's InvoiceID."""
     counts = {"contacts": 0}
-    with sandbox._lock:
+    with sandbox.lock:
         contact = _ensure_contact(sandbox, bill.get("contact") or {}, counts)
         data = sandbox.books.add_invoice(
             {

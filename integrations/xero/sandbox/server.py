@@ -143,6 +143,11 @@ class XeroSandbox:
         self._thread: threading.Thread | None = None
         self._port = port
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a request is served; hold it to change the books from outside (seeding a demo)."""
+        return self._lock
+
     # ---- lifecycle ----------------------------------------------------------------------------------------
 
     def start(self) -> XeroSandbox:
