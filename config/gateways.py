@@ -83,13 +83,13 @@ def read_gateways(
 def _read_one(name: str, r: Reader) -> GatewaySettings:
     clearing = r.str("clearing_account", "")
     if len(clearing) > 10:
-        r.problems.add(r.env_name("clearing_account"), "a Xero account code has at most 10 characters")
+        r.problems.add(r.where("clearing_account"), "a Xero account code has at most 10 characters")
     fee_account = r.str("fee_account", "404")
     api = r.str("api", "none", choices=APIS.get(name, ("none",)))
     api_key = r.secret("api_key", required=api == "stripe" and bool(clearing))
     tolerance = r.decimal("fee_tolerance", "0.00")
     if tolerance < 0:
-        r.problems.add(r.env_name("fee_tolerance"), "must not be negative")
+        r.problems.add(r.where("fee_tolerance"), "must not be negative")
     terms = GatewayTerms(
         name=name,
         payout_days=r.int("payout_days", DEFAULT_PAYOUT_DAYS[name], minimum=0, maximum=60),

@@ -61,10 +61,10 @@ def read_matching(r: Reader) -> MatchingSettings:
             extra[name] = tuple(words)
     keys_file = r.str("dkim_keys_file", "")
     if keys_file and not Path(keys_file).is_file():
-        r.problems.add(r.env_name("dkim_keys_file"), f"no such file: {keys_file}")
+        r.problems.add(r.where("dkim_keys_file"), f"no such file: {keys_file}")
     tolerance = r.decimal("fee_tolerance", "0.00")
     if tolerance < 0:
-        r.problems.add(r.env_name("fee_tolerance"), "must not be negative")
+        r.problems.add(r.where("fee_tolerance"), "must not be negative")
     return MatchingSettings(
         trusted_authserv_id=r.str("trusted_authserv_id", ""),
         payment_senders={

@@ -32,7 +32,7 @@ def read_provider(r: Reader) -> ProviderSettings:
             r.problems.add(r._where(f"item_codes.{code}"), f"must be one of {', '.join(ACTIONS)}, not {action!r}")
     tolerance = r.decimal("tolerance", "0.00")
     if tolerance < 0:
-        r.problems.add(r._where("tolerance"), "must not be negative")
+        r.problems.add(r.where("tolerance"), "must not be negative")
     return ProviderSettings(
         xero_contact=r.str("xero_contact", ""),
         bill_covers=r.str("bill_covers", "previous_month", choices=("previous_month", "same_month")),

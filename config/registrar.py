@@ -35,7 +35,7 @@ def read_registrar(r: Reader) -> RegistrarSettings:
     api = kind == "logicboxes"
     currency = r.str("price_currency", "NZD")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        r.problems.add(r._where("price_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
+        r.problems.add(r.where("price_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
         currency = "NZD"
     return RegistrarSettings(
         kind=kind,

@@ -50,7 +50,7 @@ def _hh_mm(r: Reader, key: str, default: str) -> str:
     value = r.str(key, default)
     hh, _, mm = value.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
-        r.problems.add(r._where(key), f"must be HH:MM, not {value!r}")
+        r.problems.add(r.where(key), f"must be HH:MM, not {value!r}")
         return default
     return value
 

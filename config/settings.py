@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ class Settings:
     provider: ProviderSettings
     gateways: GatewaysSettings = field(default_factory=GatewaysSettings)
     web: WebSettings
+    # Not problems, but worth a word: an RW_* variable no setting reads (a typo would otherwise be ignored).
+    warnings: tuple[str, ...] = ()
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Settings:
@@ -98,7 +101,26 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
             )
     if problems.items:
         raise ConfigError(problems.items)
-    return settings
+    return replace(settings, warnings=unknown_variables(environ, problems.environment, problems.tables))
+
+
+# RW_* variables that are not settings: the settings file itself, and the test suite's own.
+NOT_SETTINGS = frozenset({"RW_CONFIG"})
+
+
+def unknown_variables(environ: Mapping[str, str], known: set[str], tables: Mapping[str, str]) -> tuple[str, ...]:
+    """One sentence per RW_* variable that no setting reads, naming the nearest one that does."""
+    found = []
+    for name in sorted(environ):
+        if not name.startswith("RW_") or name in known or name in NOT_SETTINGS or name.startswith("RW_TEST_"):
+            continue
+        if name in tables:
+            found.append(f"environment {name} is ignored: {tables[name]} is a table, set in the settings file")
+            continue
+        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]}?" if nearest else " (see config/example.env)"
+        found.append(f"environment {name} is not a setting and is ignored{hint}")
+    return tuple(found)
 
 
 def _table(data: dict[str, Any], section: str, problems: Problems, file: str) -> dict[str, Any]:

@@ -15,6 +15,10 @@ from typing import Any
 @dataclass
 class Problems:
     items: list[str] = field(default_factory=list)
+    # Every RW_* variable some setting is read from, so a variable that is none of them can be pointed out.
+    environment: set[str] = field(default_factory=set)
+    # Settings that are tables (plans, prices): only the file can hold them; variable name -> "[section] key".
+    tables: dict[str, str] = field(default_factory=dict)
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
@@ -55,9 +59,15 @@ class Reader:
         self.problems = problems
         self.file = file
         self.seen: set[str] = set()
+        self.origins: dict[str, str] = {}
 
     def _where(self, key: Text) -> Text:
         return f"{self.file} [{self.section}] {key}"
+
+    def where(self, key: Text) -> Text:
+        """Where the value of `key` came from (the environment variable or the file's key), to blame the right one
+        for a value that reads well but means nothing (an unknown time zone, a negative tolerance)."""
+        return self.origins.get(key) or self._where(key)
 
     def env_name(self, key: Text) -> Text:
         # A sub-table such as [gateways.stripe] reads RW_GATEWAYS_STRIPE_<KEY>.
@@ -66,10 +76,13 @@ class Reader:
     def _raw(self, key: Text) -> tuple[Any, Text]:
         self.seen.add(key)
         env = self.env_name(key)
+        self.problems.environment.add(env)
         if env in self.environ:
-            return self.environ[env], f"environment {env}"
+            self.origins[key] = f"environment {env}"
+            return self.environ[env], self.origins[key]
         if key in self.table:
-            return self.table[key], self._where(key)
+            self.origins[key] = self._where(key)
+            return self.table[key], self.origins[key]
         return _MISSING, self._where(key)
 
     def str(self, key: Text, default: Text | None = None, *, choices: tuple[Text, ...] = ()) -> Text:
@@ -113,10 +126,14 @@ class Reader:
             self.problems.add(where, f'write money and tolerances as strings ("{value}"), not floats')
             return Decimal(default)
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value).strip())
         except InvalidOperation:
             self.problems.add(where, f"must be a decimal number, not {value!r}")
             return Decimal(default)
+        if not number.is_finite():
+            self.problems.add(where, f"must be a finite decimal number, not {value!r}")
+            return Decimal(default)
+        return number
 
     def bool(self, key: Text, default: Flag) -> Flag:
         value, where = self._raw(key)
@@ -142,6 +159,7 @@ class Reader:
 
     def mapping(self, key: Text, default: Mapping[Text, Any] | None = None) -> dict[Text, Any]:
         self.seen.add(key)
+        self.problems.tables[self.env_name(key)] = f"[{self.section}] {key}"
         value = self.table.get(key, _MISSING)
         if value is _MISSING:
             return dict(default or {})
@@ -176,6 +194,7 @@ class Reader:
         """A credential: environment only."""
         self.seen.add(key)
         env = self.env_name(key)
+        self.problems.environment.add(env)
         if key in self.table:
             self.problems.add(self._where(key), f"secrets belong in the environment ({env}), not in the file")
         value = self.environ.get(env, "")

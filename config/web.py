@@ -30,7 +30,7 @@ def read_web(r: Reader, data_dir: Path, base_dir: Path) -> WebSettings:
         users_file = base_dir / users_file
     base_url = r.str("base_url", "").rstrip("/")
     if base_url and not base_url.startswith(("https://", "http://")):
-        r.problems.add(r._where("base_url"), f"must be an http(s):// address, not {base_url!r}")
+        r.problems.add(r.where("base_url"), f"must be an http(s):// address, not {base_url!r}")
     return WebSettings(
         enabled=r.bool("enabled", False),
         host=r.str("host", "127.0.0.1"),

@@ -29,16 +29,16 @@ def read_worker(r: Reader, base_dir: Path) -> WorkerSettings:
     # The database URL may carry a password, so it is accepted from the environment as well as the file.
     url = r.str("database_url", f"sqlite:///{data_dir / 'reseller-worker.db'}")
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
-        r.problems.add(r._where("database_url"), "must be a sqlite:/// or postgresql:// URL")
+        r.problems.add(r.where("database_url"), "must be a sqlite:/// or postgresql:// URL")
     tz = r.str("timezone", "Pacific/Auckland")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        r.problems.add(r._where("timezone"), f"unknown time zone {tz!r}")
+        r.problems.add(r.where("timezone"), f"unknown time zone {tz!r}")
         tz = "UTC"
     currency = r.str("home_currency", "NZD")
     if len(currency) != 3 or not currency.isupper():
-        r.problems.add(r._where("home_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
+        r.problems.add(r.where("home_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
     log_format = r.str("log_format", "auto", choices=("auto", "json", "console"))
     return WorkerSettings(
         data_dir=data_dir, database_url=url, timezone=tz, home_currency=currency, log_format=log_format

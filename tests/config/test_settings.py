@@ -118,6 +118,7 @@ def test_the_documented_examples_load_together() -> None:
     """config/example.toml with config/example.env is a complete, valid configuration: the docs stay true."""
     env = _env_file(EXAMPLES / "example.env")
     s = load_settings(EXAMPLES / "example.toml", env)
+    assert s.warnings == ()  # example.env names no variable the worker would ignore
     assert s.xero.mode == "custom_connection" and s.xero.client_secret == "CHANGE-ME"
     assert s.inbox.kind == "imap" and s.inbox.password == "CHANGE-ME"
     assert s.report.smtp_password == "CHANGE-ME"
@@ -145,3 +146,51 @@ def test_every_secret_in_the_code_is_documented_in_example_env() -> None:
     }
     assert {"RW_XERO_CLIENT_SECRET", "RW_INBOX_PASSWORD", "RW_REPORT_SMTP_PASSWORD"} <= secrets
     assert secrets <= documented, secrets - documented
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("RW_WORKER_TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("RW_WORKER_HOME_CURRENCY", "dollars", "ISO 4217"),
+        ("RW_MATCHING_FEE_TOLERANCE", "-1", "must not be negative"),
+        ("RW_MATCHING_FEE_TOLERANCE", "Infinity", "finite"),
+        ("RW_REGISTRAR_PRICE_CURRENCY", "nz", "ISO 4217"),
+        ("RW_REPORT_SEND_AT", "25:99", "HH:MM"),
+    ],
+)
+def test_a_value_that_means_nothing_is_blamed_on_where_it_came_from(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    """From the environment, the variable is named; from the file, the file and key; never "defaults"."""
+    with pytest.raises(ConfigError) as from_env:
+        load_settings(None, {variable: value}, base_dir=tmp_path)
+    assert f"environment {variable}: " in str(from_env.value) and said in str(from_env.value)
+    assert "defaults" not in str(from_env.value)
+    section, key = variable.removeprefix("RW_").lower().split("_", 1)
+    config = tmp_path / "w.toml"
+    config.write_text(f'[{section}]\n{key} = "{value}"\n')
+    with pytest.raises(ConfigError) as from_file:
+        load_settings(config, {}, base_dir=tmp_path)
+    assert f"{config} [{section}] {key}: " in str(from_file.value) and said in str(from_file.value)
+
+
+def test_an_rw_variable_no_setting_reads_is_pointed_out_with_the_nearest(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        {
+            "RW_XERO_CLIENTID": "x",
+            "RW_WORKER_TIMEZONE": "UTC",
+            "RW_CONFIG": "w.toml",
+            "RW_TEST_POSTGRES_URL": "p",
+            "RW_ZZZ": "1",
+            "RW_HOSTING_PLANS": "gold=5",
+        },
+        base_dir=tmp_path,
+    )
+    assert settings.warnings == (
+        "environment RW_HOSTING_PLANS is ignored: [hosting] plans is a table, set in the settings file",
+        "environment RW_XERO_CLIENTID is not a setting and is ignored; did you mean RW_XERO_CLIENT_ID?",
+        "environment RW_ZZZ is not a setting and is ignored (see config/example.env)",
+    )
+    assert load_settings(None, {"RW_XERO_CLIENT_ID": "x"}, base_dir=tmp_path).warnings == ()

@@ -209,6 +209,39 @@ CASES: tuple[Case, ...] = (
     Case("cycle on unreachable PostgreSQL", ("cycle",), 1, ("cannot reach",), unreachable_postgres),
     Case("review list on unreachable PostgreSQL", ("review", "list"), 1, ("cannot reach",), unreachable_postgres),
     Case("db upgrade on unreachable PostgreSQL", ("db", "upgrade"), 1, ("cannot reach",), unreachable_postgres),
+    # Settings: the value is blamed on where it came from; an unknown variable is pointed out.
+    Case(
+        "RW_WORKER_TIMEZONE=Mars/Olympus",
+        ("status",),
+        2,
+        ("environment RW_WORKER_TIMEZONE", "unknown time zone 'Mars/Olympus'"),
+        used_database,
+        env={"RW_WORKER_TIMEZONE": "Mars/Olympus"},
+    ),
+    Case(
+        "RW_MATCHING_FEE_TOLERANCE=-0.50",
+        ("status",),
+        2,
+        ("environment RW_MATCHING_FEE_TOLERANCE", "must not be negative"),
+        used_database,
+        env={"RW_MATCHING_FEE_TOLERANCE": "-0.50"},
+    ),
+    Case(
+        "RW_MATCHING_FEE_TOLERANCE=NaN",
+        ("status",),
+        2,
+        ("environment RW_MATCHING_FEE_TOLERANCE", "finite"),
+        used_database,
+        env={"RW_MATCHING_FEE_TOLERANCE": "NaN"},
+    ),
+    Case(
+        "a misspelt RW_XERO_CLIENTID (status runs, and says so)",
+        ("status", "--log-format", "console"),
+        0,
+        ("RW_XERO_CLIENTID is not a setting", "did you mean RW_XERO_CLIENT_ID?"),
+        used_database,
+        env={"RW_XERO_CLIENTID": "abc"},
+    ),
     # Input taken at the command: checked before anything is queued.
     Case(
         "orders new with a 296-character name",

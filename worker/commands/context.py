@@ -31,6 +31,17 @@ class CommandContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path(), os.environ)
+            if not self.args.log_format and self._settings.worker.log_format != "auto":
+                # [worker] log_format (RW_WORKER_LOG_FORMAT) applies unless --log-format was given.
+                from worker.logs import configure_logging
+
+                configure_logging(self._settings.worker.log_format)
+            if self._settings.warnings:
+                import structlog
+
+                log = structlog.get_logger("worker.settings")
+                for warning in self._settings.warnings:
+                    log.warning("settings_warning", problem=warning)
         return self._settings
 
     def database_shown(self) -> str:
