@@ -99,5 +99,5 @@ def test_web_settings_defaults_and_checks(tmp_path: Path) -> None:
         load_settings(None, {"RW_WEB_PORT": "0", "RW_WEB_BASE_URL": "worker.example.nz", "RW_WEB_ENABLED": "maybe"})
     text = str(caught.value)
     assert "RW_WEB_PORT: must be at least 1" in text
-    assert "base_url: must be an http(s):// address" in text
+    assert "environment RW_WEB_BASE_URL: must be an http(s):// address" in text  # blamed on where it came from
     assert "RW_WEB_ENABLED: must be true or false" in text
