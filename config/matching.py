@@ -31,6 +31,8 @@ class MatchingSettings:
     trusted_authserv_id: str
     payment_senders: dict[str, str]  # sender domain -> gateway
     own_domains: tuple[str, ...]  # the reseller's own mail domains (forwarded notices)
+    # Exact addresses the payment services send our notices to; empty means the inbox username, when it is one.
+    receiving_addresses: tuple[str, ...] = ()
     fee_tolerance: Decimal  # how far an amount may differ and still be acted on; 0 = exact only
     own_account_names: tuple[str, ...] = ()  # payee names of the reseller's own accounts (own transfers)
     max_candidates: int = 5
@@ -44,6 +46,14 @@ class MatchingSettings:
     # DKIM keys from a JSON file of TXT records instead of DNS: for the demo and offline tests only, since a key
     # that is not in public DNS proves nothing about who sent a message.
     dkim_keys_file: str = ""
+
+
+def _addresses(r: Reader, key: str) -> tuple[str, ...]:
+    values = r.list(key)
+    for value in values:
+        if value.count("@") != 1 or not value.split("@")[0] or "." not in value.split("@")[1]:
+            r.problems.add(r.env_name(key), f"{value!r} is not an e-mail address (a domain alone proves nothing)")
+    return tuple(v.strip().lower() for v in values)
 
 
 def read_matching(r: Reader) -> MatchingSettings:
@@ -75,6 +85,7 @@ def read_matching(r: Reader) -> MatchingSettings:
             ).items()
         },
         own_domains=r.list("own_domains"),
+        receiving_addresses=_addresses(r, "receiving_addresses"),
         fee_tolerance=tolerance,
         own_account_names=r.list("own_account_names"),
         max_candidates=r.int("max_candidates", 5, minimum=1, maximum=20),

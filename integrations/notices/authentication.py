@@ -41,6 +41,8 @@ class ServerVerdict:
     dkim: tuple[tuple[str, str], ...] = ()  # (result, signing domain) per dkim= result, in order
     dmarc: str = ""
     spf: str = ""
+    spf_domain: str = ""  # smtp.mailfrom's domain: the domain SPF passed or failed for
+    dmarc_from: str = ""  # header.from of the dmarc= result
 
     @property
     def dkim_summary(self) -> str:
@@ -56,8 +58,29 @@ class ServerVerdict:
             return f"our mail server recorded dkim={','.join(aligned)}"
         return ""
 
-    def passed_spf_or_dkim(self) -> bool:
-        return "pass" in (self.spf, self.dmarc) or any(result == "pass" for result, _ in self.dkim)
+    def aligned_pass(self, from_domain: str) -> str:
+        """What our MX recorded that authenticates `from_domain` itself, or "": DMARC pass for that From domain,
+        or a DKIM or SPF pass for a domain aligned with it (the same domain, or one a parent of the other). A pass
+        for some other domain (`spf=pass` for the sender's own server) says nothing about our From."""
+        if self.dmarc == "fail":
+            return ""
+        if self.dmarc == "pass" and (not self.dmarc_from or _aligned(self.dmarc_from, from_domain)):
+            return "dmarc=pass"
+        for result, domain in self.dkim:
+            if result == "pass" and domain and _aligned(domain, from_domain):
+                return f"dkim=pass for {domain}"
+        if self.spf == "pass" and self.spf_domain and _aligned(self.spf_domain, from_domain):
+            return f"spf=pass for {self.spf_domain}"
+        return ""
+
+    def summary(self) -> str:
+        spf = f"spf={self.spf or 'none'}" + (f" for {self.spf_domain}" if self.spf_domain else "")
+        dkim = ", ".join(f"dkim={r}" + (f" for {d}" if d else "") for r, d in self.dkim) or "dkim=none"
+        return f"{spf}, {dkim}, dmarc={self.dmarc or 'none'}"
+
+
+def _aligned(domain: str, from_domain: str) -> bool:
+    return in_domain(domain, from_domain) or in_domain(from_domain, domain)
 
 
 _COMMENT = re.compile(r"\([^()]*\)")
@@ -90,9 +113,19 @@ def server_verdict(headers: Headers, trusted_authserv_id: str) -> ServerVerdict:
             if method == "dkim":
                 domain = props.get("header.d") or props.get("header.i", "").rpartition("@")[2]
                 dkim_results.append((result, domain.rstrip(".")))
+            elif method not in results and method == "spf":
+                # Alignment is judged on the MAIL FROM identity only (RFC 7489 3.1.2), never on HELO.
+                results["spf_domain"] = props.get("smtp.mailfrom", "").rpartition("@")[2].rstrip(".")
+            elif method not in results and method == "dmarc":
+                results["dmarc_from"] = props.get("header.from", "").rstrip(".")
             results.setdefault(method, result)
         return ServerVerdict(
-            found=True, dkim=tuple(dkim_results), dmarc=results.get("dmarc", ""), spf=results.get("spf", "")
+            found=True,
+            dkim=tuple(dkim_results),
+            dmarc=results.get("dmarc", ""),
+            spf=results.get("spf", ""),
+            spf_domain=results.get("spf_domain", ""),
+            dmarc_from=results.get("dmarc_from", ""),
         )
     return ServerVerdict(found=False)
 
@@ -103,6 +136,9 @@ class DkimResult:
     domain: str = ""  # d= of the signature that verified, or of the last one tried
     reason: str = ""
     dns_error: bool = False  # the key could not be fetched (timeout, server failure): try again later
+    # Header names the verified signature covers (its h= tag, lower case, in order, repeats kept): only these
+    # headers are the platform's word; any other header could have been added by whoever passed the mail on.
+    signed_headers: tuple[str, ...] = ()
 
 
 def verify_dkim(
@@ -115,7 +151,7 @@ def verify_dkim(
     """Verify, once each, the signatures whose d= equals or is a parent of the From domain and lies within the
     allow-listed domain; the first that verifies wins. Body-length (l=) signatures and signatures that leave
     From, Subject or Date unsigned are refused: content could be added or swapped without breaking them."""
-    candidates: list[tuple[int, str]] = []
+    candidates: list[tuple[int, str, tuple[str, ...]]] = []
     refused: list[str] = []
     for index, value in enumerate(headers.all("dkim-signature")):
         try:
@@ -130,14 +166,14 @@ def verify_dkim(
         if b"l" in tags:
             refused.append(f"a d={domain} signature with a body length limit (l=)")
             continue
-        signed = {h.strip().lower() for h in tags.get(b"h", b"").split(b":")}
-        missing = REQUIRED_SIGNED_HEADERS - signed
+        listed = tuple(h.strip().lower().decode("ascii", "replace") for h in tags.get(b"h", b"").split(b":"))
+        missing = REQUIRED_SIGNED_HEADERS - {h.encode() for h in listed}
         if missing:
             refused.append(
                 f"a d={domain} signature that leaves {', '.join(sorted(m.decode() for m in missing))} unsigned"
             )
             continue
-        candidates.append((index, domain))
+        candidates.append((index, domain, listed))
     if not candidates:
         why = "; ".join(refused[:3]) if refused else "no DKIM signature"
         return DkimResult(ok=False, reason=f"not authenticated: {why}")
@@ -160,10 +196,10 @@ def verify_dkim(
     except dkim.DKIMException as exc:
         return DkimResult(ok=False, reason=f"not authenticated: message unreadable for DKIM ({str(exc)[:60]})")
     last = ""
-    for index, domain in candidates[:MAX_SIGNATURES_VERIFIED]:
+    for index, domain, listed in candidates[:MAX_SIGNATURES_VERIFIED]:
         try:
             if verifier.verify(idx=index, dnsfunc=dnsfunc):
-                return DkimResult(ok=True, domain=domain, reason=f"DKIM d={domain} verified")
+                return DkimResult(ok=True, domain=domain, reason=f"DKIM d={domain} verified", signed_headers=listed)
             last = f"DKIM d={domain} " + ("has no published key" if key_missing else "signature does not verify")
         except dkim.DKIMException as exc:
             problem = "body altered after signing" if "body hash" in str(exc) else str(exc)[:80]

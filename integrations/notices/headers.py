@@ -203,12 +203,26 @@ def sender_of(headers: Headers) -> Sender:
     return Sender(display_name=name.strip(), address=f"{local}@{domain}".lower(), domain=domain)
 
 
-def recipient_domains(headers: Headers) -> list[str]:
-    """Lower-case domains of every address in To and Cc."""
-    addresses = [
-        pair for name in ("to", "cc") for value in headers.all(name) for pair in addresses_of(decode_text(value))
-    ]
-    return [addr.rsplit("@", 1)[1].strip().rstrip(".").lower() for _, addr in addresses if "@" in addr]
+RECIPIENT_HEADERS = ("to", "cc")
+
+
+def signed_recipients(headers: Headers, signed: tuple[str, ...]) -> list[str]:
+    """Lower-case addresses in the To and Cc fields a DKIM signature covers (`signed`: its h= names). A name
+    listed n times covers the last n fields of that name (RFC 6376 5.4.2); fields above them are unsigned and
+    could have been added by anyone who passed the mail on. Addresses are read from the raw value, so an
+    encoded display name cannot pose as an address."""
+    addresses: list[str] = []
+    for name in RECIPIENT_HEADERS:
+        fields = headers.all(name)
+        covered = min(signed.count(name), len(fields))
+        for value in fields[len(fields) - covered :]:
+            text = value.decode("utf-8", errors="replace")
+            try:
+                pairs = addresses_of(_FOLD.sub(" ", text))
+            except RecursionError:
+                continue  # thousands of nested comments: no address we could trust
+            addresses.extend(addr.strip().lower() for _, addr in pairs if "@" in addr)
+    return addresses
 
 
 def date_of(headers: Headers) -> datetime:

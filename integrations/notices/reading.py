@@ -30,8 +30,8 @@ from integrations.notices.headers import (
     date_of,
     message_id_of,
     read_headers,
-    recipient_domains,
     sender_of,
+    signed_recipients,
     sniff_message_id,
 )
 from integrations.notices.trust import SenderTrust
@@ -127,6 +127,22 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
         return _quarantine(message_id, f"malformed body: {exc}", received_at)
 
 
+def _not_for_us(headers: Headers, signed: tuple[str, ...], trust: SenderTrust) -> str:
+    """Why the notice's signed recipients do not show it is for our account, or "" when one of them is ours."""
+    if not trust.receiving_addresses:
+        return (
+            "cannot be checked against our receiving address, since none is configured "
+            "([matching] receiving_addresses): a person decides"
+        )
+    recipients = signed_recipients(headers, signed)
+    if any(address in trust.receiving_addresses for address in recipients):
+        return ""
+    shown = ", ".join(sorted(set(recipients))[:3])
+    if not shown:
+        return "names no recipient its signature covers: a notice not shown to be for our account proves nothing"
+    return f"is addressed to {shown}, not to our receiving address: a notice for another account proves nothing"
+
+
 def _allowed_domain(domain: str, trust: SenderTrust) -> str:
     """The most specific allow-listed sender domain that `domain` is, or is inside; "" if none."""
     matches = [allowed for allowed in trust.payment_senders if in_domain(domain, allowed)]
@@ -176,20 +192,16 @@ def _from_gateway(
             gateway=gateway,
             reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed(sender.domain)}",
         )
-    if trust.own_domains:
+    if mismatch := _not_for_us(headers, checked.signed_headers, trust):
         # A genuine notice for someone else's account (a scammer paying themselves with our invoice number in the
-        # note, then passing the signed mail on unchanged) is addressed to them, not to us.
-        recipients = recipient_domains(headers)
-        if not any(in_domain(domain, own) for domain in recipients for own in trust.own_domains):
-            shown = ", ".join(sorted(set(recipients))[:3]) or "nobody"
-            return NoticeReading(
-                message_id=message_id,
-                received_at=received_at,
-                verdict=DecisionKind.REJECT,
-                gateway=gateway,
-                reason=f"{gateway} mail ({checked.reason}) addressed to {shown}, not to our own domain: a notice "
-                "for another account proves nothing",
-            )
+        # note, then passing the signed mail on) is addressed to them; only what the signature covers counts.
+        return NoticeReading(
+            message_id=message_id,
+            received_at=received_at,
+            verdict=DecisionKind.REJECT if trust.receiving_addresses else DecisionKind.REVIEW,
+            gateway=gateway,
+            reason=f"{gateway} mail ({checked.reason}) {mismatch}",
+        )
     fmt = formats.get(gateway)
     if fmt is None:
         return NoticeReading(
@@ -222,13 +234,31 @@ def _from_own_domain(
     formats: NoticeFormats,
 ) -> NoticeReading:
     server = server_verdict(headers, trust.trusted_authserv_id)
-    if server.found and not server.passed_spf_or_dkim():
+    if server.found:
+        passed = server.aligned_pass(sender.domain)
+        why_not = (
+            f"our mail server recorded no DMARC pass and no DKIM or SPF pass for {sender.domain} ({server.summary()})"
+        )
+    else:
+        # No verdict of our own MX to read: only our own check of a DKIM signature aligned with From will do.
+        own = max((d for d in trust.own_domains if in_domain(sender.domain, d)), key=len)
+        checked = verify_dkim(raw, headers, sender.domain, own, trust.dns_txt)
+        if checked.dns_error:
+            return NoticeReading(
+                message_id=message_id,
+                received_at=received_at,
+                verdict=DecisionKind.REVIEW,
+                reason=f"mail from our own {sender.address}: {checked.reason}; read it again later",
+                retry_later=True,
+            )
+        passed = checked.reason if checked.ok else ""
+        why_not = f"no verdict of our mail server to read and it is {checked.reason}"
+    if not passed:
         return NoticeReading(
             message_id=message_id,
             received_at=received_at,
             verdict=DecisionKind.REJECT,
-            reason=f"claims to come from our own {sender.address}, but our mail server authenticated neither SPF "
-            f"nor DKIM (spf={server.spf or 'none'}, dkim={server.dkim_summary})",
+            reason=f"claims to come from our own {sender.address}, but {why_not}: not a genuine staff forward",
         )
     parts = _body_of(raw, headers)
     body = parts.text(with_html=not parts.plain)

@@ -267,7 +267,7 @@ def test_genuine_notice_for_another_account_is_rejected(trust: SenderTrust) -> N
     raw = sign(build_message(to="Scammer <scam@example.com>"))
     reading = read_notice(raw, trust)
     assert reading.verdict is DecisionKind.REJECT
-    assert "not to our own domain" in reading.reason
+    assert "not to our receiving address" in reading.reason
 
 
 def test_rewriting_the_signed_to_header_breaks_the_signature(trust: SenderTrust) -> None:

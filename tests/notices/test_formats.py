@@ -50,6 +50,7 @@ def test_extra_directory_adds_a_gateway(trust: SenderTrust, tmp_path: Path) -> N
         trusted_authserv_id=trust.trusted_authserv_id,
         payment_senders={**trust.payment_senders, "gmail.com": "square"},  # the test key signs for gmail.com
         own_domains=trust.own_domains,
+        receiving_addresses=trust.receiving_addresses,
         dns_txt=trust.dns_txt,
     )
     raw = sign(
