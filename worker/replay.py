@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,14 @@ def mail_on_disk(directory: Path) -> list[Mail]:
     from integrations.notices.headers import date_hint
 
     files = mail_files(directory)
-    raws = [path.read_bytes() for path in files]
-    dates = [date_hint(raw) for raw in raws]
-    return [Mail(name=files[i].name, source=raws[i], at=dates[i] or NO_DATE) for i in in_date_order(dates)]
+    sources: list[bytes | Path] = []
+    for path in files:
+        try:
+            sources.append(path.read_bytes())
+        except OSError:
+            sources.append(path)  # a dangling link or an unreadable file: its own review item when its turn comes
+    dates = [date_hint(raw) if isinstance(raw, bytes) else None for raw in sources]
+    return [Mail(name=files[i].name, source=sources[i], at=dates[i] or NO_DATE) for i in in_date_order(dates)]
 
 
 def bank_items(body: Mapping[str, Any]) -> Iterator[Item]:
@@ -132,18 +138,25 @@ def mail_items(mails: Iterable[Mail], read: NoticeReader) -> Iterator[Item]:
         try:
             reading = read(mail.raw())
         except Exception as exc:  # a reader bug or a lost file must cost one review item, never the whole replay
-            log.exception("notice_reader_failed", file=mail.name)
+            log.exception("notice_reader_failed", file=file_key(mail.name))
             yield _unreadable(mail, exc)
             continue
         yield _mail_item(mail, reading)
 
 
+def file_key(name: str) -> str:
+    """A file name as text that can always be written: bytes that are not UTF-8 (kept by the file system as
+    surrogates) are shown as escapes, so a name is never a key that must already be text."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+
+
 def _unreadable(mail: Mail, exc: Exception) -> Item:
+    name = file_key(mail.name)
     return Item(
-        key=mail.name,
+        key=name,
         at=mail.at,
         rank=SOURCE_RANK[ReceiptSource.NOTICE],
-        problem=f"message {mail.name} could not be read ({type(exc).__name__})",
+        problem=f"message file {name} could not be read ({type(exc).__name__}): look at it by hand",
     )
 
 
@@ -155,7 +168,7 @@ def streamed_mail_items(mails: Sequence[Mail], readings: Iterable[NoticeReading]
         try:
             reading = next(stream)
         except OSError as exc:
-            log.warning("notice_file_unreadable", file=mail.name, error=str(exc))
+            log.warning("notice_file_unreadable", file=file_key(mail.name), error=type(exc).__name__)
             yield _unreadable(mail, exc)
             continue
         except Exception:  # StopIteration included: fall back to one at a time for the rest
@@ -250,7 +263,8 @@ def decide_in_order(
     book = OrderBook((), patterns=policy.patterns)
     out: list[Decision] = []
     for item in ordered:
-        while upcoming and upcoming[-1].issued <= item.at.date() + ISSUE_SLACK:
+        seen_until = item.at.date() + ISSUE_SLACK if item.at.date() < date.max - ISSUE_SLACK else date.max
+        while upcoming and upcoming[-1].issued <= seen_until:
             book.add(upcoming.pop())
         if item.problem:
             decision = Decision(
@@ -298,7 +312,8 @@ def decision_line(d: Decision) -> str:
 
 def write_decisions(decisions: Iterable[Decision], out: Path) -> int:
     n = 0
-    with out.open("w", encoding="utf-8") as fh:
+    # A reason quotes what a message said; text no encoder accepts is written as escapes, never a crash.
+    with out.open("w", encoding="utf-8", errors="backslashreplace") as fh:
         for d in decisions:
             fh.write(decision_line(d) + "\n")
             n += 1

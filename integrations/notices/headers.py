@@ -252,10 +252,9 @@ def date_hint(raw: bytes) -> datetime | None:
 def _utc_date(value: str) -> datetime:
     try:
         when = parsedate_to_datetime(value)
+        if when is None:
+            raise Malformed(f"unreadable Date {value[:60]!r}")
+        # A date at the edge of the calendar ("31 Dec 9999 23:59:59 -0100") has no UTC equivalent.
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise Malformed(f"unreadable Date {value[:60]!r}") from exc
-    if when is None:
-        raise Malformed(f"unreadable Date {value[:60]!r}")
-    if when.tzinfo is None:
-        return when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
