@@ -121,3 +121,4 @@ class NoticeReading:
     # The verdict could not be reached for a passing reason (the DKIM key lookup failed): the inbox leaves the
     # message where it is and reads it again on a later run, for a while, before a person is asked.
     retry_later: bool = False
+    digest: str = ""  # sha256 of the raw bytes: what makes two messages the same message (rules.repeats)

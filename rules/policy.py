@@ -25,6 +25,7 @@ from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptS
 from rules.money import Money
 from rules.payers import company_key, name_words
 from rules.references import Patterns, find_invoice_refs
+from rules.repeats import REUSED_MESSAGE_ID, MessageLog, Seen, kept_for_review
 
 ACTIONS = {
     "unmatched": "Find whose payment this is; link the payer to the customer's contact so the next one matches.",
@@ -333,6 +334,13 @@ def decide(
     receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy, *, forwarded: bool = False
 ) -> Decision:
     """Decide one receipt against the open orders. Pure: the caller applies the decision (see `apply`)."""
+    decision = _decide(receipt, book, record, policy, forwarded=forwarded)
+    return kept_for_review(decision) if REUSED_MESSAGE_ID in receipt.flags else decision
+
+
+def _decide(
+    receipt: Receipt, book: OrderBook, record: PaymentRecord, policy: MatchPolicy, *, forwarded: bool
+) -> Decision:
     rid = receipt.receipt_id
     if why := not_a_customer_payment(receipt, policy, book):
         return _decision(rid, DecisionKind.IGNORE, f"not a customer payment: {why}", "not_a_customer_payment")
@@ -422,8 +430,28 @@ def apply(book: OrderBook, receipt: Receipt, decision: Decision) -> None:
         book.remember_transaction(receipt.gateway, receipt.gateway_txn_id, receipt.receipt_id)
 
 
-def decide_reading(reading: NoticeReading, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
-    """Decide what reading one e-mail gave: its own verdict (reject, ignore), quarantine, or its receipt."""
+def decide_reading(
+    reading: NoticeReading,
+    book: OrderBook,
+    record: PaymentRecord,
+    policy: MatchPolicy,
+    messages: MessageLog | None = None,
+) -> Decision:
+    """Decide what reading one e-mail gave: its own verdict (reject, ignore), quarantine, or its receipt. With a
+    `messages` log, a message is a repeat only when its bytes are (see `rules.repeats`)."""
+    seen = messages.note(reading.message_id, reading.digest) if messages is not None and reading.digest else Seen.NEW
+    if seen is Seen.SAME:
+        return _decision(
+            reading.message_id,
+            DecisionKind.IGNORE,
+            "the very same message (identical bytes) was read before: a repeat delivery",
+            "repeated_message",
+        )
+    decision = _decide_reading(reading, book, record, policy)
+    return kept_for_review(decision) if seen is Seen.REUSED else decision
+
+
+def _decide_reading(reading: NoticeReading, book: OrderBook, record: PaymentRecord, policy: MatchPolicy) -> Decision:
     rid = reading.message_id
     if reading.quarantine:
         return _decision(

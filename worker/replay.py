@@ -19,6 +19,7 @@ import structlog
 from rules.matching import MatchPolicy, OrderBook, PaymentRecord
 from rules.model import Decision, DecisionKind, NoticeReading, Order, Receipt, ReceiptSource
 from rules.policy import apply, decide, decide_reading
+from rules.repeats import MessageLog
 from rules.sources import SourceError, order_from_dict, payment_receipt, statement_line_receipt
 
 log = structlog.get_logger(__name__)
@@ -261,6 +262,7 @@ def decide_in_order(
     # A day of slack covers New Zealand's date running ahead of UTC.
     upcoming = sorted(orders, key=lambda o: o.issued, reverse=True)
     book = OrderBook((), patterns=policy.patterns)
+    messages = MessageLog()
     out: list[Decision] = []
     for item in ordered:
         seen_until = item.at.date() + ISSUE_SLACK if item.at.date() < date.max - ISSUE_SLACK else date.max
@@ -275,7 +277,7 @@ def decide_in_order(
                 review_kind="unreadable",
             )
         elif item.reading is not None:
-            decision = decide_reading(item.reading, book, record, policy)
+            decision = decide_reading(item.reading, book, record, policy, messages)
             receipt = item.reading.receipt
             if receipt is not None:
                 apply(

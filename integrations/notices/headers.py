@@ -137,6 +137,39 @@ def sniff_message_id(raw: bytes) -> str:
         return "sha256-" + hashlib.sha256(raw).hexdigest()
 
 
+# Fields each relay and our own server put on top of a message as it travels; two deliveries of one message
+# differ only in these.
+TRACE_FIELDS = frozenset(
+    {
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"x-original-to",
+        b"envelope-to",
+        b"x-envelope-to",
+        b"authentication-results",
+        b"received-spf",
+        b"arc-seal",
+        b"arc-message-signature",
+        b"arc-authentication-results",
+        b"x-received",
+    }
+)
+_TRACE_LINE = re.compile(rb"([!-9;-~]{1,100}):[^\n]*\n(?:[ \t][^\n]*\n)*")
+
+
+def content_digest(raw: bytes) -> str:
+    """sha256 of the message without the trace fields relays put on top of it: what makes two messages the same
+    message. A second delivery through another relay has the same digest; any other change gives another."""
+    start = 0
+    while start < len(raw) and start < MAX_HEADER_BYTES:
+        found = _TRACE_LINE.match(raw, start)
+        if not found or found.group(1).lower() not in TRACE_FIELDS:
+            break
+        start = found.end()
+    return hashlib.sha256(memoryview(raw)[start:]).hexdigest()
+
+
 def check_singletons(headers: Headers) -> None:
     """Exactly one From and one Date, at most one of each SINGLE_HEADERS."""
     count = len(headers.all("from"))

@@ -8,6 +8,7 @@ gateway's notice format. Nothing raises.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import functools
@@ -27,6 +28,7 @@ from integrations.notices.headers import (
     Malformed,
     Sender,
     check_singletons,
+    content_digest,
     date_of,
     message_id_of,
     read_headers,
@@ -70,7 +72,8 @@ def read_notice(raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = 
                 reason=f"not a message: {type(raw).__name__}, not bytes",
             )
         data = bytes(raw)
-        return _read(data, trust, formats if formats is not None else builtin_formats())
+        reading = _read(data, trust, formats if formats is not None else builtin_formats())
+        return dataclasses.replace(reading, digest=content_digest(data))
     except Exception as exc:  # the last line of defence: a reading must always come back
         log.warning("notice_unreadable", error=type(exc).__name__)
         data = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else b""
@@ -79,6 +82,7 @@ def read_notice(raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = 
             received_at=None,
             quarantine=True,
             reason=f"could not read the message ({type(exc).__name__}): quarantined for a person",
+            digest=content_digest(data),
         )
 
 

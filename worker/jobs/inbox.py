@@ -3,7 +3,9 @@
 Order per message: read -> store its record (+ receipt or review item) in one transaction -> advance the
 watermark -> move it to the folder that says what happened -> mark it moved. The next run repairs a crash between
 any two steps: a UID with a record is never read again, unmoved records are moved again, and after a UIDVALIDITY
-reset a stored-but-unmoved message is recognised by Message-ID + sha256 (any other repeat by its Message-ID).
+reset a stored-but-unmoved message is recognised by Message-ID + content digest. A repeat is the same content (the
+digest without relays' trace fields) or the same gateway transaction; a Message-ID that comes back with other
+content is kept and reviewed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +29,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from config.inbox import InboxSettings
 from integrations.errors import PermanentError
 from integrations.mailsignin import SignInNeeded
+from integrations.notices.headers import content_digest
 from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
+from rules.repeats import REUSED_ACTION, REUSED_MESSAGE_ID
 from worker.review import raise_review_item
 from worker.store.inbox_tables import inbox_messages, inbox_state
 from worker.store.receipts import clean_text, receipt_payload
@@ -300,7 +305,7 @@ def _store(
 ) -> str | None:
     """Store what `message` is, with the watermark, in one transaction; returns the folder to move it to."""
     counts["read"] += 1
-    sha = hashlib.sha256(message.raw).hexdigest()
+    sha = content_digest(message.raw)
     reading = _read(message, read, cap)
     if reading.retry_later and _may_wait(reading, app.clock()):
         log.warning("inbox_message_deferred", uid=message.uid, reason=reading.reason)
@@ -402,19 +407,32 @@ def _record(
         "moved": False,
     }
 
+    reused = False
     if same_id:
-        # The same Message-ID again (a second delivery, or a server rebuilt after we filed the first copy).
-        first = same_id[0]
-        counts["duplicates"] += 1
-        reason = f"same Message-ID as the message read earlier (uid {first.uid})"
-        _insert(conn, row, "duplicate", str(first.folder), reason)
-        return str(first.folder)
+        # A repeat is the same bytes again (a second delivery, or a server rebuilt after we filed the first copy).
+        # The same Message-ID with other content is another message: kept, and a person looks at it, since a
+        # forged message sent first must not hide the genuine one that follows.
+        identical = next((earlier for earlier in same_id if earlier.sha256 == sha), None)
+        if identical is not None:
+            counts["duplicates"] += 1
+            reason = f"the very same message (identical bytes) as the one read earlier (uid {identical.uid})"
+            _insert(conn, row, "duplicate", str(identical.folder), reason)
+            return str(identical.folder)
+        reused = True
+        counts["reused_message_id"] += 1
 
     if reading.quarantine:
         return _quarantine(conn, row, message_id, clean_text(reading.reason) or "malformed message", now, counts)
 
     if reading.receipt is not None:
-        return _record_receipt(conn, row, message_id, reading, reading.receipt, now, counts)
+        receipt = reading.receipt
+        if reused:
+            receipt = replace(
+                receipt,
+                receipt_id=_second_message_key(message_id, sha),
+                flags=(*receipt.flags, REUSED_MESSAGE_ID),
+            )
+        return _record_receipt(conn, row, message_id, reading, receipt, now, counts)
 
     reason = clean_text(reading.reason)
     if reading.verdict == DecisionKind.REJECT:
@@ -430,23 +448,33 @@ def _record(
         )
         _insert(conn, row, "rejected", Folder.REJECTED, reason)
         return Folder.REJECTED
-    if reading.verdict == DecisionKind.IGNORE:
+    if reading.verdict == DecisionKind.IGNORE and not reused:
         counts["ignored"] += 1
         _insert(conn, row, "ignored", Folder.PROCESSED, reason)
         return Folder.PROCESSED
-    # REVIEW (AUTO is not a reading's business; treat it as needing a person)
+    # REVIEW (AUTO is not a reading's business; treat it as needing a person), or a second message under a
+    # Message-ID already used
     counts["review"] += 1
+    if reused:
+        reason = f"{reason}; its Message-ID was used by an earlier, different message"
     raise_review_item(
         conn,
-        kind="unconfirmed_notice",
-        subject=message_id,
+        kind=REUSED_MESSAGE_ID if reused else "unconfirmed_notice",
+        subject=_second_message_key(message_id, sha) if reused else message_id,
         reason=reason or "the notice needs a person",
         now=now,
-        suggested_action=REVIEW_ACTION,
+        suggested_action=REUSED_ACTION if reused else REVIEW_ACTION,
         detail=_row_detail(row),
     )
     _insert(conn, row, "review", Folder.REVIEW, reason)
     return Folder.REVIEW
+
+
+def _second_message_key(message_id: str, sha: str) -> str:
+    """The key of a message that came under a Message-ID an earlier, different message used: the Message-ID and
+    the start of its own digest, so both are kept apart."""
+    key = f"{message_id}#{sha[:16]}"
+    return key if len(key) <= 255 else f"sha256:{sha}"
 
 
 def _quarantine(
