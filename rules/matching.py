@@ -6,6 +6,7 @@ Nothing here decides to act; `rules.policy` turns a strategy's proposal into a d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +68,7 @@ class OrderBook:
         self.orders: dict[str, Order] = {}
         self.paid_by: dict[str, str] = dict(closed or {})  # order id -> receipt id that settled it
         self.transactions: dict[tuple[str, str], str] = dict(seen_transactions or {})
+        self.transaction_ids: dict[str, str] = {txn: rid for (_, txn), rid in self.transactions.items()}
         self.by_invoice_id: dict[str, list[str]] = {}
         self.by_digits: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
@@ -126,6 +128,7 @@ class OrderBook:
     def remember_transaction(self, gateway: str, txn_id: str, receipt_id: str) -> None:
         if gateway and txn_id:
             self.transactions.setdefault((gateway, txn_id), receipt_id)
+            self.transaction_ids.setdefault(txn_id, receipt_id)
 
     def owes_exactly(self, order_id: str, paid: Money) -> bool:
         """The order is owed exactly this, to the cent, in this currency."""
@@ -161,12 +164,23 @@ class PaymentRecord:
 
     def __init__(self, payments: Iterable[Receipt] = ()) -> None:
         self.by_invoice: dict[str, list[Receipt]] = {}
+        self.by_reference_token: dict[str, list[Receipt]] = {}
         for p in payments:
             self.add(p)
 
     def add(self, payment: Receipt) -> None:
         if payment.invoice_number:
             self.by_invoice.setdefault(payment.invoice_number.upper(), []).append(payment)
+        for token in reference_tokens(" ".join(v for name, v in payment.text if name == "reference")):
+            self.by_reference_token.setdefault(token, []).append(payment)
+
+    def with_transaction(self, txn_id: str) -> Receipt | None:
+        """A recorded payment whose Reference is (or holds) this gateway transaction id: the worker records a card
+        payment with its transaction id as the Reference, and so may the accountant."""
+        for p in self.by_reference_token.get(txn_id.strip(), ()):
+            if "deleted" not in p.flags:
+                return p
+        return None
 
     def confirming(self, invoice_number: str, money: Money, at: datetime, window: timedelta) -> Receipt | None:
         """The recorded payment on this invoice for this amount within `window` of `at`, if any."""
@@ -179,6 +193,16 @@ class PaymentRecord:
             if abs(p.received_at - at) <= window or made:
                 return p
         return None
+
+
+# A transaction id is long; shorter words in a Reference ("Stripe", "INV-0042") are never one.
+MIN_TRANSACTION_ID = 8
+_TOKEN_SPLIT = re.compile(r"[\s,;:/|()\[\]#]+")
+
+
+def reference_tokens(reference: str) -> set[str]:
+    """The words of a Reference that could be a gateway transaction id."""
+    return {t for t in _TOKEN_SPLIT.split(reference) if len(t) >= MIN_TRANSACTION_ID and any(c.isdigit() for c in t)}
 
 
 # ---- evidence ------------------------------------------------------------------------------------------------
@@ -497,14 +521,25 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
         )
     steps = [f"{shown} starts {len(open_hits)} open orders' domains"]
     paying = [o for o in open_hits if (ev.payer_level(book.orders[o].contact.contact_id) or 0) >= PayerLevel.INITIALS]
+    narrowed_by_payer = False
     if paying:
         steps.append(f"the payer fits {len(paying)}")
+        narrowed_by_payer = len(paying) < len(open_hits)
         open_hits = paying
     exact = [o for o in open_hits if book.owes_exactly(o, receipt.money)]
     if len(open_hits) > 1 and len(exact) == 1:
         steps.append(f"only {book.orders[exact[0]].domain} is for {receipt.money}")
         open_hits = exact
     if len(open_hits) == 1:
+        fits = {m.contact_id for m in ev.payers if m.level >= PayerLevel.NAME}
+        if narrowed_by_payer and len(fits) > 1:
+            return Proposal(
+                strategy="domain_word",
+                orders=(open_hits[0],),
+                evidence="; ".join(steps),
+                sure=False,
+                doubt=f"the payer fits {len(fits)} customers, so it cannot tell the domains apart",
+            )
         return Proposal(strategy="domain_word", orders=(open_hits[0],), evidence="; ".join(steps))
     return Proposal(
         strategy="domain_word",
@@ -513,6 +548,10 @@ def by_domain_word(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal 
         evidence=steps[0],
         doubt=f"{len(exact)} of them are for {receipt.money}",
     )
+
+
+def _contact_names(book: OrderBook, matches: Iterable[PayerMatch]) -> str:
+    return ", ".join(sorted({book.contacts.contacts[m.contact_id].name for m in matches}))
 
 
 def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
@@ -532,6 +571,18 @@ def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
             if book.owes_exactly(oid, receipt.money)
         ]
         how = with_open[0].how if len(with_open) == 1 else f"{len(with_open)} customers fit the payer"
+        if len(at_level) > 1 and level >= PayerLevel.NAME:
+            # The payer's very name (or e-mail) is that of more than one customer: even if only one of them owes
+            # this amount, it may be the other paying early, or for something not invoiced yet. Never acted on.
+            # (Initials with a surname only resemble a name; among several, one open order of exactly this amount
+            # still decides, as before.)
+            return Proposal(
+                strategy="payer_and_amount",
+                orders=tuple(exact),
+                evidence=f"{len(at_level)} customers fit the payer ({_contact_names(book, at_level)})",
+                sure=False,
+                doubt="a payer that fits more than one customer proves neither",
+            )
         if len(exact) == 1:
             return Proposal(
                 strategy="payer_and_amount",

@@ -20,6 +20,7 @@ from rules.matching import (
     credit_near_misses,
     gather_evidence,
     ranked_candidates,
+    reference_tokens,
 )
 from rules.model import Decision, DecisionKind, NoticeReading, Receipt, ReceiptSource
 from rules.money import Money
@@ -195,6 +196,28 @@ def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, p
     )
 
 
+def _same_payment_as_recorded(receipt: Receipt, book: OrderBook, record: PaymentRecord) -> str:
+    """Why this receipt is a payment already known under its gateway transaction id, or '': a notice whose
+    transaction id stands as the Reference of a Xero payment, or a Xero payment whose Reference is the transaction
+    id of a receipt already acted on or reviewed."""
+    if receipt.source is ReceiptSource.NOTICE and receipt.gateway_txn_id:
+        payment = record.with_transaction(receipt.gateway_txn_id)
+        if payment is not None and payment.receipt_id != receipt.receipt_id:
+            return (
+                f"repeats Xero payment {payment.receipt_id}, whose Reference is this {receipt.gateway} transaction "
+                f"{receipt.gateway_txn_id}: the same payment arriving again"
+            )
+    if receipt.source is ReceiptSource.XERO_PAYMENT:
+        for name, value in receipt.text:
+            if name != "reference":
+                continue
+            for token in reference_tokens(value):
+                earlier = book.transaction_ids.get(token)
+                if earlier is not None and earlier != receipt.receipt_id:
+                    return f"its Reference {token} is the transaction of receipt {earlier}: the same payment, recorded"
+    return ""
+
+
 def _names(book: OrderBook, order_ids: tuple[str, ...] | list[str]) -> str:
     return " + ".join(book.orders[o].invoice_number for o in order_ids)
 
@@ -346,6 +369,8 @@ def _decide(
         return _decision(rid, DecisionKind.IGNORE, f"not a customer payment: {why}", "not_a_customer_payment")
     if receipt.source is ReceiptSource.NOTICE and not forwarded and receipt.gateway in policy.platform_gateways:
         return _platform_notice(receipt, book, record, policy)
+    if repeat := _same_payment_as_recorded(receipt, book, record):
+        return _decision(rid, DecisionKind.IGNORE, repeat, "repeated_transaction")
     txn = (receipt.gateway, receipt.gateway_txn_id)
     if not forwarded and all(txn) and txn in book.transactions:
         earlier = book.transactions[txn]
