@@ -10,88 +10,46 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from html import unescape
 from typing import Any
 
 from rules.money import Money
+from rules.money_text import MoneyReading, around, builtin_currencies, read_money
+from rules.notice_layout import (
+    SERVICE_FIELDS,
+    Layout,
+    LayoutError,
+    Statement,
+    amount_paid,
+    compile_layout,
+    payer_blocks,
+    text_fields,
+    typed_statements,
+    without_payer_text,
+)
 
 # Longest stretch of text a notice is read from: real notices are a few kilobytes, and a bound keeps every
 # regular expression linear in practice on hostile bodies.
 MAX_TEXT_CHARS = 200_000
 
-# A money token as it appears in notices: "$1,234.50 NZD", "NZ$45.00", "NZD 45.00", "45.00", "€86,00 EUR".
-# Bounded repetition only, so a long run of digits cannot make the search quadratic.
-MONEY_PATTERN = (
-    r"(?-i:(?:[A-Z]{3}[ \u00a0]?)?(?:[A-Z]{1,3}\$|[$€£¥])?[ \u00a0]?"
-    + r"(?:\d{1,3}(?:[,.' \u00a0]\d{3}){1,5}|\d{1,12})(?:[.,]\d{1,2})?(?!\d)"
-    + r"(?:[ \u00a0]?[€£¥])?(?:[ \u00a0]?[A-Z]{3}(?![A-Za-z]))?)"
-)
-_NUMBER_RE = re.compile(r"(?:\d{1,3}(?:[,.' \u00a0]\d{3}){1,5}|\d{1,12})(?:[.,]\d{1,2})?(?!\d)")
-_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
-_MONEY_RE = re.compile(MONEY_PATTERN)
+# Field names a format may extract as the service's own (rules.notice_layout.SERVICE_FIELDS); every other label
+# name is a payer-written field, kept in Receipt.text as evidence for references only.
+STRUCTURED_FIELDS = SERVICE_FIELDS
 
-# Field names a format may extract; every other label name is a free-text field kept in Receipt.text.
-STRUCTURED_FIELDS = frozenset({"amount", "currency", "payer_name", "payer_email", "payer", "txn_id"})
-
-SYMBOL_CURRENCY: Mapping[str, str] = {
-    "NZ$": "NZD",
-    "A$": "AUD",
-    "AU$": "AUD",
-    "US$": "USD",
-    "C$": "CAD",
-    "CA$": "CAD",
-    "CAD$": "CAD",
-    "HK$": "HKD",
-    "S$": "SGD",
-    "SG$": "SGD",
-    "NZD$": "NZD",
-    "AUD$": "AUD",
-    "USD$": "USD",
-    "€": "EUR",
-    "£": "GBP",
-    "¥": "JPY",
+# The kind of event each not-payment kind is, when a format does not say (`category` in [[not_payment]]).
+CATEGORIES: Mapping[str, str] = {
+    "refund": "refund",
+    "reversal": "refund",
+    "dispute": "refund",
+    "chargeback": "refund",
+    "payout": "payout",
+    "settlement": "payout",
+    "withdrawal": "payout",
+    "money_request": "request",
+    "invoice_to_us": "request",
 }
-
-# ISO 4217 codes a notice may show; a three-letter word outside this set is not read as a currency.
-KNOWN_CURRENCIES = frozenset(
-    [
-        "NZD",
-        "AUD",
-        "USD",
-        "CAD",
-        "EUR",
-        "GBP",
-        "JPY",
-        "HKD",
-        "SGD",
-        "CHF",
-        "CNY",
-        "INR",
-        "FJD",
-        "WST",
-        "TOP",
-        "XPF",
-        "SEK",
-        "NOK",
-        "DKK",
-        "ZAR",
-        "MXN",
-        "BRL",
-        "KRW",
-        "THB",
-        "MYR",
-        "PHP",
-        "IDR",
-        "VND",
-        "TWD",
-        "AED",
-        "ILS",
-        "PLN",
-        "CZK",
-        "HUF",
-    ]
-)
+EVENT_CATEGORIES = frozenset({"payment", "refund", "payout", "request", "other"})
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-']{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,24}")
 
@@ -106,8 +64,23 @@ class NotPaymentKind:
 
     kind: str
     reason: str
-    subject: tuple[re.Pattern[str], ...] = ()
-    body: tuple[re.Pattern[str], ...] = ()
+    category: str = "other"  # payment-notice kinds shown to people: refund, payout, request or other
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KindPatterns:
+    """The not-payment kinds' patterns for one place (subject or body): one pattern per kind, in the format's order;
+    the first kind that matches wins."""
+
+    patterns: tuple[tuple[int, re.Pattern[str]], ...]  # (index of the kind, its patterns as one)
+
+    def first(self, text: str) -> tuple[int, str] | None:
+        """(index of the kind, the words found) of the first kind in order that matches, or None."""
+        for index, pattern in self.patterns:
+            found = pattern.search(text)
+            if found:
+                return index, found.group(0)[:80]
+        return None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -119,8 +92,18 @@ class NoticeFormat:
     payment_subject: tuple[re.Pattern[str], ...]
     payment_body: tuple[re.Pattern[str], ...]
     not_payment: tuple[NotPaymentKind, ...]
-    labels: Mapping[str, re.Pattern[str]]  # field -> one compiled "Label: value" line pattern
+    not_payment_subject: KindPatterns
+    not_payment_body: KindPatterns
+    layout: Layout  # the service's fields and the payer's, by label (rules.notice_layout)
     sentences: tuple[re.Pattern[str], ...]  # patterns with named groups amount, payer_name, payer_email, ...
+    # What this service's bare symbols mean ("$" -> "USD", or "home" for the account's own currency; "" stands for
+    # a number with no symbol): an amount without a code or a symbol of one currency gets its currency only here, and
+    # is never taken for the home currency otherwise.
+    bare_symbols: Mapping[str, str] = field(default_factory=dict)
+    # Where the service puts its transaction id in the links of an HTML notice (a group `txn`), when the text does
+    # not show it.
+    link_txn: tuple[re.Pattern[str], ...] = ()
+    languages: tuple[str, ...] = ()  # the language files merged into this format
     source: str = ""  # where the format came from, for error messages
 
 
@@ -156,37 +139,94 @@ def _strings(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 def _compile(pattern: str, where: str) -> re.Pattern[str]:
     try:
-        return re.compile(pattern.replace("{money}", MONEY_PATTERN), re.IGNORECASE | re.MULTILINE)
+        return re.compile(pattern.replace("{money}", builtin_currencies().pattern), re.IGNORECASE | re.MULTILINE)
     except re.error as exc:
         raise FormatError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
 
 
 def _compile_any(patterns: Iterable[str], where: str) -> tuple[re.Pattern[str], ...]:
-    """Several alternatives as one pattern (one scan of the text instead of one per alternative). Should that not
-    compile, each is compiled alone so the error names the pattern at fault (compiling is slow enough to matter
-    when every process start reads the formats)."""
-    patterns = tuple(patterns)
-    if not patterns:
-        return ()
-    try:
-        return (_compile("|".join(f"(?:{p})" for p in patterns), where),)
-    except FormatError:
-        for pattern in patterns:
-            _compile(pattern, where)
-        raise
+    """Several alternatives as one pattern (one scan of the text instead of one per alternative), in their order;
+    a pattern with named groups is compiled on its own, since names may repeat across alternatives. Should the
+    whole not compile, each is compiled alone so the error names the pattern at fault."""
+    out: list[re.Pattern[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        try:
+            out.append(_compile("|".join(f"(?:{p})" for p in run), where))
+        except FormatError:
+            for pattern in run:
+                _compile(pattern, where)
+            raise
+        run.clear()
+
+    for pattern in patterns:
+        if "(?P<" in pattern:
+            flush()
+            out.append(_compile(pattern, where))
+        else:
+            run.append(pattern)
+    flush()
+    return tuple(out)
 
 
-def _label_line(labels: Iterable[str], where: str) -> re.Pattern[str]:
-    """One pattern for "Label: value" lines: a colon, a tab (an HTML table cell) or a wide gap separates."""
-    alternatives = "|".join(f"(?:{label})" for label in labels)
-    pattern = (
-        rf"^[ \t>*]*(?P<label>{alternatives})[ \t]*(?::[ \t]*|\t[ \t]*|[ \t]{{2,}}|[ \t]+-[ \t]+)"
-        r"(?P<value>[^\n]{0,300})$"
-    )
-    try:
-        return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-    except re.error as exc:
-        raise FormatError(f"{where}: bad label pattern: {exc}") from exc
+def _bare_symbols(data: Mapping[str, Any], where: str) -> dict[str, str]:
+    table = data.get("bare_symbols", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise FormatError(f'{where}: [bare_symbols] must map symbols to a currency code or "home"')
+    for symbol, code in table.items():
+        if code.lower() != "home" and code.upper() not in builtin_currencies().codes:
+            raise FormatError(f'{where}: bare_symbols.{symbol!r} = {code!r} is no currency code (or "home")')
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def _kind_patterns(per_kind: list[tuple[str, ...]], where: str) -> KindPatterns:
+    compiled = []
+    for index, patterns in enumerate(per_kind):
+        for pattern in _compile_any(patterns, where):
+            compiled.append((index, pattern))
+    return KindPatterns(patterns=tuple(compiled))
+
+
+def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One gateway's format from its base table and its language tables (each with `language = "de"`, ...): every
+    list is extended, [payment] and [labels] key by key, and a [[not_payment]] kind the base has gains the other
+    file's patterns (a new kind is added). Adding a language is adding a file."""
+    merged: dict[str, Any] = {}
+    for table in tables:
+        for key, value in table.items():
+            if key == "language":
+                merged.setdefault("languages", []).append(value)
+            elif key in ("payment", "labels") and isinstance(value, Mapping):
+                section = merged.setdefault(key, {})
+                for name, patterns in value.items():
+                    section[name] = [*_as_list(section.get(name)), *_as_list(patterns)]
+            elif key == "not_payment" and isinstance(value, list):
+                rows = merged.setdefault("not_payment", [])
+                for row in value:
+                    same = [
+                        r
+                        for r in rows
+                        if isinstance(r, dict) and isinstance(row, Mapping) and r.get("kind") == row.get("kind")
+                    ]
+                    if not same:
+                        rows.append(dict(row) if isinstance(row, Mapping) else row)
+                        continue
+                    for part in ("subject", "body"):
+                        same[0][part] = [*_as_list(same[0].get(part)), *_as_list(row.get(part))]
+            elif isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = [*merged[key], *value]
+            else:
+                merged[key] = value
+    return merged
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
@@ -202,37 +242,48 @@ def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
     if not isinstance(not_payment_rows, list):
         raise FormatError(f"{where}: [[not_payment]] must be an array of tables")
     kinds: list[NotPaymentKind] = []
+    subjects: list[tuple[str, ...]] = []
+    bodies: list[tuple[str, ...]] = []
     for i, row in enumerate(not_payment_rows):
         row_where = f"{where} not_payment[{i}]"
         if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
             raise FormatError(f"{row_where}: needs a kind")
+        category = str(row.get("category") or CATEGORIES.get(row["kind"], "other"))
+        if category not in EVENT_CATEGORIES - {"payment"}:
+            raise FormatError(f"{row_where}: category must be refund, payout, request or other")
         kinds.append(
             NotPaymentKind(
                 kind=row["kind"],
                 reason=str(row.get("reason", row["kind"])),
-                subject=_compile_any(_strings(row, "subject", row_where), row_where),
-                body=_compile_any(_strings(row, "body", row_where), row_where),
+                category=category,
             )
         )
+        subjects.append(_strings(row, "subject", row_where))
+        bodies.append(_strings(row, "body", row_where))
     label_table = data.get("labels", {})
     if not isinstance(label_table, dict):
         raise FormatError(f"{where}: [labels] must be a table")
-    labels = {
-        name: _label_line(_strings(label_table, name, f"{where} labels"), f"{where} labels.{name}")
-        for name in label_table
-        if _strings(label_table, name, f"{where} labels")
-    }
+    labels = {name: _strings(label_table, name, f"{where} labels") for name in label_table}
     for name in labels:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
             raise FormatError(f"{where}: label field {name!r} must be a lower-case name")
+    try:
+        layout = compile_layout(labels, _strings(data, "headings", where), builtin_currencies().pattern)
+    except LayoutError as exc:
+        raise FormatError(f"{where}: {exc}") from exc
     return NoticeFormat(
         gateway=gateway,
         brands=tuple(b.lower() for b in _strings(data, "brands", where)),
         payment_subject=_compile_any(_strings(payment, "subject", where), f"{where} payment"),
         payment_body=_compile_any(_strings(payment, "body", where), f"{where} payment"),
         not_payment=tuple(kinds),
-        labels=labels,
+        not_payment_subject=_kind_patterns(subjects, f"{where} not_payment subject"),
+        not_payment_body=_kind_patterns(bodies, f"{where} not_payment body"),
+        layout=layout,
         sentences=tuple(_compile(p, f"{where} sentences") for p in _strings(data, "sentences", where)),
+        bare_symbols=_bare_symbols(data, where),
+        link_txn=tuple(_compile(p, f"{where} link_txn") for p in _strings(data, "link_txn", where)),
+        languages=_strings(data, "languages", where),
         source=source,
     )
 
@@ -314,84 +365,19 @@ def tidy_text(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- money
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class MoneyReading:
-    money: Money | None
-    problem: str = ""  # why no money could be read, when money is None
-    assumed_currency: bool = False  # a bare "$" or no currency at all: the default currency was used
-
-
-def _number(text: str) -> Decimal | None:
-    digits = re.sub(r"[ \u00a0']", "", text)
-    if not re.fullmatch(r"\d[\d.,]*", digits):
-        return None
-    if "," in digits and "." in digits:
-        decimal_mark = "," if digits.rfind(",") > digits.rfind(".") else "."
-    elif "," in digits:
-        # "45,00" or "1.234,50" style: a single comma followed by exactly two digits is a decimal mark.
-        decimal_mark = "," if digits.count(",") == 1 and re.search(r",\d{2}$", digits) else "."
-    else:
-        decimal_mark = "." if digits.count(".") == 1 else ""
-    thousands = "." if decimal_mark == "," else ","
-    if decimal_mark == "" and "." in digits:
-        thousands = "."
-    cleaned = digits.replace(thousands, "")
-    if decimal_mark == ",":
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def parse_money(token: str, currency_field: str = "", default_currency: str = "") -> MoneyReading:
-    """Read "$1,234.50 NZD", "NZ$45.00", "NZD 45.00", "45.00" (+ a separate currency field) into Money.
-
-    Every currency signal (a code before or after, a symbol like NZ$, the separate field) must agree; a bare
-    "$" or a bare number takes `default_currency` and says so.
-    """
-    token = unicodedata.normalize("NFKC", token or "").strip()
-    found = _MONEY_RE.search(token)
-    if not found:
-        return MoneyReading(money=None, problem=f"no amount in {token[:40]!r}")
-    text = found.group(0)
-    signals: set[str] = set()
-    for code in _CODE_RE.findall(token):
-        if code in KNOWN_CURRENCIES:
-            signals.add(code)
-    symbol = re.search(r"([A-Z]{1,4}\$|[$€£¥])", text)
-    if symbol and symbol.group(1) != "$":  # a bare "$" is as good as no symbol: the default currency, said so
-        mapped = SYMBOL_CURRENCY.get(symbol.group(1))
-        if not mapped:
-            return MoneyReading(money=None, problem=f"unknown currency symbol {symbol.group(1)!r}")
-        signals.add(mapped)
-    field_code = currency_field.strip().upper()
-    if field_code:
-        field_match = _CODE_RE.search(field_code)
-        if field_match and field_match.group(1) in KNOWN_CURRENCIES:
-            signals.add(field_match.group(1))
-        elif field_code in SYMBOL_CURRENCY:
-            signals.add(SYMBOL_CURRENCY[field_code])
-        else:
-            return MoneyReading(money=None, problem=f"unknown currency {currency_field.strip()[:20]!r}")
-    if len(signals) > 1:
-        return MoneyReading(
-            money=None, problem=f"conflicting currencies {', '.join(sorted(signals))} in {token[:40]!r}"
-        )
-    number_text = _NUMBER_RE.search(text)
-    amount = _number(number_text.group(0)) if number_text else None
-    if amount is None or amount <= 0:
-        return MoneyReading(money=None, problem=f"no positive amount in {token[:40]!r}")
-    if signals:
-        currency = signals.pop()
-        assumed = False
-    elif default_currency:
-        currency = default_currency
-        assumed = True
-    else:
-        return MoneyReading(money=None, problem=f"no currency for {token[:40]!r}")
-    return MoneyReading(money=Money(amount=amount, currency=currency), assumed_currency=assumed)
+def parse_money(
+    token: str, currency_field: str = "", home_currency: str = "", bare_symbols: Mapping[str, str] | None = None
+) -> MoneyReading:
+    """Read "$1,234.50 NZD", "NZ$45.00", "35,00 $ NZ", "6 380,00 Ft" (+ a separate currency field) into Money.
+    Every currency signal must agree; an amount with no code and no symbol of one currency gets a currency only from
+    `bare_symbols` (a service's own "$" -> "USD", or "home" for `home_currency`), and says so (rules.money_text)."""
+    return read_money(
+        unicodedata.normalize("NFKC", token or ""),
+        builtin_currencies(),
+        currency_field=currency_field,
+        bare_symbols=bare_symbols,
+        home_currency=home_currency,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -402,6 +388,7 @@ class Classification:
     kind: str  # "payment", "unknown", or a not-payment kind such as "payout"
     reason: str = ""
     evidence: str = ""  # the words that decided
+    category: str = "other"  # payment, refund, payout, request or other
 
 
 def _first(patterns: Iterable[re.Pattern[str]], text: str) -> str | None:
@@ -412,47 +399,52 @@ def _first(patterns: Iterable[re.Pattern[str]], text: str) -> str | None:
     return None
 
 
-def classify(fmt: NoticeFormat, subject: str, body: str) -> Classification:
-    """Payment notice, a known kind of not-payment mail, or unknown; subject first, since it names the kind."""
-    subject = unicodedata.normalize("NFKC", subject or "")[:1000]
+def _payer_free_subject(fmt: NoticeFormat, subject: str, payer: Iterable[str]) -> str:
+    """The subject with what the payer chose blanked: their name or address as the body states it, and any
+    `payer` group of the service's subject wording ("You received a payment from <payer>")."""
+    for name in payer:
+        if len(name) < 2:
+            continue
+        lowered, wanted = subject.lower(), name.lower()
+        at = lowered.find(wanted)
+        while at >= 0:
+            subject = subject[:at] + " " * len(name) + subject[at + len(name) :]
+            at = lowered.find(wanted, at + len(name))
+    for pattern in fmt.payment_subject:
+        found = pattern.search(subject)
+        if found and "payer" in pattern.groupindex and found.group("payer"):
+            subject = subject[: found.start("payer")] + " " + subject[found.end("payer") :]
+    return subject
+
+
+def classify(fmt: NoticeFormat, subject: str, body: str, payer: Iterable[str] = ()) -> Classification:
+    """Payment notice, a known kind of not-payment mail, or unknown; subject first, since it names the kind.
+    `body` must be the service's words alone (`rules.notice_layout.without_payer_text`), and what the payer chose
+    in the subject (`payer`: their name and address) is blanked first: a payer's words never decide the kind."""
+    subject = _payer_free_subject(fmt, unicodedata.normalize("NFKC", subject or "")[:1000], payer)
     body = body[:MAX_TEXT_CHARS]
-    for kind in fmt.not_payment:
-        hit = _first(kind.subject, subject)
-        if hit:
-            return Classification(kind=kind.kind, reason=kind.reason, evidence=f"subject {hit!r}")
+    found = fmt.not_payment_subject.first(subject)
+    if found:
+        kind = fmt.not_payment[found[0]]
+        return Classification(
+            kind=kind.kind, reason=kind.reason, evidence=f"subject {found[1]!r}", category=kind.category
+        )
     hit = _first(fmt.payment_subject, subject)
+    found = fmt.not_payment_body.first(body)
+    if found:
+        # The service's own words (the payer's are cut out) say it is no payment: declined, refunded, reversed.
+        kind = fmt.not_payment[found[0]]
+        return Classification(kind=kind.kind, reason=kind.reason, evidence=f"body {found[1]!r}", category=kind.category)
+    if hit is not None:
+        return Classification(kind="payment", evidence=f"subject {hit!r}", category="payment")
+    hit = _first(fmt.payment_body, body)
     if hit is None:
-        for kind in fmt.not_payment:
-            body_hit = _first(kind.body, body)
-            if body_hit:
-                return Classification(kind=kind.kind, reason=kind.reason, evidence=f"body {body_hit!r}")
-        hit = _first(fmt.payment_body, body)
-        if hit is None:
-            return Classification(kind="unknown", reason="no payment wording of this gateway")
-        return Classification(kind="payment", evidence=f"body {hit!r}")
-    # A payment subject can still carry a body that says it is no payment (declined, refunded, reversed).
-    for kind in fmt.not_payment:
-        body_hit = _first(kind.body, body)
-        if body_hit:
-            return Classification(kind=kind.kind, reason=kind.reason, evidence=f"body {body_hit!r}")
-    return Classification(kind="payment", evidence=f"subject {hit!r}")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Extracted:
-    """Fields read from a notice body; strings are stripped and may be empty."""
-
-    amount: str = ""
-    currency: str = ""
-    payer_name: str = ""
-    payer_email: str = ""
-    txn_id: str = ""
-    text: tuple[tuple[str, str], ...] = ()
-    found: tuple[str, ...] = field(default=())  # which fields were found, for the reason
+        return Classification(kind="unknown", reason="no wording of this payment service that it knows")
+    return Classification(kind="payment", evidence=f"body {hit!r}", category="payment")
 
 
 def _clean(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip().strip(".,;").strip()
+    return " ".join(value.split()).strip(".,;").strip()
 
 
 def split_payer(value: str) -> tuple[str, str]:
@@ -460,71 +452,110 @@ def split_payer(value: str) -> tuple[str, str]:
     value = _clean(value)
     email_match = _EMAIL_RE.search(value)
     if not email_match:
-        return value, ""
+        return value.strip("()<>[]\"' ,-"), ""
     email = email_match.group(0).strip(".'")
     name = _clean((value[: email_match.start()] + value[email_match.end() :]).replace("()", "").replace("<>", ""))
     name = name.strip("()<>[]\"' ,-")
     return name, email.lower()
 
 
-def _structured(name: str, label: str, value: str) -> str:
-    """A labelled value as the field wants it, or "" when it cannot be that field."""
-    if name == "amount":
-        # "Amount (AUD): 30.00" keeps its currency by reading label and value together.
-        return f"{_clean(label)} {value}" if re.search(r"\d", value) else ""
-    if name == "txn_id":
-        token = value.split()[0].strip("#:.,;()[]") if value.split() else ""
-        return token if len(token) >= 4 and re.search(r"\d", token) else ""
-    return value
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoticeContent:
+    """What a notice says, read by its layout: the service's fields and, apart, what the payer wrote."""
+
+    kind: str  # "payment", "unknown", or a not-payment kind of the format ("refund", "money_request", ...)
+    category: str  # payment, refund, payout, request or other
+    reason: str  # for a not-payment kind: why it is none
+    evidence: str  # the service's words that decided the kind
+    money: Money | None  # the amount paid, as the service states it
+    amount: Decimal | None = None  # its number, even when no currency could be taken for it
+    currency: str = ""  # its currency, when one could be taken
+    money_problem: str = ""  # why no amount could be taken
+    assumed_currency: bool = False  # the service's bare symbol, which its format says is the home currency
+    amount_shown: str = ""  # the text the amount was read from
+    amount_where: str = ""  # the sentence or label it was read from
+    payer_name: str = ""
+    payer_email: str = ""
+    txn_id: str = ""
+    payer_text: tuple[tuple[str, str], ...] = ()  # (field, value): evidence for references, nothing else
 
 
-def extract(fmt: NoticeFormat, body: str) -> Extracted:
-    """Read amount, payer, transaction id and free-text fields: labelled lines first, then sentences."""
+_CURRENCY_IN_LABEL = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+
+
+def read_content(
+    fmt: NoticeFormat, subject: str, body: str, *, home_currency: str = "", links: Iterable[str] = ()
+) -> NoticeContent:
+    """Read one notice's subject and body (text, tidied) by the service's layout (see rules.notice_layout). `links`
+    are the targets of an HTML notice's links, where a service may show its transaction id and nowhere else."""
     body = body[:MAX_TEXT_CHARS]
-    values: dict[str, str] = {}
-    text: list[tuple[str, str]] = []
-    for name, pattern in fmt.labels.items():
-        for found in pattern.finditer(body):
-            value = _clean(found.group("value").replace("\t", " "))
-            if name in STRUCTURED_FIELDS:
-                value = _structured(name, found.group("label"), value)
-                if value and name not in values:
-                    values[name] = value
-                    break
-            elif value and (name, value) not in text:
-                text.append((name, value))
+    layout = fmt.layout
+    blocks = payer_blocks(body, layout)
+    service = without_payer_text(body, blocks)
+    statements = typed_statements(service, layout)
+    texts = text_fields(service, layout)
+    gross: list[Statement] = []
+    payer_name = payer_email = ""
+    payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
     for sentence in fmt.sentences:
-        said = sentence.search(body)
-        if not said:
-            continue
-        for name, value in said.groupdict().items():
-            value = _clean(value or "")
-            if not value or name == "label":
-                continue
-            if name in STRUCTURED_FIELDS:
-                values.setdefault(name, value)
-            elif (name, value) not in text:
-                text.append((name, value))
-    payer_name = values.get("payer_name", "")
-    payer_email = values.get("payer_email", "")
-    if "payer" in values:
-        name, email = split_payer(values["payer"])
-        payer_name = payer_name or name
-        payer_email = payer_email or email
-    if payer_email:
-        email_match = _EMAIL_RE.search(payer_email)
-        payer_email = email_match.group(0).lower() if email_match else ""
+        for n, said in enumerate(sentence.finditer(service)):
+            if n >= 4:
+                break
+            groups = said.groupdict()
+            if groups.get("amount"):
+                shown = around(service, said.start("amount"), said.end("amount"))
+                gross.append(Statement(field="amount", position=said.start("amount"), text=shown, source="sentence"))
+            if not (payer_name or payer_email):
+                name, email = split_payer(groups.get("payer") or "")
+                payer_name = _clean(groups.get("payer_name") or "") or name
+                payer_email = _clean(groups.get("payer_email") or "") or email
+            for name, value in groups.items():
+                value = _clean(value or "")
+                if value and name not in SERVICE_FIELDS and name != "label" and (name, value) not in payer_text:
+                    payer_text.append((name, value))
+    gross.extend(s for s in statements if s.field == "amount")
+    gross.sort(key=lambda s: s.position)
+    currency_field = texts.get("currency", "")
+    label_codes = {m for s in gross for m in _CURRENCY_IN_LABEL.findall(s.source)}
+    if not currency_field and len(label_codes) == 1:
+        currency_field = label_codes.pop()  # "Amount (AUD): 30.00": the currency stands in the label
+    amount = amount_paid(
+        gross,
+        [s for s in statements if s.field == "net"],
+        [s for s in statements if s.field == "fee"],
+        builtin_currencies(),
+        currency_field=currency_field,
+        bare_symbols=fmt.bare_symbols,
+        home_currency=home_currency,
+    )
+    # What the sentence did not say, the labelled fields may: "Jo Bloggs sent you ..." and "Buyer email: ...".
+    name, email = split_payer(texts.get("payer", ""))
+    payer_name = payer_name or _clean(texts.get("payer_name", "")) or name
+    payer_email = payer_email or _clean(texts.get("payer_email", "")) or email
+    email_found = _EMAIL_RE.search(payer_email)
+    payer_email = email_found.group(0).lower() if email_found else ""
     if payer_name and _EMAIL_RE.fullmatch(payer_name):
-        payer_email = payer_email or payer_name.lower()
-        payer_name = ""
-    return Extracted(
-        amount=values.get("amount", ""),
-        currency=values.get("currency", ""),
+        payer_email, payer_name = payer_email or payer_name.lower(), ""
+    txn = next((s.text for s in statements if s.field == "txn_id"), "")
+    if not txn and fmt.link_txn:
+        txn = next((found.group("txn") for link in links for p in fmt.link_txn if (found := p.search(link))), "")
+    kind = classify(fmt, subject, service, (payer_name, payer_email))
+    return NoticeContent(
+        kind=kind.kind,
+        category=kind.category,
+        reason=kind.reason,
+        evidence=kind.evidence,
+        money=amount.money,
+        amount=amount.number,
+        currency=amount.money.currency if amount.money else "",
+        money_problem=amount.problem,
+        assumed_currency=amount.assumed_currency,
+        amount_shown=amount.shown,
+        amount_where=amount.where,
         payer_name=payer_name[:200],
         payer_email=payer_email[:254],
-        txn_id=values.get("txn_id", "")[:120],
-        text=tuple((n, v[:500]) for n, v in text),
-        found=tuple(sorted(values)),
+        txn_id=txn[:120],
+        payer_text=tuple((n, v[:500]) for n, v in payer_text),
     )
 
 
@@ -639,7 +670,7 @@ def mentions_payment(text: str) -> str:
     that is no gateway notice but still deserves a person's look."""
     text = text[:MAX_TEXT_CHARS]
     word = _PAYMENT_WORDS.search(text)
-    amount = _MONEY_RE.search(text) if word else None
+    amount = builtin_currencies().token.search(text) if word else None
     if word and amount and re.search(r"[$€£¥]|[A-Z]{3}|\.\d{2}", amount.group(0)):
         return f"{amount.group(0).strip()}, {word.group(0).lower()}"
     return ""

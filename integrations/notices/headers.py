@@ -210,9 +210,18 @@ def addresses_of(value: str) -> list[tuple[str, str]]:
     return [(name, addr) for name, addr in getaddresses([value]) if addr or name]
 
 
+_ADDRESS_AS_NAME = re.compile(
+    r"[ \t]*([^\s<>\"(),;:]{1,254}@[^\s<>\"(),;:]{1,253})[ \t]*"
+    r"<([^\s<>\"(),;:]{1,254}@[^\s<>\"(),;:]{1,253})>[ \t]*"
+)
+
+
 def sender_of(headers: Headers) -> Sender:
     """The one address in the one From header; several addresses or an unparseable one is refused."""
     value = decode_text(headers.all("from")[0])
+    same = _ADDRESS_AS_NAME.fullmatch(value)
+    if same and same.group(1).lower() == same.group(2).lower():
+        value = f"<{same.group(2)}>"  # `a@b.c <a@b.c>`: an address shown as its own (unquoted) name, one address
     try:
         pairs = addresses_of(value)
     except RecursionError as exc:  # thousands of nested comments in the address

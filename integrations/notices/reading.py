@@ -15,8 +15,10 @@ import functools
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from html import unescape
 from typing import Any
 
 import structlog
@@ -40,16 +42,16 @@ from integrations.notices.trust import SenderTrust
 from rules.model import DecisionKind, NoticeReading, Receipt, ReceiptSource
 from rules.notice_text import (
     MAX_TEXT_CHARS,
+    NoticeContent,
     NoticeFormat,
     NoticeFormats,
     claims_gateway,
     classify,
-    extract,
     html_to_text,
     in_domain,
     lookalike_of,
     mentions_payment,
-    parse_money,
+    read_content,
     tidy_text,
 )
 
@@ -60,9 +62,24 @@ _FORWARDED_SUBJECT = re.compile(r"(?im)^[ \t>*]*subject[ \t]*:[ \t]*([^\n]{1,300
 _FORWARD_PREFIX = re.compile(r"^\s*(?:(?:fwd?|fw|tr|wg|re|aw)\s*:\s*)+", re.IGNORECASE)
 
 
-def read_notice(raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = None) -> NoticeReading:
+@dataclass(kw_only=True, slots=True)
+class Trace:
+    """What reading one message found on the way, filled in as the reader goes (for `notices explain`)."""
+
+    sender: str = ""
+    service: str = ""
+    authenticated: bool = False  # the payment service itself (or our own staff, as our MX recorded) sent it
+    auth_reasons: list[str] = dataclasses.field(default_factory=list)
+    content: NoticeContent | None = None
+    wanted: bool = True  # False for the reader's own throw-away trace: nothing costly is written into it
+
+
+def read_notice(
+    raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = None, trace: Trace | None = None
+) -> NoticeReading:
     """Read one raw message: a receipt (authenticated, or forwarded by our staff), a verdict with its reason
-    (reject / ignore / review), or quarantine for malformed and hostile input. Never raises."""
+    (reject / ignore / review), or quarantine for malformed and hostile input. Never raises. `trace`, when given,
+    is filled in with what authentication and the reading found."""
     try:
         if not isinstance(raw, bytes | bytearray | memoryview):
             return NoticeReading(
@@ -72,7 +89,9 @@ def read_notice(raw: bytes, trust: SenderTrust, formats: NoticeFormats | None = 
                 reason=f"not a message: {type(raw).__name__}, not bytes",
             )
         data = bytes(raw)
-        reading = _read(data, trust, formats if formats is not None else builtin_formats())
+        reading = _read(
+            data, trust, formats if formats is not None else builtin_formats(), trace or Trace(wanted=False)
+        )
         return dataclasses.replace(reading, digest=content_digest(data))
     except Exception as exc:  # the last line of defence: a reading must always come back
         log.warning("notice_unreadable", error=type(exc).__name__)
@@ -90,7 +109,7 @@ def _quarantine(message_id: str, reason: str, received_at: Any = None) -> Notice
     return NoticeReading(message_id=message_id, received_at=received_at, quarantine=True, reason=reason)
 
 
-def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReading:
+def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats, trace: Trace) -> NoticeReading:
     try:
         headers = read_headers(raw)
     except Malformed as exc:
@@ -117,13 +136,17 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats) -> NoticeReadi
     except Malformed as exc:
         return _quarantine(message_id, f"malformed headers: {exc}")
     subject = tidy_text(headers.text("subject"))
+    trace.sender = sender.address
 
     gateway_domain = _allowed_domain(sender.domain, trust)
     try:
         if gateway_domain:
-            return _from_gateway(raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats)
+            return _from_gateway(
+                raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats, trace
+            )
         if any(in_domain(sender.domain, own) for own in trust.own_domains):
-            return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats)
+            return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats, trace)
+        trace.auth_reasons.append(f"{sender.domain} is no allow-listed payment service and not our own domain")
         return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
     except RecursionError:
         return _quarantine(message_id, "MIME parts nested too deeply to read", received_at)
@@ -166,10 +189,16 @@ def _from_gateway(
     received_at: Any,
     trust: SenderTrust,
     formats: NoticeFormats,
+    trace: Trace,
 ) -> NoticeReading:
     gateway = trust.payment_senders[allowed]
+    trace.service = gateway
     server = server_verdict(headers, trust.trusted_authserv_id)
     checked = verify_dkim(raw, headers, sender.domain, allowed, trust.dns_txt)
+    trace.auth_reasons.append(f"{sender.domain} is allow-listed for {gateway}")
+    trace.auth_reasons.append(checked.reason)
+    if server.found and trace.wanted:
+        trace.auth_reasons.append(f"our mail server recorded {server.summary()}")
     if checked.dns_error:
         return NoticeReading(
             message_id=message_id,
@@ -189,6 +218,7 @@ def _from_gateway(
             reason=f"claims to be {gateway} ({sender.address}) but is {checked.reason}{mx}",
         )
     if server.failed(sender.domain):
+        trace.auth_reasons.append(server.failed(sender.domain))
         return NoticeReading(
             message_id=message_id,
             received_at=received_at,
@@ -196,7 +226,10 @@ def _from_gateway(
             gateway=gateway,
             reason=f"claims to be {gateway} ({sender.address}): {checked.reason} but {server.failed(sender.domain)}",
         )
-    if mismatch := _not_for_us(headers, checked.signed_headers, trust):
+    mismatch = _not_for_us(headers, checked.signed_headers, trust)
+    trace.auth_reasons.append(mismatch or "its signed recipient is one of our receiving addresses")
+    trace.authenticated = not mismatch
+    if mismatch:
         # A genuine notice for someone else's account (a scammer paying themselves with our invoice number in the
         # note, then passing the signed mail on) is addressed to them; only what the signature covers counts.
         return NoticeReading(
@@ -224,6 +257,7 @@ def _from_gateway(
         trust=trust,
         authenticity=checked.reason,
         forwarded_by="",
+        trace=trace,
     )
 
 
@@ -236,6 +270,7 @@ def _from_own_domain(
     received_at: Any,
     trust: SenderTrust,
     formats: NoticeFormats,
+    trace: Trace,
 ) -> NoticeReading:
     server = server_verdict(headers, trust.trusted_authserv_id)
     if server.found:
@@ -257,6 +292,8 @@ def _from_own_domain(
             )
         passed = checked.reason if checked.ok else ""
         why_not = f"no verdict of our mail server to read and it is {checked.reason}"
+    trace.auth_reasons.append(f"from our own domain: {passed or why_not}")
+    trace.authenticated = bool(passed)
     if not passed:
         return NoticeReading(
             message_id=message_id,
@@ -288,6 +325,7 @@ def _from_own_domain(
         )
     inner = _FORWARDED_SUBJECT.search(body)
     inner_subject = tidy_text(inner.group(1)) if inner else _FORWARD_PREFIX.sub("", subject)
+    trace.service = fmt.gateway
     return _read_content(
         fmt,
         inner_subject,
@@ -297,6 +335,7 @@ def _from_own_domain(
         trust=trust,
         authenticity=f"forwarded by our own {sender.address}",
         forwarded_by=sender.address,
+        trace=trace,
     )
 
 
@@ -380,97 +419,72 @@ def _read_content(
     trust: SenderTrust,
     authenticity: str,
     forwarded_by: str,
+    trace: Trace | None = None,
 ) -> NoticeReading:
     gateway = fmt.gateway
     forwarded = bool(forwarded_by)
     what = f"{gateway} mail forwarded by {forwarded_by}" if forwarded else f"{gateway} mail ({authenticity})"
-    # The plain text is read first; HTML is converted only when there is no plain text or it names no amount
+    # The plain text is read first; HTML is converted only when there is no plain text or it states no amount
     # (an HTML-only receipt with a "view it as HTML" plain part).
-    body = parts.text(with_html=not parts.plain)
-    fields = extract(fmt, body)
-    if not fields.amount and parts.plain and parts.html:
-        body = parts.text(with_html=True)
-        fields = extract(fmt, body)
-    kind = classify(fmt, subject, body)
-    if kind.kind not in ("payment", "unknown"):
+    home = trust.default_currency
+    content = read_content(fmt, subject, parts.text(with_html=not parts.plain), home_currency=home, links=parts.links())
+    if content.money is None and parts.plain and parts.html:
+        content = read_content(fmt, subject, parts.text(with_html=True), home_currency=home, links=parts.links())
+    if trace is not None:
+        trace.content = content
+    common: dict[str, Any] = {
+        "message_id": message_id,
+        "received_at": received_at,
+        "forwarded": forwarded,
+        "gateway": gateway,
+        "gateway_txn_id": content.txn_id,
+    }
+    if content.kind not in ("payment", "unknown"):
         return NoticeReading(
-            message_id=message_id,
-            received_at=received_at,
+            **common,
             verdict=DecisionKind.IGNORE,
-            forwarded=forwarded,
-            gateway=gateway,
-            reason=f"{what} is no payment: {kind.reason} ({kind.evidence})",
+            reason=f"{what} is no payment: {content.reason} ({content.evidence})",
         )
-    if not fields.amount:
-        if kind.kind == "unknown":
-            return NoticeReading(
-                message_id=message_id,
-                received_at=received_at,
-                verdict=DecisionKind.IGNORE,
-                forwarded=forwarded,
-                gateway=gateway,
-                reason=f"{what} has no payment wording and no amount: not a payment",
-            )
+    money = content.money
+    if content.kind == "unknown" and (money is None or not forwarded):
+        # Authenticated mail of a payment service that its format cannot place: a person looks, it is never
+        # silently filed away (it may be a payment in a wording not known yet).
+        said = f"states {money}" if money is not None else "states no amount it can read"
         return NoticeReading(
-            message_id=message_id,
-            received_at=received_at,
+            **common,
             verdict=DecisionKind.REVIEW,
-            forwarded=forwarded,
-            gateway=gateway,
-            gateway_txn_id=fields.txn_id,
-            reason=f"{what} reads as a payment ({kind.evidence}) but no amount could be found: check by hand",
+            reason=f"{what} is in no wording known for {gateway} and {said}: check whether it is a payment",
         )
-    money = parse_money(fields.amount, fields.currency, trust.default_currency)
-    if money.money is None:
+    if money is None:
         return NoticeReading(
-            message_id=message_id,
-            received_at=received_at,
+            **common,
             verdict=DecisionKind.REVIEW,
-            forwarded=forwarded,
-            gateway=gateway,
-            gateway_txn_id=fields.txn_id,
-            reason=f"{what}: the amount cannot be read ({money.problem}): check by hand",
+            reason=f"{what} reads as a payment ({content.evidence}) but the amount cannot be taken "
+            f"({content.money_problem}): check by hand",
         )
-    if kind.kind == "unknown" and not forwarded:
-        return NoticeReading(
-            message_id=message_id,
-            received_at=received_at,
-            verdict=DecisionKind.REVIEW,
-            gateway=gateway,
-            gateway_txn_id=fields.txn_id,
-            reason=f"{what} in no known wording mentions {money.money}: check whether it is a payment",
-        )
-    text = list(fields.text)
-    if money.assumed_currency:
-        text.append(("currency_assumed", money.money.currency))
+    text = list(content.payer_text)
+    if content.assumed_currency:
+        text.append(("currency_assumed", money.currency))
     invoice_number = next((value for name, value in text if name == "invoice"), "") if gateway == "xero" else ""
     receipt = Receipt(
         receipt_id=message_id,
         source=ReceiptSource.NOTICE,
         received_at=received_at,
-        money=money.money,
-        payer_name=fields.payer_name,
-        payer_email=fields.payer_email,
+        money=money,
+        payer_name=content.payer_name,
+        payer_email=content.payer_email,
         text=tuple(text),
         gateway=gateway,
-        gateway_txn_id=fields.txn_id,
+        gateway_txn_id=content.txn_id,
         invoice_number=invoice_number,
         raw_kind=f"{gateway}:forwarded" if forwarded else f"{gateway}:payment",
     )
-    payer = fields.payer_name or fields.payer_email or "an unnamed payer"
+    payer = content.payer_name or content.payer_email or "an unnamed payer"
     if forwarded:
-        reason = f"{what}: {money.money} from {payer}; genuine but no proof of payment, a person decides"
+        reason = f"{what}: {money} from {payer}; genuine but no proof of payment, a person decides"
     else:
-        reason = f"{what}: payment of {money.money} from {payer}"
-    return NoticeReading(
-        message_id=message_id,
-        received_at=received_at,
-        receipt=receipt,
-        forwarded=forwarded,
-        gateway=gateway,
-        gateway_txn_id=fields.txn_id,
-        reason=reason,
-    )
+        reason = f"{what}: payment of {money} from {payer}"
+    return NoticeReading(**common, receipt=receipt, reason=reason)
 
 
 @functools.cache
@@ -488,6 +502,7 @@ def _body_parser() -> type[Any]:
 
 
 MAX_MIME_PARTS = 200
+_HREF = re.compile(r"""href\s*=\s*["']([^"'<>\s]{1,2000})["']""", re.IGNORECASE)
 
 # Only these headers matter for the body; the rest were read (strictly) from the raw bytes already.
 _CONTENT_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version", "content-disposition"})
@@ -497,6 +512,12 @@ _CONTENT_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime
 class _Body:
     plain: str  # tidied text of the text/plain parts
     html: tuple[str, ...]  # raw text/html parts, converted only when the plain text is not enough
+
+    def links(self) -> Iterator[str]:
+        """The targets of the HTML parts' links, read only when asked for."""
+        for part in self.html:
+            for found in _HREF.finditer(part[:MAX_TEXT_CHARS]):
+                yield unescape(found.group(1))
 
     def text(self, with_html: bool) -> str:
         if not with_html or not self.html:

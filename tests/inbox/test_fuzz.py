@@ -164,7 +164,9 @@ def test_every_message_is_accounted_for(batch: list[bytes], memory_engine: Engin
         elif r.outcome == "rejected":
             assert ("rejected_notice", r.message_id) in items and r.folder == "Rejected"
         elif r.outcome == "review":
-            assert ("unconfirmed_notice", r.message_id) in items and r.folder == "Review"
+            # A second message under a Message-ID already used is reviewed under its own key (issue 11, finding 4).
+            reused = any(kind == "reused_message_id" and key.startswith(f"{r.message_id}#") for kind, key in items)
+            assert (("unconfirmed_notice", r.message_id) in items or reused) and r.folder == "Review"
         elif r.outcome == "duplicate":
             assert any(o.message_id == r.message_id and o.id < r.id for o in records) or r.receipt_id in stored
         else:

@@ -78,7 +78,8 @@ def test_extra_file_replaces_a_builtin_gateway(trust: SenderTrust, tmp_path: Pat
     raw = sign(build_message(subject="Kia ora, you have been paid", body="Utu: NZ$12.00\n"))
     reading = read_notice(raw, trust, formats)
     assert reading.receipt is not None and str(reading.receipt.money) == "12.00 NZD"
-    assert read_notice(sign(build_message()), trust, formats).verdict is DecisionKind.IGNORE
+    # A wording the replaced format does not know goes to a person (issue 11: never silently filed).
+    assert read_notice(sign(build_message()), trust, formats).verdict is DecisionKind.REVIEW
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,18 @@ MONEY = [
     ("1.234,50 €", "", "1234.50", "EUR"),
     ("£12.5", "", "12.5", "GBP"),
     ("12 345.67 NZD", "", "12345.67", "NZD"),
-    ("$45.00", "", "45.00", "NZD"),  # bare dollar: the default currency, said so
     ("129", "nzd", "129", "NZD"),
+    ("35,00 NZ$", "", "35.00", "NZD"),
+    ("NZ$ 35,00", "", "35.00", "NZD"),
+    ("35,00 $ NZ", "", "35.00", "NZD"),
+    ("35,00\u00a0$\u00a0NZ", "", "35.00", "NZD"),
+    ("6 380,00 Ft", "", "6380.00", "HUF"),
+    ("6\u202f380,00\u00a0Ft", "", "6380.00", "HUF"),
+    ("60,00 RUB", "", "60.00", "RUB"),
+    ("0,01 € EUR", "", "0.01", "EUR"),
+    ("$ 535.32 USD", "", "535.32", "USD"),
+    ("R$ 45,00", "", "45.00", "BRL"),
+    ("1.234,50 $ US", "", "1234.50", "USD"),
 ]
 
 
@@ -38,10 +48,17 @@ def test_amount_forms(token: str, field: str, amount: str, currency: str) -> Non
     assert reading.money.currency == currency
 
 
-def test_bare_dollar_says_the_currency_was_assumed() -> None:
-    """A "$" with no code takes the default currency and flags that it did."""
-    assert parse_money("$45.00", "", "NZD").assumed_currency
-    assert not parse_money("$45.00 NZD", "", "NZD").assumed_currency
+def test_a_bare_symbol_is_the_home_currency_only_when_the_service_says_so() -> None:
+    """A "$" many currencies share, or no symbol at all, names no currency (issue 11, finding 7); only a service
+    whose format says its bare symbol is the account's currency gets the home currency, flagged as assumed."""
+    assert parse_money("$45.00", "", "NZD").money is None
+    assert parse_money("45.00", "", "NZD").money is None
+    said = parse_money("$45.00", "", "NZD", bare_symbols={"$": "home"})
+    assert str(said.money) == "45.00 NZD" and said.assumed_currency
+    assert str(parse_money("$40.00", "", "NZD", bare_symbols={"$": "USD"}).money) == "40.00 USD"
+    assert parse_money("45.00", "", "NZD", bare_symbols={"$": "home"}).money is None
+    assert not parse_money("$45.00 NZD", "", "NZD", bare_symbols={"$": "home"}).assumed_currency
+    assert parse_money("$45.00", "", "NZD").amount == Decimal("45.00")  # the number is kept all the same
 
 
 @pytest.mark.parametrize(
@@ -49,11 +66,13 @@ def test_bare_dollar_says_the_currency_was_assumed() -> None:
     [
         ("NZ$45.00 AUD", "", "conflicting currencies"),
         ("45.00 NZD", "AUD", "conflicting currencies"),
-        ("45.00", "", "no currency"),
         ("free", "", "no amount"),
         ("0.00 NZD", "", "no positive amount"),
         ("45.00", "zorkmids", "unknown currency"),
-        ("R$ 45.00", "", "unknown currency symbol"),
+        ("45.00 ZZZ", "", "unknown currency"),
+        ("$45.00", "", "names no one currency"),
+        ("¥1000", "", "names no one currency"),
+        ("45.00", "", "no currency is stated"),
     ],
 )
 def test_unreadable_amounts_say_why(token: str, field: str, problem: str) -> None:

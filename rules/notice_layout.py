@@ -1,0 +1,380 @@
+"""Reading a notice by its layout: which words are the payment service's and which the payer wrote.
+
+A notice mixes two voices. The service states the amount, currency, transaction id, payer and kind of event; the
+payer writes a note, message, description or item name. Each notice format names its service fields and its
+payer-written fields (`[labels]` in rules/notice_formats/*.toml: every label that is no service field is
+payer-written). The payer's blocks are found first and cut out; amount, currency, transaction id and the kind of
+event are then read only from what is left, at their place in the layout: the first statement of the amount, with
+every other statement of it agreeing. What the payer wrote is kept as evidence for references, nothing else.
+
+Layouts read: "Label: value" on one line, the label alone with its value on the next line(s), a value glued to its
+label ("Transaktionscode0M885107LG310593G"), and text collapsed onto one line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rules.money import Money
+from rules.money_text import Currencies, around, read_money
+
+# Fields the service itself fills in; every other label a format names is written by the payer.
+SERVICE_FIELDS = frozenset({"amount", "net", "fee", "currency", "payer_name", "payer_email", "payer", "txn_id"})
+_TYPED_FIELDS = ("amount", "net", "fee", "txn_id")
+_TEXT_FIELDS = ("currency", "payer_name", "payer_email", "payer")
+
+# A line this long is text collapsed onto one line (a dump of a whole notice): labels are then found inside lines.
+FLAT_LINE = 200
+BLOCK_LINES = 12  # a payer's block under its label is at most this many lines
+MAX_STATEMENTS = 12  # amount statements compared per notice
+
+_LINE_START = r"^[ \t>•·]*[*_]*"
+_MID_LINE = r"(?<=[\s(\]])[*_]*"
+_LABEL_END = r"[*_]*(?![^\W\d_])"
+# Between a label and a typed value: a colon or dash, and up to six line breaks (the value on a later line; HTML
+# tables leave blank lines between a label and its cell).
+_TYPED_GAP = r"[ \t]*(?:[:：]|-(?=[ \t]))?[ \t]*(?:\n[ \t]*){0,6}"
+_SAME_LINE_SEPARATOR = r"[ \t]*(?:[:：]|\t|[ \t]{2,}| - )[ \t]*"
+_TXN_VALUE = r"#?(?P<value>[A-Za-z0-9](?:[A-Za-z0-9_\-]{2,62}[A-Za-z0-9])?)(?![A-Za-z0-9_\-])"
+_RULE_LINE = re.compile(r"^[ \t]*[-=_*~]{5,}[ \t]*$")
+_ID_SHAPE = re.compile(r"\d")
+
+
+_FLAGS = re.IGNORECASE | re.MULTILINE
+
+
+class LayoutError(ValueError):
+    """A label pattern in a notice format does not compile; the message names the field."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Layout:
+    """One service's labels, compiled for reading by layout (see the module's docstring)."""
+
+    typed: Mapping[str, re.Pattern[str]]  # amount, net, fee, txn_id: label, gap, a value of the field's type
+    text: Mapping[str, re.Pattern[str]]  # currency, payer_name, payer_email, payer: a label that starts a line
+    payer_written: Mapping[str, re.Pattern[str]]  # the payer's fields: a label that starts a line
+    # Needed only for collapsed text and blocks that span lines: kept as patterns, compiled on first use (a
+    # reader process compiles every format it loads, and most notices never need these).
+    flat_typed_patterns: Mapping[str, str]  # typed fields inside a collapsed line
+    flat_text_patterns: Mapping[str, str]  # text fields inside a collapsed line, after a colon
+    flat_payer_patterns: Mapping[str, str]  # the payer's fields inside a collapsed line, after a colon
+    any_label_pattern: str  # any label or heading: where a payer's block ends
+
+    @property
+    def any_label(self) -> re.Pattern[str]:
+        return re.compile(self.any_label_pattern, _FLAGS)
+
+    def flat_typed(self) -> dict[str, re.Pattern[str]]:
+        return {field: re.compile(p, _FLAGS) for field, p in self.flat_typed_patterns.items()}
+
+    def flat_text(self) -> dict[str, re.Pattern[str]]:
+        return {field: re.compile(p, _FLAGS) for field, p in self.flat_text_patterns.items()}
+
+    def flat_payer_written(self) -> dict[str, re.Pattern[str]]:
+        return {field: re.compile(p, _FLAGS) for field, p in self.flat_payer_patterns.items()}
+
+
+def _alternatives(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, ...], money: str) -> Layout:
+    """Compile a format's labels; `money` is the amount-token pattern (`Currencies.pattern`)."""
+
+    def build(field: str, pattern: str) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern, _FLAGS)
+        except re.error as exc:
+            raise LayoutError(f"labels.{field}: {exc}") from exc
+
+    typed: dict[str, re.Pattern[str]] = {}
+    text: dict[str, re.Pattern[str]] = {}
+    payer: dict[str, re.Pattern[str]] = {}
+    flat_typed: dict[str, str] = {}
+    flat_text: dict[str, str] = {}
+    flat_payer: dict[str, str] = {}
+    for field, alternatives in labels.items():
+        if not alternatives:
+            continue
+        label = f"(?P<label>{_alternatives(alternatives)}){_LABEL_END}"
+        if field in _TYPED_FIELDS:
+            value = _TXN_VALUE if field == "txn_id" else f"(?P<value>{money})"
+            typed[field] = build(field, f"{_LINE_START}{label}{_TYPED_GAP}{value}")
+            flat_typed[field] = f"{_MID_LINE}{label}{_TYPED_GAP}{value}"
+        elif field in _TEXT_FIELDS:
+            text[field] = build(
+                field,
+                f"{_LINE_START}{label}(?:{_SAME_LINE_SEPARATOR}(?P<value>[^\\n]{{1,200}})"
+                f"|[ \\t]*[:：]?[ \\t]*\\n[ \\t]*(?P<next>[^\\n]{{1,200}}))",
+            )
+            flat_text[field] = f"{_MID_LINE}{label}[ \\t]*[:：][ \\t]*"
+        else:
+            payer[field] = build(field, f"{_LINE_START}{label}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - )?[ \\t]*")
+            flat_payer[field] = f"{_MID_LINE}{label}[ \\t]*[:：]?[ \\t]*"
+    for heading in headings:
+        build("headings", heading)
+    every = [p for alternatives in labels.values() for p in alternatives] + list(headings)
+    return Layout(
+        typed=typed,
+        text=text,
+        payer_written=payer,
+        flat_typed_patterns=flat_typed,
+        flat_text_patterns=flat_text,
+        flat_payer_patterns=flat_payer,
+        any_label_pattern=f"(?:{_LINE_START}|{_MID_LINE})(?:{_alternatives(every) or '(?!)'}){_LABEL_END}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- the payer's blocks
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PayerBlock:
+    field: str  # memo, reference, invoice, ...
+    start: int  # where its label starts
+    end: int  # where the payer's text ends
+    value: str
+
+
+def _line_bounds(body: str, at: int) -> tuple[int, int]:
+    start = body.rfind("\n", 0, at) + 1
+    end = body.find("\n", at)
+    return start, len(body) if end < 0 else end
+
+
+_LONG_LINE = re.compile(f"[^\n]{{{FLAT_LINE + 1}}}")
+
+
+def _flat_lines(body: str) -> list[tuple[int, int]]:
+    """(start, end) of every line long enough to be text collapsed onto one line."""
+    if not _LONG_LINE.search(body):
+        return []  # the usual notice: nothing to split
+    out = []
+    start = 0
+    for line in body.split("\n"):
+        if len(line) > FLAT_LINE:
+            out.append((start, start + len(line)))
+        start += len(line) + 1
+    return out
+
+
+def _block_after(body: str, layout: Layout, position: int, *, started: bool = False) -> int:
+    """End of a payer's block that goes on from the line after `position`: up to a blank line, a rule, a line that
+    starts with a label or heading, or BLOCK_LINES lines. Blank lines straight after a label that ends its line are
+    skipped (`started` is False); a note begun on the label's line ends at the first blank line."""
+    end = position
+    cursor = position + 1 if position < len(body) else position
+    lines = 0
+    while cursor < len(body) and lines < BLOCK_LINES:
+        stop = body.find("\n", cursor)
+        stop = len(body) if stop < 0 else stop
+        line = body[cursor:stop]
+        if not line.strip():
+            if started or lines >= 2:
+                break
+            lines += 1
+            cursor = stop + 1
+            continue
+        if _RULE_LINE.match(line) or layout.any_label.match(body, cursor):
+            break
+        started = True
+        end = stop
+        lines += 1
+        cursor = stop + 1
+    return end
+
+
+def payer_blocks(body: str, layout: Layout) -> list[PayerBlock]:
+    """Where the payer's own text is: each payer-written label and the value after it (the rest of its line; or,
+    when the label ends its line, the lines below; or, in a collapsed line, up to the next label)."""
+    blocks: list[PayerBlock] = []
+    for field, pattern in layout.payer_written.items():
+        for found in pattern.finditer(body):
+            _, line_end = _line_bounds(body, found.start())
+            if line_end - _line_bounds(body, found.start())[0] > FLAT_LINE:
+                continue  # a collapsed line: read below, up to the next label
+            rest = body[found.end() : line_end].strip(" \t*")
+            # A note begun on its label's line may go on over the next lines (a payer can type line breaks): they
+            # are the payer's too, up to a blank line or the next label.
+            end = _block_after(body, layout, line_end, started=bool(rest))
+            value = body[found.end() : end]
+            blocks.append(PayerBlock(field=field, start=found.start(), end=end, value=_tidy(value)))
+    for line_start, line_end in _flat_lines(body):
+        for field, pattern in layout.flat_payer_written().items():
+            for found in pattern.finditer(body, line_start, line_end):
+                if ":" not in found.group(0) and "：" not in found.group(0):
+                    continue  # inside a collapsed line, only "Label: value" (or "Note from X: value") is sure
+                after = layout.any_label.search(body, found.end(), line_end)
+                end = min(after.start() if after else line_end, found.end() + 300)
+                blocks.append(
+                    PayerBlock(field=field, start=found.start(), end=end, value=_tidy(body[found.end() : end]))
+                )
+    blocks.sort(key=lambda b: (b.start, -b.end))
+    return blocks
+
+
+def without_payer_text(body: str, blocks: list[PayerBlock]) -> str:
+    """The body with every payer's block cut out (its line breaks kept, so lines still start where they did): the
+    service's words alone."""
+    if not blocks:
+        return body
+    parts = []
+    position = 0
+    for block in blocks:
+        if block.end <= position:
+            continue
+        start = max(block.start, position)
+        parts.append(body[position:start])
+        parts.append("\n" * body.count("\n", start, block.end))
+        position = block.end
+    parts.append(body[position:])
+    return "".join(parts)
+
+
+def _tidy(value: str) -> str:
+    return " ".join(value.split()).strip("\"'“”‘’*").strip()
+
+
+# ---------------------------------------------------------------------------------------------- service fields
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Statement:
+    """One place the service states a field: where, how it was found, and the text."""
+
+    field: str
+    position: int
+    text: str
+    source: str  # "sentence" or "label <label>"
+
+
+def typed_statements(service_text: str, layout: Layout) -> list[Statement]:
+    """Every labelled amount, fee, net amount and transaction id: labels that start a line, and labels inside a
+    collapsed line."""
+    out: list[Statement] = []
+    flat = _flat_lines(service_text)
+    searches = [(field, pattern, 0, len(service_text)) for field, pattern in layout.typed.items()]
+    if flat:
+        flat_patterns = layout.flat_typed()
+        searches += [(field, flat_patterns[field], start, end) for start, end in flat for field in flat_patterns]
+    for field, pattern, start, end in searches:
+        for n, hit in enumerate(pattern.finditer(service_text, start, end)):
+            if n >= MAX_STATEMENTS:
+                break
+            value = hit.group("value")
+            if field == "txn_id" and not _ID_SHAPE.search(value):
+                continue
+            if field != "txn_id":
+                value = around(service_text, hit.start("value"), hit.end("value"))
+            out.append(
+                Statement(
+                    field=field,
+                    position=hit.start("value"),
+                    text=value,
+                    source=f"label {' '.join(hit.group('label').split())!r}",
+                )
+            )
+    out.sort(key=lambda s: s.position)
+    return list({(s.field, s.position): s for s in out}.values())
+
+
+def text_fields(service_text: str, layout: Layout) -> dict[str, str]:
+    """The first value of each text-valued service field (payer, currency), on its own line or collapsed."""
+    values: dict[str, tuple[int, str]] = {}
+    for field, pattern in layout.text.items():
+        for found in pattern.finditer(service_text):
+            value = (found.group("value") or found.group("next") or "").strip()
+            if value and not layout.any_label.match(value):
+                values[field] = (found.start(), value)
+                break
+    for line_start, line_end in _flat_lines(service_text):
+        for field, pattern in layout.flat_text().items():
+            if field in values:
+                continue
+            flat = pattern.search(service_text, line_start, line_end)
+            if flat:
+                after = layout.any_label.search(service_text, flat.end(), line_end)
+                end = min(after.start() if after else line_end, flat.end() + 200)
+                values[field] = (flat.start(), service_text[flat.end() : end].strip())
+    return {field: value for field, (_, value) in values.items()}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AmountReading:
+    """The amount paid as the service states it: the first statement of the gross amount, every other one agreeing.
+    Net and fee are told apart; when only a net amount and a fee are stated, their sum is the amount paid."""
+
+    money: Money | None
+    number: Decimal | None = None  # the amount, even when its currency could not be taken
+    problem: str = ""
+    assumed_currency: bool = False
+    shown: str = ""  # the text it was read from
+    where: str = ""  # the sentence or label it was read from
+
+
+def amount_paid(
+    gross: list[Statement],
+    net: list[Statement],
+    fee: list[Statement],
+    currencies: Currencies,
+    *,
+    currency_field: str = "",
+    bare_symbols: Mapping[str, str] | None = None,
+    home_currency: str = "",
+) -> AmountReading:
+    def read(statement: Statement) -> AmountReading:
+        got = read_money(
+            statement.text,
+            currencies,
+            currency_field=currency_field,
+            bare_symbols=bare_symbols,
+            home_currency=home_currency,
+        )
+        return AmountReading(
+            money=got.money,
+            number=got.amount,
+            problem=got.problem,
+            assumed_currency=got.assumed_currency,
+            shown=statement.text,
+            where=statement.source,
+        )
+
+    if gross:
+        readings = [read(statement) for statement in gross[: MAX_STATEMENTS + 1]]
+        first = readings[0]
+        if first.number is None:
+            return first
+        for other in readings[1:]:
+            differs = other.number is not None and other.number != first.number
+            currencies_differ = (
+                other.money is not None and first.money is not None and other.money.currency != first.money.currency
+            )
+            if differs or currencies_differ:
+                return AmountReading(
+                    money=None,
+                    number=first.number,
+                    problem=f"the notice states the amount twice, differently: {first.shown!r} ({first.where}) and "
+                    f"{other.shown!r} ({other.where})",
+                )
+        if first.money is None:
+            # The first statement has no currency of its own ("$25.40"); a later one of the same amount may name it.
+            named = next((r for r in readings[1:] if r.money is not None and not r.assumed_currency), None)
+            if named is not None:
+                return named
+        return first
+    if net:
+        paid = read(net[0])
+        if paid.money is None or not fee:
+            return paid
+        charged = read(fee[0])
+        if charged.money is None or charged.money.currency != paid.money.currency:
+            return AmountReading(money=None, problem=f"the fee {fee[0].text!r} cannot be added to {net[0].text!r}")
+        total = Money(amount=paid.money.amount + charged.money.amount, currency=paid.money.currency)
+        return AmountReading(
+            money=total, number=total.amount, shown=f"{net[0].text} + fee {fee[0].text}", where="net and fee"
+        )
+    return AmountReading(money=None, problem="no amount stated")
