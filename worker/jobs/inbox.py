@@ -40,6 +40,8 @@ from worker.store.tables import receipts
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from integrations.notices.trust import SenderTrust
+    from rules.notice_text import NoticeFormats
     from worker.app import App
 
 log = structlog.get_logger(__name__)
@@ -103,9 +105,9 @@ def mailbox_key(inbox: InboxSettings) -> str:
     return f"{inbox.kind}:{inbox.folder}"
 
 
-def notice_reader(settings: Settings) -> NoticeReader:
-    """The real reader (integrations.notices) with the sender trust and notice formats the settings describe."""
-    from integrations.notices import load_formats, read_notice, trust_from_settings, zone_lookup
+def notice_trust(settings: Settings) -> tuple[SenderTrust, NoticeFormats]:
+    """The sender trust and notice formats the settings describe (what the inbox reads with)."""
+    from integrations.notices import load_formats, trust_from_settings, zone_lookup
 
     keys_file = settings.matching.dkim_keys_file
     trust = trust_from_settings(
@@ -115,7 +117,14 @@ def notice_reader(settings: Settings) -> NoticeReader:
         max_bytes=settings.inbox.max_message_bytes,
         default_currency=settings.worker.home_currency,
     )
-    formats = load_formats(settings.matching.notice_formats_dir or None)
+    return trust, load_formats(settings.matching.notice_formats_dir or None)
+
+
+def notice_reader(settings: Settings) -> NoticeReader:
+    """The real reader (integrations.notices) with the sender trust and notice formats the settings describe."""
+    from integrations.notices import read_notice
+
+    trust, formats = notice_trust(settings)
 
     def read(raw: bytes) -> NoticeReading:
         return read_notice(raw, trust, formats)
