@@ -48,7 +48,9 @@ def mailbox_opener(
     elif inbox.auth in PROVIDERS:
         if data_dir is None:
             raise NotConfigured("the mailbox's own sign-in needs the data directory", system="imap")
-        # One per opener, so the daemon's jobs share its cache and lock.
+        # One per opener, so the daemon's jobs share its cache and lock. A renewal happens inside the IMAP login,
+        # which the mailbox's own retry policy already retries on transient errors: no second policy inside it.
+        token_options.setdefault("retry_attempts", 1)
         tokens = mail_tokens(inbox, data_dir, **token_options)
         token, refused = tokens.token, tokens.refused
 
