@@ -151,6 +151,60 @@ def fit_history_note(note: str) -> str:
     return note if len(note) <= HISTORY_NOTE_MAX else note[: HISTORY_NOTE_MAX - 1].rstrip() + "\u2026"
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LedgerAccount:
+    """One account of the chart, with its type: payments and transfers go only to BANK accounts (or accounts with
+    payments enabled), fees only to expense-like accounts."""
+
+    account_id: str
+    code: str
+    name: str
+    type: str  # BANK, EXPENSE, REVENUE, CURRLIAB, ... (Xero's AccountType)
+    status: str = "ACTIVE"
+    currency: str = ""
+    payments_enabled: bool = False  # EnablePaymentsToAccount: a non-bank account that takes payments
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SpendMoneyDraft:
+    """Money leaving a bank-type account that is no invoice payment: a payment service's fees, out of its clearing
+    account, coded to an expense account."""
+
+    bank_account_code: str
+    expense_account_code: str
+    contact_name: str  # Xero requires a contact on every bank transaction; found by name, created when missing
+    amount: Money
+    on: date
+    reference: str
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BankTransferDraft:
+    """Money moving between two of the organisation's own bank-type accounts (a payout: clearing -> bank)."""
+
+    from_account_code: str
+    to_account_code: str
+    amount: Money
+    on: date
+    reference: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BankEntry:
+    """A spend or receive money transaction, or a bank transfer, as read back from the books."""
+
+    entry_id: str
+    kind: str  # SPEND, RECEIVE (or their -TRANSFER forms), or TRANSFER
+    account_code: str  # the bank account; for a transfer, the one it leaves
+    amount: Money
+    on: date
+    reference: str
+    status: str = "AUTHORISED"  # AUTHORISED, DELETED, VOIDED
+    to_account_code: str = ""  # transfers only
+    reconciled: bool = False  # transfers: the receiving side was matched to a bank statement line
+
+
 class Accounting(Protocol):
     def open_orders(self, *, since: datetime | None) -> OrdersPage: ...
     def payments(self, *, since: datetime | None) -> ReceiptsPage: ...
@@ -167,6 +221,12 @@ class Accounting(Protocol):
     def supplier_bills(self, contact: str, *, since: datetime | None) -> BillsPage: ...
     def contact(self, contact_id: str) -> Contact | None: ...  # None: no such contact, or archived
     def quota(self) -> Quota: ...
+    # Clearing accounts: the chart, a payment service's fees (spend money) and its payouts (bank transfers).
+    def accounts(self) -> Sequence[LedgerAccount]: ...
+    def spend_money(self, draft: SpendMoneyDraft, *, idempotency_key: str) -> str: ...
+    def transfer(self, draft: BankTransferDraft, *, idempotency_key: str) -> str: ...
+    def spent_with(self, *, account_code: str, reference: str) -> Sequence[BankEntry]: ...
+    def transfers_with(self, *, reference: str, currency: str) -> Sequence[BankEntry]: ...
 
 
 # ---- Mailbox (IMAP, Maildir) -------------------------------------------------------------------------------

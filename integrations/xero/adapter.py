@@ -76,6 +76,7 @@ from integrations.ports import (
     fit_history_note,
 )
 from integrations.retrying import transient_retry
+from integrations.xero.clearing import XeroClearing
 from integrations.xero.contacts import distinguishing_names, renamed_note, same_customer
 from integrations.xero.dates import add_months, organisation_zone
 from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice, supplier_bill
@@ -205,7 +206,7 @@ class _Seen:
         self.stamps = {k: v for k, v in self.stamps.items() if v >= before}
 
 
-class XeroAccounting:
+class XeroAccounting(XeroClearing):
     """The Accounting port on Xero. The worker builds it with `build_xero_accounting`."""
 
     def __init__(

@@ -18,16 +18,20 @@ from typing import Any, TypeVar
 
 from integrations.errors import AmountExceedsDue, IntegrationError, NotConfigured, PermanentError
 from integrations.ports import (
+    BankEntry,
+    BankTransferDraft,
     BillsPage,
     ContactDraft,
     ContactMatch,
     InvoiceDraft,
+    LedgerAccount,
     OrdersPage,
     PaymentDraft,
     Quota,
     ReceiptsPage,
     RepeatingInvoiceDraft,
     RepeatingInvoiceInfo,
+    SpendMoneyDraft,
     SupplierBill,
     fit_history_note,
 )
@@ -88,6 +92,19 @@ class FakeAccounting:
     history: dict[str, list[str]] = field(default_factory=dict)  # invoice id -> notes, oldest first
     recorded_payments: dict[str, PaymentDraft] = field(default_factory=dict)  # payment id -> what we sent
     quota_now: Quota = field(default_factory=Quota)
+    # The chart (by code): the bank account, sales and Xero's "Bank Fees"; `add_account` adds clearing accounts.
+    chart: dict[str, LedgerAccount] = field(
+        default_factory=lambda: {
+            a.code: a
+            for a in (
+                LedgerAccount(account_id="acc-090", code="090", name="Business Cheque", type="BANK"),
+                LedgerAccount(account_id="acc-200", code="200", name="Sales", type="REVENUE"),
+                LedgerAccount(account_id="acc-404", code="404", name="Bank Fees", type="EXPENSE"),
+            )
+        }
+    )
+    bank_entries: dict[str, BankEntry] = field(default_factory=dict)  # spend/receive money and transfers, by id
+    spend_contacts: dict[str, str] = field(default_factory=dict)  # bank transaction id -> contact name
     _payments: list[tuple[datetime, Receipt]] = field(default_factory=list)
     _bank_lines: list[tuple[datetime, Receipt]] = field(default_factory=list)
     _replies: dict[tuple[str, str], Any] = field(default_factory=dict)  # (method, idempotency key) -> result
@@ -157,6 +174,30 @@ class FakeAccounting:
                 raise ValueError(f"add_contact({contact_id!r}, ...) first")
             self._bills[bill.bill_id] = (contact_id, updated_at or self.clock(), bill)
 
+    def add_account(self, code: str, name: str, account_type: str = "BANK") -> None:
+        with self._lock:
+            self.chart[code] = LedgerAccount(account_id=f"acc-{code}", code=code, name=name, type=account_type)
+
+    def movement(self, code: str) -> Money:
+        """Money into minus money out of the account: payments recorded to it, receive money and transfers in, less
+        spend money and transfers out."""
+        with self._lock:
+            total = Money.zero(self.currency)
+            for draft in self.recorded_payments.values():
+                if draft.account_code == code:
+                    total = total + draft.amount
+            for entry in self.bank_entries.values():
+                if entry.status != "AUTHORISED":
+                    continue
+                if entry.kind == "TRANSFER":
+                    if entry.account_code == code:
+                        total = total - entry.amount
+                    if entry.to_account_code == code:
+                        total = total + entry.amount
+                elif entry.account_code == code:
+                    total = total + entry.amount if entry.kind.startswith("RECEIVE") else total - entry.amount
+            return total
+
     def fail_next(self, method: str, error: IntegrationError, *, after_apply: bool = False) -> None:
         """The next call of `method` raises `error`; with `after_apply` the write happens first (a lost reply)."""
         with self._lock:
@@ -203,6 +244,9 @@ class FakeAccounting:
                 raise AmountExceedsDue(
                     "payment amount exceeds the amount due", system="xero", amount_due=str(inv.amount_due.amount)
                 )
+            account = self.chart.get(draft.account_code)
+            if account is None or not (account.type == "BANK" or account.payments_enabled):
+                raise PermanentError(f"account {draft.account_code!r} is no bank account", system="xero")
             payment_id = str(uuid.uuid4())
             now = self.clock()
             inv.amount_paid = inv.amount_paid + draft.amount
@@ -357,6 +401,73 @@ class FakeAccounting:
 
     def quota(self) -> Quota:
         return self.quota_now
+
+    def accounts(self) -> Sequence[LedgerAccount]:
+        return self._read("accounts", lambda: list(self.chart.values()))
+
+    def _bank(self, code: str) -> LedgerAccount:
+        account = self.chart.get(code)
+        if account is None or account.type != "BANK":
+            raise PermanentError(f"account {code!r} is no bank account", system="xero")
+        return account
+
+    def spend_money(self, draft: SpendMoneyDraft, *, idempotency_key: str) -> str:
+        def apply() -> str:
+            self._bank(draft.bank_account_code)
+            coded = self.chart.get(draft.expense_account_code)
+            if coded is None or coded.type == "BANK":
+                raise PermanentError(f"account {draft.expense_account_code!r} cannot be spent to", system="xero")
+            if draft.amount.amount <= 0 or not draft.contact_name.strip():
+                raise PermanentError("spend money needs a positive amount and a contact", system="xero")
+            entry_id = str(uuid.uuid4())
+            self.bank_entries[entry_id] = BankEntry(
+                entry_id=entry_id,
+                kind="SPEND",
+                account_code=draft.bank_account_code,
+                amount=draft.amount,
+                on=draft.on,
+                reference=draft.reference,
+            )
+            self.spend_contacts[entry_id] = draft.contact_name
+            return entry_id
+
+        return self._write("spend_money", idempotency_key, apply)
+
+    def transfer(self, draft: BankTransferDraft, *, idempotency_key: str) -> str:
+        def apply() -> str:
+            self._bank(draft.from_account_code)
+            self._bank(draft.to_account_code)
+            if draft.from_account_code == draft.to_account_code or draft.amount.amount <= 0:
+                raise PermanentError("a transfer needs two different accounts and a positive amount", system="xero")
+            entry_id = str(uuid.uuid4())
+            self.bank_entries[entry_id] = BankEntry(
+                entry_id=entry_id,
+                kind="TRANSFER",
+                account_code=draft.from_account_code,
+                to_account_code=draft.to_account_code,
+                amount=draft.amount,
+                on=draft.on,
+                reference=draft.reference,
+            )
+            return entry_id
+
+        return self._write("transfer", idempotency_key, apply)
+
+    def spent_with(self, *, account_code: str, reference: str) -> Sequence[BankEntry]:
+        return self._read(
+            "spent_with",
+            lambda: [
+                e
+                for e in self.bank_entries.values()
+                if e.kind == "SPEND" and e.account_code == account_code and e.reference == reference
+            ],
+        )
+
+    def transfers_with(self, *, reference: str, currency: str) -> Sequence[BankEntry]:
+        return self._read(
+            "transfers_with",
+            lambda: [e for e in self.bank_entries.values() if e.kind == "TRANSFER" and e.reference == reference],
+        )
 
     # ---- internals ------------------------------------------------------------------------------------------
 

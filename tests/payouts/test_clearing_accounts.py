@@ -25,6 +25,8 @@ def test_each_payment_goes_to_the_account_its_money_waits_on(engine: Engine, tmp
     clock = Clock()
     settings = load_settings(None, {"RW_WORKER_DATA_DIR": str(tmp_path), **GATEWAYS})
     accounting = FakeAccounting(clock=clock)
+    accounting.add_account("091", "Stripe clearing")
+    accounting.add_account("092", "PayPal clearing")
     app = make_app(engine, settings, clock, accounting, FakeRegistrar(clock=clock))
     stripe, paypal, windcave, bank = (new_order(f"ORD-20{i}", domain=f"d{i}.nz") for i in range(4))
     pay(app, accounting, stripe, receipt_for(stripe))

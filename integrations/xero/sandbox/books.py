@@ -103,6 +103,7 @@ class Books:
     payments: dict[str, Record] = field(default_factory=dict)
     repeating: dict[str, Record] = field(default_factory=dict)
     bank_transactions: dict[str, Record] = field(default_factory=dict)
+    bank_transfers: dict[str, Record] = field(default_factory=dict)
     accounts: dict[str, Json] = field(default_factory=dict)
     statement_lines: list[Json] = field(default_factory=list)
     statement: Json = field(default_factory=dict)  # bankAccountId, name, currency, statementId, imported
@@ -110,7 +111,12 @@ class Books:
 
     def __post_init__(self) -> None:
         if not self.accounts:
+            from integrations.xero.sandbox.banking import add_account
+
             self.add_bank_account("090", "Business Cheque")
+            # The sales and bank-fees accounts of Xero's default chart, which invoices and payout fees are coded to.
+            add_account(self, "200", "Sales", "REVENUE")
+            add_account(self, "404", "Bank Fees", "EXPENSE")
 
     # ---- accounts and contacts ----------------------------------------------------------------------------
 
@@ -322,7 +328,9 @@ class Books:
             account = self.accounts.get(str(acct_ref.get("AccountID", ""))) or self.account_by_code(
                 str(acct_ref.get("Code", ""))
             )
-        if account is None:
+        from integrations.xero.sandbox.banking import takes_payments
+
+        if account is None or not takes_payments(account):
             raise BookError("Account code must be specified and must be a bank account.")
         amount = money(p.get("Amount", 0))
         due = money(rec.data["AmountDue"])

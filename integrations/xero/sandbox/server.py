@@ -31,7 +31,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from integrations.xero.dates import add_months
-from integrations.xero.sandbox import spec
+from integrations.xero.sandbox import banking, spec
 from integrations.xero.sandbox.books import BookError, Books, Json, Record, parse_date, where_matches
 
 log = structlog.get_logger(__name__)
@@ -657,8 +657,36 @@ class XeroSandbox:
 
     # Bank transactions
     def _get_banktransactions(self, request: Request, rest: list[str]) -> _Reply:
+        if rest:
+            rec = self.books.bank_transactions.get(rest[0])
+            if rec is None:
+                raise LookupError(rest[0])
+            return _Reply(200, self._envelope("BankTransactions", [rec.data]))
         items, meta = self._select(request, self.books.bank_transactions.values(), "BankTransactionID")
         return _Reply(200, self._envelope("BankTransactions", items, **meta))
+
+    def _put_banktransactions(self, request: Request, rest: list[str]) -> _Reply:
+        return self._batch(request, "BankTransactions", lambda bt: banking.create_bank_transaction(self.books, bt))
+
+    _post_banktransactions = _put_banktransactions
+
+    # Bank transfers (no paging in Xero's document; where, order and If-Modified-Since apply)
+    def _get_banktransfers(self, request: Request, rest: list[str]) -> _Reply:
+        if rest:
+            rec = self.books.bank_transfers.get(rest[0])
+            if rec is None:
+                raise LookupError(rest[0])
+            return _Reply(200, self._envelope("BankTransfers", [rec.data]))
+        items, _meta = self._select(request, self.books.bank_transfers.values(), "BankTransferID")
+        return _Reply(200, self._envelope("BankTransfers", items))
+
+    def _put_banktransfers(self, request: Request, rest: list[str]) -> _Reply:
+        # createBankTransfer takes no summarizeErrors: a bad transfer fails the call with a 400 (the worker sends one).
+        items = (request.get_json(silent=True) or {}).get("BankTransfers") or []
+        if not items:
+            raise BookError("At least one bank transfer must be specified.")
+        made = [banking.add_bank_transfer(self.books, t) for t in items]
+        return _Reply(200, self._envelope("BankTransfers", made))
 
     def _batch(self, request: Request, key: str, add: Callable[[Json], Json]) -> _Reply:
         """Xero's batch write: with summarizeErrors=false each failed item carries its errors and the call is 200;
