@@ -15,6 +15,7 @@ DEFAULT_EVERY: dict[str, int] = {
     "sync_xero": 300,
     "watch_inbox": 5,
     "match_receipts": 60,
+    "match_payouts": 300,
     "dispatch_outbox": 60,
     "raise_renewals": 3600,
 }

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from rules.model import Contact, Order, Receipt
 from rules.money import Money
+from rules.payouts import PayoutLine
 
 # ---- Accounting (Xero) -------------------------------------------------------------------------------------
 
@@ -227,6 +228,27 @@ class Accounting(Protocol):
     def transfer(self, draft: BankTransferDraft, *, idempotency_key: str) -> str: ...
     def spent_with(self, *, account_code: str, reference: str) -> Sequence[BankEntry]: ...
     def transfers_with(self, *, reference: str, currency: str) -> Sequence[BankEntry]: ...
+
+
+# ---- Payment services (Stripe) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServicePayout:
+    """A payout as the payment service itself reports it."""
+
+    payout_id: str  # po_...
+    net: Money  # what it pays into the bank
+    arrives: date  # the day the service expects it in the bank
+    status: str  # paid, in_transit
+    automatic: bool = True  # only an automatic payout's contents are itemised by the service
+
+
+class PaymentService(Protocol):
+    """Read-only: the worker never moves money at a payment service."""
+
+    def payouts(self, *, arriving_since: date) -> Sequence[ServicePayout]: ...
+    def payout_lines(self, payout: ServicePayout) -> Sequence[PayoutLine]: ...
 
 
 # ---- Mailbox (IMAP, Maildir) -------------------------------------------------------------------------------

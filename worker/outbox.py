@@ -24,6 +24,7 @@ from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, Recei
 from rules.money import Money
 from worker.hosting_history import open_period
 from worker.review import raise_review_item
+from worker.store.card_payments import note_card_payment
 from worker.store.outbox_tables import hosting_services, outbox_orders
 from worker.store.tables import outbox, review_items
 
@@ -119,6 +120,8 @@ def enqueue_effects_for_decision(
     by_invoice: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_invoice[order.invoice_id].append(order)
+    # A card payment is followed until a payout carries it to the bank (its second evidence).
+    note_card_payment(conn, receipt=receipt, orders=orders, now=now)
     if receipt.source is not ReceiptSource.XERO_PAYMENT:
         for invoice_id, invoice_orders in by_invoice.items():
             due = invoice_orders[0].amount_due

@@ -15,6 +15,7 @@ from config.settings import Settings
 DAEMON_JOBS: tuple[str, ...] = (
     "watch_inbox",
     "match_receipts",
+    "match_payouts",
     "dispatch_outbox",
     "sync_xero",
     "raise_renewals",

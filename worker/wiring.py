@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from integrations.errors import NotConfigured
-from integrations.ports import Accounting, Mailbox, Mailer, Registrar
+from integrations.ports import Accounting, Mailbox, Mailer, PaymentService, Registrar
 
 if TYPE_CHECKING:
     from integrations.mailer.smtp import SmtpMailer
@@ -98,3 +98,14 @@ def build_mailbox_opener(settings: Settings) -> Callable[[], Mailbox] | None:
     from integrations.mailbox.opening import mailbox_opener
 
     return mailbox_opener(settings.inbox, settings.worker.data_dir)
+
+
+def build_payment_services(settings: Settings) -> dict[str, PaymentService]:
+    """The payment services whose own API the worker reads (`[gateways.stripe] api = "stripe"`)."""
+    services: dict[str, PaymentService] = {}
+    for gateway in settings.gateways.services:
+        if gateway.api == "stripe":
+            from integrations.stripe.adapter import StripePaymentService
+
+            services[gateway.name] = StripePaymentService(api_key=gateway.api_key, api_base=gateway.api_base)
+    return services

@@ -8,6 +8,7 @@ CYCLE_ORDER: tuple[str, ...] = (
     "sync_xero",
     "poll_inbox",
     "match_receipts",
+    "match_payouts",
     "dispatch_outbox",
     "raise_renewals",
     "sync_registrar",
@@ -20,6 +21,7 @@ def registry() -> dict[str, Job]:
     from worker.jobs.dispatch import dispatch_outbox
     from worker.jobs.inbox import poll_inbox, watch_inbox
     from worker.jobs.match import match_receipts
+    from worker.jobs.payouts import match_payouts
     from worker.jobs.provider_bills import sync_provider_bills
     from worker.jobs.renewals import raise_renewals, sync_registrar
     from worker.jobs.xero_sync import sync_xero
@@ -29,6 +31,7 @@ def registry() -> dict[str, Job]:
         "poll_inbox": poll_inbox,
         "watch_inbox": watch_inbox,
         "match_receipts": match_receipts,
+        "match_payouts": match_payouts,
         "dispatch_outbox": dispatch_outbox,
         "raise_renewals": raise_renewals,
         "sync_registrar": sync_registrar,

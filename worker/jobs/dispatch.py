@@ -20,6 +20,7 @@ from worker.effects import Checkpoint, Done, Failed, Handler, Outcome, Waiting, 
 from worker.effects.books import add_history_note, raise_order_invoice, raise_renewal_invoice, record_payment
 from worker.effects.hosting import change_hosting, start_hosting, stop_hosting
 from worker.effects.orders import settle_orders
+from worker.effects.payouts import book_payout_fee, transfer_payout
 from worker.effects.registrations import register_domain, renew_domain
 from worker.outbox import OutboxPolicy, OutboxRow, claim, complete, fail, reschedule
 from worker.store.outbox_tables import outbox_orders
@@ -31,6 +32,8 @@ log = structlog.get_logger(__name__)
 
 HANDLERS: dict[str, Handler] = {
     "record_payment": record_payment,
+    "payout_fee": book_payout_fee,
+    "payout_transfer": transfer_payout,
     "register_domain": register_domain,
     "renew_domain": renew_domain,
     "history_note": add_history_note,
@@ -44,6 +47,8 @@ HANDLERS: dict[str, Handler] = {
 # Which outside system each kind calls, so a rate limit from one parks only that system's rows.
 SYSTEM_OF = {
     "record_payment": "xero",
+    "payout_fee": "xero",
+    "payout_transfer": "xero",
     "history_note": "xero",
     "renewal_invoice": "xero",
     "order_invoice": "xero",
@@ -62,6 +67,9 @@ _WHAT_BY_HAND = {
     "renew_domain": "Check the expiry at the registrar; renew by hand if it has not moved, then run "
     "`reseller-worker orders done <order> --ref <reference>`.",
     "history_note": "Add the note (in the detail) to the invoice's History in Xero, or ignore it.",
+    "payout_fee": "Book the payout's fees (in the detail) as spend money out of the clearing account in Xero by hand.",
+    "payout_transfer": "Transfer the payout's net (in the detail) from the clearing account to the bank account in "
+    "Xero by hand, dated on the payout.",
     "renewal_invoice": "Raise the renewal invoice in Xero by hand.",
     "order_invoice": "Raise the invoice for this domain order in Xero by hand (item code for a registration).",
     "start_hosting": "Create the repeating invoice for this hosting service in Xero by hand.",

@@ -201,7 +201,7 @@ def _schema_state(engine: Engine, place: Place) -> str:
 
 def _check_tables(engine: Engine, place: Place) -> None:
     # Importing the area modules puts their tables on the shared metadata.
-    from worker.store import inbox_tables, outbox_tables  # noqa: F401
+    from worker.store import inbox_tables, outbox_tables, payout_tables  # noqa: F401
     from worker.store.tables import metadata
 
     with engine.connect() as conn:
