@@ -4,6 +4,7 @@ payout's line on the bank statement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,6 +18,8 @@ from config.settings import Settings, load_settings
 from integrations.ports import Accounting
 from integrations.registrar.fake import FakeRegistrar
 from integrations.xero.fake import FakeAccounting, fake_bank_line
+from integrations.xero.sandbox import XeroSandbox
+from integrations.xero.sandbox.banking import add_account
 from rules.model import Receipt, ReceiptSource
 from rules.money import Money
 from tests.outbox.conftest import new_order, pay
@@ -74,6 +77,15 @@ def make_app(engine: Engine, settings: Settings, clock: Clock, accounting: Accou
         open_mailbox=None,
         **extra,
     )
+
+
+@pytest.fixture
+def sandbox() -> Iterator[XeroSandbox]:
+    with XeroSandbox() as sb:
+        add_account(sb.books, "091", "Stripe clearing", "BANK")
+        add_account(sb.books, "092", "PayPal clearing", "BANK")
+        yield sb
+        assert sb.violations == [], sb.violations
 
 
 @pytest.fixture
