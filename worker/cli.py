@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import core, daemon, inbox, month_end, notices, orders, replay, web, xero
+from worker.commands import core, daemon, inbox, month_end, notices, orders, payouts, replay, web, xero
 from worker.commands.arguments import OneLineParser
 from worker.commands.context import CommandContext
 from worker.commands.failures import fail
 from worker.logs import configure_logging
 
-GROUPS = (core, replay, xero, inbox, notices, orders, month_end, daemon, web)
+GROUPS = (core, replay, xero, inbox, notices, orders, payouts, month_end, daemon, web)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,6 +75,10 @@ def commands_for(
         return (f"reseller-worker orders done {order} --ref REGISTRAR_REFERENCE",)
     if kind in CHORE_KINDS:
         return (f"{CLI} done {review_id}",)
+    payout = (detail or {}).get("payout_key")
+    if kind.startswith("payout_") and isinstance(payout, str):
+        # A payout that does not add up: a person records what is missing by hand, then settles it.
+        return (f"reseller-worker payouts accept {payout} --payments RECEIPT,... --recorded-by-hand AMOUNT",)
     if kind in REJECTED_KINDS:
         return (f"{CLI} reject {review_id}", f"{CLI} ignore {review_id}")
     commands: list[str] = []

@@ -466,6 +466,7 @@ def _hold(conn: Connection, payout: Any, settlement: Settlement, now: datetime) 
         candidates=[],
         now=now,
         detail={
+            "payout_key": payout.key,
             "gateway": payout.gateway,
             "amount": str(settlement.net.amount),
             "currency": settlement.net.currency,
