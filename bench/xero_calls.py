@@ -1,7 +1,10 @@
-"""How many Xero calls the worker's sync spends: an idle poll cycle, and a cycle that brings in 100 payments.
+"""How many Xero calls the worker spends: an idle poll cycle, a cycle that brings in 100 payments, and a payout.
 
 Runs `sync_xero` with the real adapter against the sandbox and prints
 `idle_cycle_calls=<n>` (target <= 1) and `calls_for_100_payments=<n>` (target: pages, not one call per item).
+Then a Stripe payout of 50 card payments, read through the official package from the Stripe emulator and matched
+by `match_payouts`, and its fee and transfer booked: `calls_per_payout=<n>` (Xero calls; target: the same for 1 or
+1,000 charges) and `stripe_calls_per_payout=<n>` (pages).
 Usage: .venv/bin/python bench/xero_calls.py
 """
 
@@ -12,6 +15,7 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -130,6 +134,112 @@ def main() -> None:
         )
         print(f"calls_for_100_payments={pay_calls} (changed invoices page + payments page)")
         print(f"spec_load_seconds={sandbox_spec.load_seconds}")
+    payout_bench(charges=50)
+
+
+def payout_bench(*, charges: int) -> None:
+    """One Stripe payout of `charges` card payments: the Xero calls (and Stripe pages) of matching and booking it."""
+    from integrations.stripe.adapter import StripePaymentService
+    from integrations.stripe.emulator import StripeEmulator
+    from integrations.xero.sandbox.banking import add_account
+    from rules.model import Decision, DecisionKind, Receipt, ReceiptSource
+    from rules.money import Money
+    from rules.payouts import FeeRate
+    from rules.sources import order_from_dict
+    from worker.jobs.dispatch import dispatch_outbox
+    from worker.jobs.match import match_receipts
+    from worker.jobs.payouts import match_payouts
+    from worker.outbox import enqueue_effects_for_decision
+    from worker.store.orders import order_values
+    from worker.store.tables import orders
+
+    key = "rk_test_bench"
+    rate = FeeRate(percent=Decimal("2.7"), fixed=Decimal("0.30"))
+    today = datetime.now(UTC).date()
+    # The 50 card payments arrive over days; here within a second, so Xero's minute limit is lifted for them.
+    with tempfile.TemporaryDirectory() as tmp, XeroSandbox(minute_limit=10_000) as sb:
+        add_account(sb.books, "091", "Stripe clearing", "BANK")
+        emulator = StripeEmulator(api_key=key)
+        with emulator.serve() as stripe_url:
+            config = Path(tmp) / "worker.toml"
+            config.write_text('[gateways.stripe.fees]\nNZD = "2.7% + 0.30"\n', encoding="utf-8")
+            env = {
+                "RW_WORKER_DATA_DIR": tmp,
+                "RW_GATEWAYS_STRIPE_CLEARING_ACCOUNT": "091",
+                "RW_GATEWAYS_STRIPE_API": "stripe",
+                "RW_GATEWAYS_STRIPE_API_KEY": key,
+            }
+            settings = load_settings(config, env)
+            xero = replace(settings.xero, base_url=sb.base_url)
+            clock = Clock()
+            engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            upgrade(engine)
+            adapter = XeroAccounting(
+                xero,
+                tokens=XeroTokens(settings=xero, store=MemoryTokenStore(), clock=clock),
+                clock=clock,
+                space_polls=False,
+            )
+            stripe_service = StripePaymentService(api_key=key, api_base=stripe_url)
+            app = App(
+                settings=settings,
+                engine=engine,
+                clock=clock,
+                accounting=adapter,
+                registrar=FakeRegistrar(),
+                mailer=None,
+                open_mailbox=None,
+                payment_services={"stripe": stripe_service},
+            )
+            rows = _orders(charges)
+            seed_demo(sb, orders=rows)
+            paid_on = today - timedelta(days=6)
+            net = Decimal("0")
+            with engine.begin() as conn:
+                for row in rows:
+                    order = order_from_dict(row)
+                    intent = f"pi_bench_{order.order_id}"
+                    receipt = Receipt(
+                        receipt_id=f"{order.order_id}@stripe.com",
+                        source=ReceiptSource.NOTICE,
+                        received_at=datetime.combine(paid_on, datetime.min.time(), UTC),
+                        money=order.amount_due,
+                        gateway="stripe",
+                        gateway_txn_id=intent,
+                    )
+                    conn.execute(
+                        orders.insert().values(
+                            order_id=order.order_id, **order_values(order), status="paid", updated_at=clock()
+                        )
+                    )
+                    decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
+                    enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=clock())
+                    fee = Money(amount=rate.fee(order.amount_due.amount), currency="NZD")
+                    emulator.charge(order.amount_due, fee, at=receipt.received_at, payment_intent=intent)
+                    net += order.amount_due.amount - fee.amount
+            dispatch_outbox(app)  # the card payments, on the clearing account (one per charge, as they come)
+            emulator.pay_out(arrival=today - timedelta(days=1))
+            sb.books.add_statement_line(
+                {
+                    "statementLineId": "33333333-0000-4000-8000-000000000001",
+                    "postedDate": (today - timedelta(days=1)).isoformat(),
+                    "payee": "STRIPE",
+                    "reference": "STRIPE PAYOUT",
+                    "amount": float(net),
+                    "type": "CREDIT",
+                }
+            )
+            sync_xero(app)
+            match_receipts(app)
+            before, stripe_before = sb.count(), stripe_service.calls
+            matched = match_payouts(app)
+            booked = dispatch_outbox(app)
+            calls = sb.count() - before
+            assert matched["matched"] == 1 and booked["done"] == 2, (matched, booked)
+            assert not sb.violations, sb.violations
+            paths = sorted(f"{c.method} {c.path.rsplit('/', 1)[-1]}" for c in sb.calls[before:])
+            print(f"calls_per_payout={calls} (a Stripe payout of {charges} charges: {', '.join(paths)})")
+            print(f"stripe_calls_per_payout={stripe_service.calls - stripe_before} (payouts page + contents pages)")
 
 
 if __name__ == "__main__":
