@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from rules.money import Money
+from rules.payouts import Sighting
 
 
 class OrderKind(StrEnum):
@@ -122,3 +123,5 @@ class NoticeReading:
     # message where it is and reads it again on a later run, for a while, before a person is asked.
     retry_later: bool = False
     digest: str = ""  # sha256 of the raw bytes: what makes two messages the same message (rules.repeats)
+    # An authenticated payout notice: what it says is on its way to the bank (a sign of that payout).
+    payout: Sighting | None = None

@@ -17,6 +17,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import Message
 from html import unescape
 from typing import Any
@@ -54,6 +55,7 @@ from rules.notice_text import (
     read_content,
     tidy_text,
 )
+from rules.payouts import read_payout_notice
 
 log = structlog.get_logger(__name__)
 
@@ -440,10 +442,22 @@ def _read_content(
         "gateway_txn_id": content.txn_id,
     }
     if content.kind not in ("payment", "unknown"):
+        payout = None
+        if content.kind == "payout" and not forwarded and isinstance(received_at, datetime):
+            # The service's own word that a payout is on its way: one sign of that payout (never a payment).
+            payout = read_payout_notice(
+                gateway=gateway,
+                message_id=message_id,
+                subject=subject,
+                body=parts.text(with_html=not parts.plain),
+                default_currency=home,
+                on=received_at.date(),
+            )
         return NoticeReading(
             **common,
             verdict=DecisionKind.IGNORE,
             reason=f"{what} is no payment: {content.reason} ({content.evidence})",
+            payout=payout,
         )
     money = content.money
     if content.kind == "unknown" and (money is None or not forwarded):

@@ -11,7 +11,7 @@ from integrations.xero.fake import FakeAccounting
 from rules.money import Money
 from rules.payouts import Sighting, SightingSource
 from worker.app import App
-from worker.jobs.payouts import _add_sighting, match_payouts
+from worker.jobs.payouts import add_sighting, match_payouts
 
 from .conftest import PAYPAL_RATE, bank_line, card_payment, card_states, cycle, fee, net, open_reviews, payout_rows
 
@@ -76,7 +76,7 @@ def test_a_notice_then_the_bank_line_of_one_payout_book_one_fee_and_one_transfer
         card_payment(app, books, n, a, MON - timedelta(days=8))
     amount = Money(amount=net("45.00", "30.00"), currency="NZD")
     with app.engine.begin() as conn:
-        _add_sighting(
+        add_sighting(
             conn,
             Sighting(
                 source=SightingSource.NOTICE,

@@ -19,7 +19,7 @@ from integrations.xero.sandbox import XeroSandbox
 from rules.money import Money
 from rules.payouts import Sighting, SightingSource
 from worker.jobs.dispatch import dispatch
-from worker.jobs.payouts import _add_sighting
+from worker.jobs.payouts import add_sighting
 from worker.outbox import OutboxPolicy
 from worker.store.payout_tables import payouts
 from worker.store.tables import outbox
@@ -122,7 +122,7 @@ def test_one_payout_seen_twice_across_a_crash_books_one_fee_and_one_transfer(
     amount = net("45.00", "30.00", "120.00")
     # First its payout notice: matched, and the worker dies right after booking the fee.
     with app.engine.begin() as conn:
-        _add_sighting(
+        add_sighting(
             conn,
             Sighting(
                 source=SightingSource.NOTICE,

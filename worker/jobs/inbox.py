@@ -459,6 +459,11 @@ def _record(
         return Folder.REJECTED
     if reading.verdict == DecisionKind.IGNORE and not reused:
         counts["ignored"] += 1
+        if reading.payout is not None:
+            # A payout notice: one sign of a payout, which `match_payouts` groups with its bank line.
+            from worker.jobs.payouts import add_sighting
+
+            counts["payouts"] += add_sighting(conn, reading.payout, now)
         _insert(conn, row, "ignored", Folder.PROCESSED, reason)
         return Folder.PROCESSED
     # REVIEW (AUTO is not a reading's business; treat it as needing a person), or a second message under a

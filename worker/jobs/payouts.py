@@ -108,7 +108,7 @@ def _sight_bank_lines(conn: Connection, services: dict[str, GatewaySettings], no
         gateway = payout_service(receipt.payer_name, " ".join(v for _, v in receipt.text), payees)
         if not gateway:
             continue
-        added += _add_sighting(
+        added += add_sighting(
             conn,
             Sighting(
                 source=SightingSource.BANK_LINE,
@@ -153,14 +153,14 @@ def _sight_service_records(app: App, services: dict[str, GatewaySettings], now: 
                     lines=lines,
                 )
                 with app.engine.begin() as conn:
-                    added += _add_sighting(conn, sighting, now)
+                    added += add_sighting(conn, sighting, now)
         except IntegrationError as exc:
             counts["service_errors"] += 1
             log.warning("payout_service_unreachable", gateway=name, error=str(exc))
     return added
 
 
-def _add_sighting(conn: Connection, s: Sighting, now: datetime, *, reconciled: bool = False) -> int:
+def add_sighting(conn: Connection, s: Sighting, now: datetime, *, reconciled: bool = False) -> int:
     exists = conn.execute(
         select(payout_sightings.c.id).where(
             payout_sightings.c.source == s.source.value, payout_sightings.c.ref == s.ref[:255]

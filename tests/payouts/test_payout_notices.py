@@ -1,0 +1,73 @@
+"""A payment service's authenticated payout notice is one sign of a payout (its amount from the service's own
+sentence, its payout id when it names one), never a payment; a forwarded or unauthenticated one is no sign at all."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from integrations.notices import SenderTrust, read_notice
+from rules.model import DecisionKind
+from rules.money import Money
+from rules.payouts import SightingSource, read_payout_notice
+from tests.notices.support import build_message, corpus_trust, sign, with_server_verdict
+
+STRIPE_PASS = "dkim=pass header.d=stripe.com; spf=pass smtp.mailfrom=stripe.com; dmarc=pass header.from=stripe.com"
+PAYOUT_BODY = (
+    "Your payout of NZ$187.42 is on its way to your bank account ending in 4321.\n"
+    "It should arrive by 20 November 2026.\n\nPayout ID: po_1QxY2zLkdIwHu7ix\n"
+)
+
+
+@pytest.fixture
+def trust() -> SenderTrust:
+    return corpus_trust()
+
+
+def _payout_mail(subject: str = "Your payout is on its way", body: str = PAYOUT_BODY) -> bytes:
+    message = build_message(
+        from_="Stripe <notifications@stripe.com>", subject=subject, body=body, message_id="<payout-1@stripe.com>"
+    )
+    return with_server_verdict(sign(message, domain="stripe.com"), STRIPE_PASS)
+
+
+def test_an_authenticated_payout_notice_is_a_sign_of_that_payout(trust: SenderTrust) -> None:
+    reading = read_notice(_payout_mail(), trust)
+    assert reading.verdict == DecisionKind.IGNORE and reading.receipt is None
+    assert reading.payout is not None
+    assert (reading.payout.source, reading.payout.gateway, reading.payout.net, reading.payout.service_ref) == (
+        SightingSource.NOTICE,
+        "stripe",
+        Money.of("187.42", "NZD"),
+        "po_1QxY2zLkdIwHu7ix",
+    )
+    assert reading.payout.ref == "payout-1@stripe.com" and reading.payout.on == date(2026, 11, 20)
+
+
+def test_a_forged_payout_notice_is_no_sign(trust: SenderTrust) -> None:
+    forged = _payout_mail().replace(b"NZ$187.42", b"NZ$987.42")  # the signature no longer verifies
+    assert read_notice(forged, trust).payout is None
+
+
+def test_a_notice_naming_no_amount_plainly_is_no_sign() -> None:
+    assert (
+        read_payout_notice(
+            gateway="stripe",
+            message_id="m",
+            subject="Your payout is on its way",
+            body="See your dashboard for details.",
+            default_currency="NZD",
+            on=date(2026, 11, 20),
+        )
+        is None
+    )
+    withdrawn = read_payout_notice(
+        gateway="paypal",
+        message_id="m2",
+        subject="Withdrawal of NZ$164.50 to your bank",
+        body="",
+        default_currency="NZD",
+        on=date(2026, 11, 20) - timedelta(days=1),
+    )
+    assert withdrawn is not None and withdrawn.net == Money.of("164.50", "NZD") and withdrawn.service_ref == ""
