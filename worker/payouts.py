@@ -132,6 +132,29 @@ def never_paid(conn: Connection, settings: Settings, today: date) -> list[tuple[
     return never_paid_out(unsettled_payments(conn), terms, today)
 
 
+def payouts_text(views: list[PayoutView], late: list[tuple[CardPayment, date]]) -> str:
+    """Payouts and card payments never paid out, as `payouts list` prints them."""
+    out: list[str] = [] if views else ["No payouts yet."]
+    for v in views:
+        gross = str(v.gross) if v.gross is not None else "?"
+        fees = str(v.fees) if v.fees is not None else "?"
+        out.append(f"{v.paid_on}  {v.service:<8} {v.state:<9} net {v.net}  gross {gross}  fees {fees}  [{v.key}]")
+        seen = ", ".join(v.seen_as) or "-"
+        out.append(f"    bank line: {v.bank_line or 'not seen yet'}; seen as {seen}; {v.reference}")
+        for p in v.payments:
+            out.append(f"    - {p.paid_on}  {p.amount}  {', '.join(p.invoices) or '-'}  {p.state}  ({p.receipt_id})")
+        if v.state == "mismatch":
+            out.append(f"    needs a person: {v.reason}")
+    if late:
+        out.append(f"\nNotified, never paid out ({len(late)}):")
+        for card, since in late:
+            invoices = ", ".join(card.invoices) or "-"
+            out.append(
+                f"  {card.paid_on}  {card.gateway:<8} {card.money}  {invoices}  late since {since}  ({card.payment_id})"
+            )
+    return "\n".join(out)
+
+
 class AcceptRefused(ValueError):
     """`payouts accept` cannot settle this payout as asked; the message says why."""
 

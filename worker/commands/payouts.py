@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _list(ctx: CommandContext) -> int:
-    from worker.payouts import list_payouts, never_paid, payout_json
+    from worker.payouts import list_payouts, never_paid, payout_json, payouts_text
 
     settings = ctx.settings()
     engine = ctx.engine()
@@ -90,24 +90,7 @@ def _list(ctx: CommandContext) -> int:
             "No payment service is set up ([gateways.<service>] clearing_account): card payments go to the bank "
             "account."
         )
-    if not views:
-        print("No payouts yet.")
-    for v in views:
-        gross = str(v.gross) if v.gross is not None else "?"
-        fees = str(v.fees) if v.fees is not None else "?"
-        print(f"{v.paid_on}  {v.service:<8} {v.state:<9} net {v.net}  gross {gross}  fees {fees}  [{v.key}]")
-        print(f"    bank line: {v.bank_line or 'not seen yet'}; seen as {', '.join(v.seen_as) or '-'}; {v.reference}")
-        for p in v.payments:
-            print(f"    - {p.paid_on}  {p.amount}  {', '.join(p.invoices) or '-'}  {p.state}  ({p.receipt_id})")
-        if v.state == "mismatch":
-            print(f"    needs a person: {v.reason}")
-    if late:
-        print(f"\nNotified, never paid out ({len(late)}):")
-        for card, since in late:
-            invoices = ", ".join(card.invoices) or "-"
-            print(
-                f"  {card.paid_on}  {card.gateway:<8} {card.money}  {invoices}  late since {since}  ({card.payment_id})"
-            )
+    print(payouts_text(views, late))
     return 0
 
 

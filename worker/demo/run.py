@@ -18,10 +18,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from config.settings import Settings, load_settings
+from integrations.stripe.emulator import StripeEmulator
 from integrations.xero.sandbox.demo import apply_payments, seed_demo
 from integrations.xero.sandbox.server import XeroSandbox
 from worker.app import build_app
 from worker.cycle import run_cycle
+from worker.demo import payouts as demo_payouts
 from worker.jobs.runner import run_job
 from worker.report.sending import build_report, default_html_path, write_html
 from worker.report.text import render_text
@@ -83,9 +85,9 @@ business = "45.00"
 """
 
 
-def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any]) -> Settings:
+def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any], *, stripe_url: str = "") -> Settings:
     config = work_dir / "demo.toml"
-    config.write_text(DEMO_SETTINGS, encoding="utf-8")
+    config.write_text(DEMO_SETTINGS + demo_payouts.SETTINGS, encoding="utf-8")
     env = {
         "RW_WORKER_DATA_DIR": str(work_dir),
         "RW_WORKER_HOME_CURRENCY": context["home_currency"],
@@ -97,6 +99,7 @@ def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any]) -> Set
         "RW_MATCHING_TRUSTED_AUTHSERV_ID": context["trusted_authserv_id"],
         # Offline DKIM keys: the demo's signers are not in public DNS.
         "RW_MATCHING_DKIM_KEYS_FILE": str(work_dir / "dkim-keys.json"),
+        **demo_payouts.environment(stripe_url),
     }
     return load_settings(config, env, base_dir=work_dir)
 
@@ -107,11 +110,13 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
     zone = ZoneInfo("Pacific/Auckland")
     today = date.fromisoformat(context["today"])
     clock = running_clock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
-    with XeroSandbox(clock=clock) as sandbox:
+    stripe = StripeEmulator(api_key=demo_payouts.DEMO_STRIPE_KEY, clock=clock)
+    with XeroSandbox(clock=clock) as sandbox, stripe.serve() as stripe_url:
         seeded = seed_demo(
             sandbox, orders=_load(data / "orders.json"), payments=None, statements=_load(data / "bank/statements.json")
         )
-        settings = demo_settings(work_dir, sandbox.base_url, context)
+        demo_payouts.open_clearing_accounts(sandbox)
+        settings = demo_settings(work_dir, sandbox.base_url, context, stripe_url=stripe_url)
         # A fresh directory, so its database is created here, as `db upgrade` would.
         open_database(settings.worker.database_url, settings.worker.data_dir, create=True).dispose()
         app = build_app(settings, clock=clock)
@@ -125,12 +130,19 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
         run_job(app, "sync_xero", _job("sync_xero"))
         apply_payments(sandbox, _load(data / "xero/payments.json"))
         results = run_cycle(app)
+        # Over the next days the payment services pay out; the worker's next cycle matches and books them.
+        paid_out = demo_payouts.pay_out(app.engine, sandbox, stripe, today=today)
+        if hasattr(app.accounting, "space_polls"):
+            app.accounting.space_polls = False  # the demo's days pass in seconds: poll the bank again now
+        for name in ("sync_xero", "match_receipts", "match_payouts", "dispatch_outbox"):
+            results[f"{name} (after the payouts)"] = run_job(app, name, _job(name))
         # The daemon's other two jobs, once each, so the report's health section shows a full day's run.
         results["watch_inbox"] = run_job(app, "watch_inbox", partial(_job("watch_inbox"), seconds=0))
         results["send_report"] = run_job(app, "send_report", _job("send_report"))
         failed = [name for name, summary in results.items() if summary is None]
         report = build_report(settings, app.engine, clock())
         print(render_text(report), file=out)
+        print(demo_payouts.summary(app.engine, settings, clock().date(), paid_out), file=out)
         html = write_html(report, default_html_path(settings, report))
         print(f"demo: HTML report written to {html}", file=out)
         print(

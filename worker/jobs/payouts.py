@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -275,6 +276,12 @@ def _attach(conn: Connection, services: dict[str, GatewaySettings], now: datetim
         changes: dict[str, Any] = {"updated_at": now}
         if s.service_ref:
             changes["service_ref"] = s.service_ref
+            # Named by the service's own id from now on, unless its fee and transfer already carry the old name.
+            conn.execute(
+                update(payouts)
+                .where(payouts.c.key == key, payouts.c.matched == 0)
+                .values(reference=payout_reference(s))
+            )
         if s.source is SightingSource.BANK_LINE:
             changes.update(bank_line=s.ref, paid_on=s.on.isoformat())  # the bank's own date wins
         conn.execute(update(payouts).where(payouts.c.key == key).values(**changes))
@@ -364,6 +371,10 @@ def _decide(conn: Connection, key: str, services: dict[str, GatewaySettings], no
         )
     else:
         settlement = settle(main, unsettled_payments(conn, payout.gateway), gateway.terms)
+        if record is None and gateway.api != "none" and settlement.outcome is Outcome.REVIEW:
+            service = SERVICE_NAMES.get(payout.gateway, payout.gateway)
+            reason = f"{service}'s API reports no payout like this one; {settlement.reason}"
+            settlement = replace(settlement, reason=reason)
     if settlement.outcome is Outcome.EXACT:
         return apply_settlement(conn, payout, settlement, gateway, now, bank_code=bank_code)
     _hold(conn, payout, settlement, now)
