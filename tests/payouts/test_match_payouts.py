@@ -144,3 +144,19 @@ def test_nothing_happens_without_a_service_set_up(engine, tmp_path, clock, books
         "settled": 0,
         "service_errors": 0,
     }
+
+
+def test_a_payout_a_person_dismissed_is_left_alone(app: App, books: FakeAccounting) -> None:
+    from sqlalchemy import update
+
+    from worker.store.tables import review_items
+
+    bank_line(books, "line-x", "500.00", MON, "STRIPE")
+    cycle(app)
+    [item] = open_reviews(app)
+    with app.engine.begin() as conn:
+        conn.execute(update(review_items).where(review_items.c.id == item.id).values(status="ignored"))
+    card_payment(app, books, 1, "45.00", MON - timedelta(days=8))
+    result = cycle(app)
+    assert result["payouts"]["review"] == 0 and open_reviews(app) == []
+    assert books.bank_entries == {}

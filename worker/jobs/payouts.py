@@ -345,6 +345,13 @@ def _decide(conn: Connection, key: str, services: dict[str, GatewaySettings], no
     if payout is None or payout.gateway not in services:
         return ""
     gateway = services[payout.gateway]
+    closed = conn.execute(
+        select(review_items.c.id).where(
+            review_items.c.subject == key[:255], review_items.c.kind.like("payout%"), review_items.c.status != "open"
+        )
+    ).first()
+    if closed is not None:
+        return ""  # a person closed its review item: they handle this payout, the worker leaves it alone
     rows = conn.execute(select(payout_sightings).where(payout_sightings.c.payout_key == key)).all()
     sightings = [sighting_from_row(r) for r in rows]
     record = next((s for s in sightings if s.lines is not None), None)
