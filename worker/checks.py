@@ -68,12 +68,19 @@ def _check_smtp(settings: Settings) -> str:
     return mailer.check()
 
 
+def _check_payouts(settings: Settings) -> str:
+    from worker.wiring import check_payouts
+
+    return check_payouts(settings)
+
+
 CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
     ("database", _check_database),
     ("xero", _check_xero),
     ("inbox", _check_inbox),
     ("registrar", _check_registrar),
     ("smtp", _check_smtp),
+    ("payouts", _check_payouts),
 )
 
 

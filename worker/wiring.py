@@ -109,3 +109,33 @@ def build_payment_services(settings: Settings) -> dict[str, PaymentService]:
 
             services[gateway.name] = StripePaymentService(api_key=gateway.api_key, api_base=gateway.api_base)
     return services
+
+
+def check_payouts(settings: Settings) -> str:
+    """Each set-up payment service's accounts exist in Xero with the right types, and Stripe's API answers."""
+    services = settings.gateways.services
+    if not services:
+        return "no payment service set up ([gateways.<service>] clearing_account): card payments go to the bank account"
+    from datetime import UTC, datetime, timedelta
+
+    from integrations.xero.adapter import build_xero_accounting
+
+    accounting = build_xero_accounting(
+        settings.xero, data_dir=settings.worker.data_dir, clock=lambda: datetime.now(UTC)
+    )
+    chart = {a.code: a for a in accounting.accounts() if a.status == "ACTIVE"}
+    problems: list[str] = []
+    for g in services:
+        clearing, fees = chart.get(g.clearing_account), chart.get(g.fee_account)
+        if clearing is None or clearing.type != "BANK":
+            problems.append(f"{g.name}: clearing account {g.clearing_account} must be a bank account in Xero")
+        if fees is None or fees.type == "BANK":
+            problems.append(f"{g.name}: fee account {g.fee_account} must be an expense account in Xero")
+    if problems:
+        raise ValueError("; ".join(problems))
+    answered = []
+    for name, service in build_payment_services(settings).items():
+        service.payouts(arriving_since=datetime.now(UTC).date() - timedelta(days=1))
+        answered.append(f"{name} API answered")
+    names = ", ".join(f"{g.name} -> {g.clearing_account}" for g in services)
+    return f"clearing accounts found in Xero ({names})" + "".join(f"; {a}" for a in answered)
