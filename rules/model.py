@@ -85,6 +85,7 @@ class Receipt:
     # What the source itself says about the line: "reconciled", "duplicate", "deleted" (Xero's flags), or
     # "not_customer_payment" (a payment that is not ACCREC). Matching ignores a flagged receipt.
     flags: tuple[str, ...] = ()
+    account_code: str = ""  # a Xero payment: the account it was recorded on (a clearing account for card money)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

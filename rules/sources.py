@@ -146,6 +146,7 @@ def payment_receipt(payment: Mapping[str, Any]) -> Receipt:
         invoice_number=_text(invoice, "InvoiceNumber"),
         raw_kind=payment_type,
         flags=tuple(dict.fromkeys(flags)),
+        account_code=_text(account, "Code") if isinstance(account := payment.get("Account") or {}, Mapping) else "",
     )
 
 

@@ -160,3 +160,46 @@ def test_a_payout_a_person_dismissed_is_left_alone(app: App, books: FakeAccounti
     result = cycle(app)
     assert result["payouts"]["review"] == 0 and open_reviews(app) == []
     assert books.bank_entries == {}
+
+
+def test_xero_online_payments_on_its_clearing_account_are_followed_to_their_payout(
+    engine, tmp_path, clock, books
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, time
+
+    from rules.model import Receipt, ReceiptSource
+
+    from .conftest import gateway_settings, make_app
+
+    settings = gateway_settings(
+        tmp_path,
+        RW_GATEWAYS_XERO_CLEARING_ACCOUNT="094",
+        RW_GATEWAYS_XERO_PAYEES="gocardless",
+    )
+    app = make_app(engine, settings, clock, books)
+    books.add_account("094", "Xero payments clearing")
+    for n, account in ((1, "094"), (2, "090")):  # the second was a bank receipt the accountant matched
+        books.add_xero_payment(
+            Receipt(
+                receipt_id=f"pay-{n}",
+                source=ReceiptSource.XERO_PAYMENT,
+                received_at=datetime.combine(MON - timedelta(days=8), time(9), UTC),
+                money=Money.of("45.00", "NZD"),
+                text=(("reference", f"GC-{n}"),),
+                gateway="xero",
+                gateway_txn_id=f"pay-{n}",
+                invoice_id=f"inv-{n}",
+                invoice_number=f"INV-000{n}",
+                raw_kind="ACCRECPAYMENT",
+                account_code=account,
+            ),
+            updated_at=clock(),
+        )
+    terms = app.settings.gateways.get("xero")
+    assert terms is not None and terms.terms.fees == {}  # no schedule: a person confirms the payout
+    bank_line(books, "line-gc", Decimal("44.00"), MON, "GOCARDLESS")
+    cycle(app)
+    [payout] = payout_rows(app)
+    assert payout.gateway == "xero" and payout.state == "mismatch"
+    assert "no fee schedule for NZD" in payout.reason
+    assert card_states(app) == {"pay-1": "notified"}  # only the payment on the clearing account is card money

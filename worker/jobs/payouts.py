@@ -32,7 +32,7 @@ from rules.payouts import (
 )
 from worker.outbox import effect_key, enqueue
 from worker.review import raise_review_item
-from worker.store.card_payments import unsettled_payments
+from worker.store.card_payments import insert_card_payment, unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
 from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, receipts, review_items
@@ -69,6 +69,7 @@ def match_payouts(app: App) -> dict[str, int | str]:
         return {"sighted": 0, "matched": 0, "review": 0, "waiting": 0, "settled": 0, "service_errors": 0}
     now = app.clock()
     with app.engine.begin() as conn:
+        _note_xero_payments(conn, services, now)
         counts["sighted"] += _sight_bank_lines(conn, services, now)
     counts["sighted"] += _sight_service_records(app, services, now, counts)
     with app.engine.begin() as conn:
@@ -82,6 +83,41 @@ def match_payouts(app: App) -> dict[str, int | str]:
 
 
 # ---- gather --------------------------------------------------------------------------------------------------
+
+
+def _note_xero_payments(conn: Connection, services: dict[str, GatewaySettings], now: datetime) -> int:
+    """Xero's own online payments: Xero records them itself, on the account its payment service is set to. Those
+    on `[gateways.xero]`'s clearing account are card payments the worker follows until a payout carries them."""
+    xero = services.get("xero")
+    if xero is None:
+        return 0
+    known = select(card_payments.c.receipt_id)
+    rows = conn.execute(
+        select(receipts).where(
+            receipts.c.source == ReceiptSource.XERO_PAYMENT.value,
+            receipts.c.received_at >= now - LOOKBACK,
+            receipts.c.receipt_id.not_in(known),
+        )
+    ).all()
+    noted = 0
+    for row in rows:
+        try:
+            receipt = receipt_from_row(row)
+        except (ValueError, TypeError, KeyError):
+            continue
+        if receipt.account_code != xero.clearing_account or receipt.flags or receipt.money.amount <= 0:
+            continue
+        # Xero puts the payment service's transaction id in the payment's Reference.
+        reference = next((v for k, v in receipt.text if k == "reference"), "")
+        noted += insert_card_payment(
+            conn,
+            receipt=receipt,
+            gateway="xero",
+            txn_id=reference,
+            invoices=[receipt.invoice_number] if receipt.invoice_number else [],
+            now=now,
+        )
+    return noted
 
 
 def _sight_bank_lines(conn: Connection, services: dict[str, GatewaySettings], now: datetime) -> int:

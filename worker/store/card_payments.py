@@ -26,17 +26,31 @@ def note_card_payment(conn: Connection, *, receipt: Receipt, orders: Sequence[Or
     """Remember a card payment (first evidence: notified); False when it was noted before."""
     if not is_card_payment(receipt):
         return False
+    return insert_card_payment(
+        conn,
+        receipt=receipt,
+        gateway=receipt.gateway,
+        txn_id=receipt.gateway_txn_id,
+        invoices=sorted({o.invoice_number for o in orders}),
+        now=now,
+    )
+
+
+def insert_card_payment(
+    conn: Connection, *, receipt: Receipt, gateway: str, txn_id: str, invoices: Sequence[str], now: datetime
+) -> bool:
+    """One card payment, once (False when noted before)."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(card_payments)
         .values(
             receipt_id=receipt.receipt_id,
-            gateway=receipt.gateway,
-            txn_id=receipt.gateway_txn_id[:255],
+            gateway=gateway,
+            txn_id=txn_id[:255],
             amount=str(receipt.money.amount),
             currency=receipt.money.currency,
             paid_on=(receipt.paid_on or receipt.received_at.date()).isoformat(),
-            invoices=sorted({o.invoice_number for o in orders}),
+            invoices=list(invoices),
             state="notified",
             payout_key=None,
             notified_at=now,

@@ -36,6 +36,7 @@ def receipt_payload(receipt: Receipt, *, forwarded: bool = False) -> dict[str, A
         "invoice_number": clean_text(receipt.invoice_number),
         "raw_kind": clean_text(receipt.raw_kind),
         "flags": [clean_text(str(f)) for f in receipt.flags],
+        "account_code": clean_text(receipt.account_code),
         "forwarded": forwarded,
     }
 
@@ -69,6 +70,7 @@ def receipt_from_row(row: Any) -> Receipt:
         invoice_number=str(payload.get("invoice_number", "") or ""),
         raw_kind=str(payload.get("raw_kind", "") or ""),
         flags=tuple(str(f) for f in flags) if isinstance(flags, list | tuple) else (),
+        account_code=str(payload.get("account_code", "") or ""),
     )
 
 
