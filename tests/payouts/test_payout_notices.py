@@ -71,3 +71,29 @@ def test_a_notice_naming_no_amount_plainly_is_no_sign() -> None:
         on=date(2026, 11, 20) - timedelta(days=1),
     )
     assert withdrawn is not None and withdrawn.net == Money.of("164.50", "NZD") and withdrawn.service_ref == ""
+
+
+def test_the_inbox_keeps_a_payout_notice_as_a_sign_of_its_payout(engine, settings, trust) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from integrations.mailbox import FakeMailbox
+    from tests.inbox.conftest import make_app
+    from worker.jobs.inbox import process_inbox
+    from worker.store.payout_tables import payout_sightings
+    from worker.store.tables import receipts
+
+    box = FakeMailbox()
+    box.deliver(_payout_mail())
+    box.deliver(_payout_mail())  # delivered twice: one sign
+    app = make_app(engine, settings, lambda: box)
+    counts = process_inbox(app, box, read=lambda raw: read_notice(raw, trust))
+    assert counts["read"] == 2
+    with engine.connect() as conn:
+        [sign] = conn.execute(select(payout_sightings)).all()
+        assert conn.execute(select(receipts)).first() is None  # never a payment
+    assert (sign.source, sign.gateway, sign.net, sign.service_ref) == (
+        "notice",
+        "stripe",
+        "187.42",
+        "po_1QxY2zLkdIwHu7ix",
+    )
