@@ -35,24 +35,8 @@ def add_account(
     payments_enabled: bool = False,
     account_id: str | None = None,
 ) -> Json:
-    """One account of the chart: a bank account carries BankAccountType (Accounts document, "BankAccountType: for
-    bank accounts only"); any other type may enable payments to it (EnablePaymentsToAccount)."""
-    if any(a["Code"] == code for a in books.accounts.values()):
-        raise BookError(f"Please enter a unique Code. {code} is already in use.")
-    aid = account_id or str(uuid.uuid4())
-    data: Json = {
-        "AccountID": aid,
-        "Code": code,
-        "Name": name,
-        "Type": account_type,
-        "Status": "ACTIVE",
-        "CurrencyCode": books.currency,
-        "EnablePaymentsToAccount": payments_enabled,
-    }
-    if account_type == BANK:
-        data["BankAccountType"] = "BANK"
-    books.accounts[aid] = data
-    return data
+    """One account of the chart (`Books.add_account`)."""
+    return books.add_account(code, name, account_type, payments_enabled=payments_enabled, account_id=account_id)
 
 
 def account_ref(books: Books, ref: Any, *, what: str) -> Json:
@@ -63,11 +47,6 @@ def account_ref(books: Books, ref: Any, *, what: str) -> Json:
     if found is None or found.get("Status") != "ACTIVE":
         raise BookError(f"{what} could not be found.")
     return found
-
-
-def takes_payments(account: Json) -> bool:
-    """Payments go to bank accounts or to accounts with payments enabled (Payments document, "Account")."""
-    return account.get("Type") == BANK or bool(account.get("EnablePaymentsToAccount"))
 
 
 def _contact(books: Books, ref: Any) -> Json:
@@ -160,7 +139,7 @@ def _book(
         "Status": "AUTHORISED",
         "IsReconciled": reconciled,
         "Date": ms_date(when.date()),
-        "BankAccount": {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]},
+        "BankAccount": {"AccountID": account["AccountID"], "Code": account.get("Code", ""), "Name": account["Name"]},
         "Contact": contact,
         "LineAmountTypes": "NoTax",
         "LineItems": lines,
@@ -222,8 +201,8 @@ def add_bank_transfer(books: Books, transfer: Json) -> Json:
     tid = str(uuid.uuid4())
     data: Json = {
         "BankTransferID": tid,
-        "FromBankAccount": {"AccountID": source["AccountID"], "Code": source["Code"], "Name": source["Name"]},
-        "ToBankAccount": {"AccountID": target["AccountID"], "Code": target["Code"], "Name": target["Name"]},
+        "FromBankAccount": {"AccountID": source["AccountID"], "Code": source.get("Code", ""), "Name": source["Name"]},
+        "ToBankAccount": {"AccountID": target["AccountID"], "Code": target.get("Code", ""), "Name": target["Name"]},
         "Amount": num(amount),
         "Date": ms_date(when.date()),
         "CurrencyRate": 1,

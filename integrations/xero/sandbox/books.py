@@ -111,12 +111,10 @@ class Books:
 
     def __post_init__(self) -> None:
         if not self.accounts:
-            from integrations.xero.sandbox.banking import add_account
-
             self.add_bank_account("090", "Business Cheque")
             # The sales and bank-fees accounts of Xero's default chart, which invoices and payout fees are coded to.
-            add_account(self, "200", "Sales", "REVENUE")
-            add_account(self, "404", "Bank Fees", "EXPENSE")
+            self.add_account("200", "Sales", "REVENUE")
+            self.add_account("404", "Bank Fees", "EXPENSE")
 
     # ---- accounts and contacts ----------------------------------------------------------------------------
 
@@ -135,6 +133,28 @@ class Books:
         if not self.statement:
             self.statement = {"bankAccountId": aid, "bankAccountName": name, "bankAccountCurrencyCode": self.currency}
         return aid
+
+    def add_account(
+        self, code: str, name: str, account_type: str, *, payments_enabled: bool = False, account_id: str | None = None
+    ) -> Json:
+        """One account of the chart: a bank account carries BankAccountType (Accounts document, "BankAccountType: for
+        bank accounts only"); any other type may enable payments to it (EnablePaymentsToAccount)."""
+        if any(a.get("Code") == code for a in self.accounts.values()):
+            raise BookError(f"Please enter a unique Code. {code} is already in use.")
+        aid = account_id or str(uuid.uuid4())
+        data: Json = {
+            "AccountID": aid,
+            "Code": code,
+            "Name": name,
+            "Type": account_type,
+            "Status": "ACTIVE",
+            "CurrencyCode": self.currency,
+            "EnablePaymentsToAccount": payments_enabled,
+        }
+        if account_type == "BANK":
+            data["BankAccountType"] = "BANK"
+        self.accounts[aid] = data
+        return data
 
     def account_by_code(self, code: str) -> Json | None:
         # Not every account has a code (OAS Payment.Code: "note- not all accounts have a code value").
@@ -328,9 +348,8 @@ class Books:
             account = self.accounts.get(str(acct_ref.get("AccountID", ""))) or self.account_by_code(
                 str(acct_ref.get("Code", ""))
             )
-        from integrations.xero.sandbox.banking import takes_payments
-
-        if account is None or not takes_payments(account):
+        # Payments go to bank accounts or to accounts with payments enabled (Payments document, "Account").
+        if account is None or not (account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")):
             raise BookError("Account code must be specified and must be a bank account.")
         amount = money(p.get("Amount", 0))
         due = money(rec.data["AmountDue"])
