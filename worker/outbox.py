@@ -23,9 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
 from worker.hosting_history import open_period
-from worker.review import raise_review_item
 from worker.store.card_payments import note_card_payment
 from worker.store.outbox_tables import hosting_services, outbox_orders
+from worker.store.review_items import raise_review_item
 from worker.store.tables import outbox, review_items
 
 MAX_KEY = 128  # Xero's Idempotency-Key limit; the key is passed on as it is

@@ -16,42 +16,10 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rules.model import Decision, DecisionKind, Receipt
+from worker.outbox import enqueue_effects_for_decision
 from worker.store.orders import order_from_row
 from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, orders, payer_links, receipts, review_items
-
-
-def raise_review_item(
-    conn: Connection,
-    *,
-    kind: str,
-    subject: str,
-    reason: str,
-    now: datetime,
-    suggested_action: str = "",
-    candidates: Sequence[str] = (),
-    detail: Mapping[str, Any] | None = None,
-) -> bool:
-    """Add an open review item; returns False when one of this kind for this subject already exists."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(review_items)
-        .values(
-            kind=kind,
-            subject=subject[:255],
-            reason=reason,
-            suggested_action=suggested_action,
-            candidates=list(candidates),
-            detail=dict(detail or {}),
-            status="open",
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "subject"])
-        .returning(review_items.c.id)
-    )
-    # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that returns the implicit primary key.
-    return conn.execute(stmt).first() is not None
-
 
 # ---- resolving review items (the `review` commands) ----------------------------------------------------------
 
@@ -229,9 +197,6 @@ def approve(
         .where(orders.c.order_id.in_(chosen), orders.c.status == "open")
         .values(status="paid", paid_by=receipt.receipt_id, updated_at=now)
     )
-    # worker.outbox raises review items itself, so it is imported here rather than at the top (no cycle).
-    from worker.outbox import enqueue_effects_for_decision
-
     keys = enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=chosen_orders, now=now)
     linked: tuple[str, ...] = ()
     if link_payer:

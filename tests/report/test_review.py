@@ -187,7 +187,7 @@ def test_commands_for_each_kind() -> None:
 def test_raising_a_review_item_says_whether_it_was_new(engine: Engine) -> None:
     """raise_review_item reports True for a new item and False for the same kind and subject again, on both
     databases (psycopg's rowcount cannot tell)."""
-    from worker.review import raise_review_item
+    from worker.store.review_items import raise_review_item
 
     with engine.begin() as conn:
         first = raise_review_item(conn, kind="unmatched", subject="bank:x", reason="no order", now=NOW)

@@ -26,8 +26,8 @@ from rules.money import Money
 from worker.domains import domain_row, hold_domain
 from worker.effects import Checkpoint, Done, Failed, Outcome, Waiting
 from worker.outbox import effect_key, enqueue
-from worker.review import raise_review_item
 from worker.store.outbox_tables import outbox_orders, registrar_actions
+from worker.store.review_items import raise_review_item
 from worker.store.tables import orders, outbox, review_items
 
 if TYPE_CHECKING:

@@ -33,9 +33,9 @@ from integrations.notices.headers import content_digest
 from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
 from rules.repeats import REUSED_ACTION, REUSED_MESSAGE_ID
-from worker.review import raise_review_item
 from worker.store.inbox_tables import inbox_messages, inbox_state
 from worker.store.receipts import clean_text, receipt_payload
+from worker.store.review_items import raise_review_item
 from worker.store.tables import receipts
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from rules.money import Money
 from rules.policy import apply, decide
 from rules.references import builtin_patterns
 from worker.outbox import enqueue_effects_for_decision
-from worker.review import raise_review_item
 from worker.store.orders import order_from_row
 from worker.store.receipts import receipt_from_row, was_forwarded
+from worker.store.review_items import raise_review_item
 from worker.store.tables import decisions, orders, payer_links, receipts
 
 if TYPE_CHECKING:

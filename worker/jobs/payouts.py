@@ -31,10 +31,10 @@ from rules.payouts import (
     settle,
 )
 from worker.outbox import effect_key, enqueue
-from worker.review import raise_review_item
 from worker.store.card_payments import insert_card_payment, unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
 from worker.store.receipts import receipt_from_row
+from worker.store.review_items import raise_review_item
 from worker.store.tables import decisions, receipts, review_items
 
 if TYPE_CHECKING:

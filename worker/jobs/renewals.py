@@ -16,8 +16,8 @@ from integrations.registrar.terms import tld_of
 from rules.suffixes import by_suffix
 from worker.domains import set_expiry
 from worker.outbox import effect_key, enqueue
-from worker.review import raise_review_item
 from worker.store.outbox_tables import domains
+from worker.store.review_items import raise_review_item
 
 if TYPE_CHECKING:
     from worker.app import App
