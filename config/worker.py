@@ -16,6 +16,10 @@ class WorkerSettings:
     timezone: str
     home_currency: str
     log_format: str  # auto | json | console
+    # Set through the environment rather than the file: a command printed for a person to paste into another
+    # shell names the data directory itself (the URL may hold a password, so it is only mentioned).
+    data_dir_from_env: bool = False
+    database_url_from_env: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -41,5 +45,11 @@ def read_worker(r: Reader, base_dir: Path) -> WorkerSettings:
         r.problems.add(r.where("home_currency"), f"must be an ISO 4217 code like NZD, not {currency!r}")
     log_format = r.str("log_format", "auto", choices=("auto", "json", "console"))
     return WorkerSettings(
-        data_dir=data_dir, database_url=url, timezone=tz, home_currency=currency, log_format=log_format
+        data_dir=data_dir,
+        database_url=url,
+        timezone=tz,
+        home_currency=currency,
+        log_format=log_format,
+        data_dir_from_env=r.env_name("data_dir") in r.environ,
+        database_url_from_env=r.env_name("database_url") in r.environ,
     )

@@ -42,6 +42,11 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object) -> 
         help="settings file (TOML); default $RW_CONFIG, else built-in defaults",
     )
     parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the worker's data directory (database, tokens, reports); overrides [worker] data_dir",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("auto", "json", "console"),
         default=default,

@@ -30,7 +30,12 @@ class CommandContext:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config_path(), os.environ)
+            environ = dict(os.environ)
+            data_dir = getattr(self.args, "data_dir", None)
+            if data_dir:
+                # The same as RW_WORKER_DATA_DIR, which the flag overrides.
+                environ["RW_WORKER_DATA_DIR"] = str(Path(data_dir).resolve())
+            self._settings = load_settings(self.config_path(), environ)
             if not self.args.log_format and self._settings.worker.log_format != "auto":
                 # [worker] log_format (RW_WORKER_LOG_FORMAT) applies unless --log-format was given.
                 from worker.logs import configure_logging

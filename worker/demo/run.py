@@ -86,22 +86,25 @@ business = "45.00"
 
 
 def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any], *, stripe_url: str = "") -> Settings:
+    """Everything but the Stripe key (a secret: environment only) in the demo's own settings file, so the commands
+    the report prints, `--config .../demo.toml`, act on the demo's database from any shell."""
     config = work_dir / "demo.toml"
-    config.write_text(DEMO_SETTINGS + demo_payouts.SETTINGS, encoding="utf-8")
-    env = {
-        "RW_WORKER_DATA_DIR": str(work_dir),
-        "RW_WORKER_HOME_CURRENCY": context["home_currency"],
-        "RW_XERO_MODE": "sandbox",
-        "RW_XERO_BASE_URL": base_url,
-        "RW_INBOX_KIND": "maildir",
-        "RW_INBOX_MAILDIR": str(work_dir / "maildir"),
-        "RW_INBOX_USERNAME": context["inbox"],
-        "RW_MATCHING_TRUSTED_AUTHSERV_ID": context["trusted_authserv_id"],
+    values = {
+        "worker": {"data_dir": str(work_dir), "home_currency": context["home_currency"]},
+        "xero": {"mode": "sandbox", "base_url": base_url},
+        "inbox": {"kind": "maildir", "maildir": str(work_dir / "maildir"), "username": context["inbox"]},
         # Offline DKIM keys: the demo's signers are not in public DNS.
-        "RW_MATCHING_DKIM_KEYS_FILE": str(work_dir / "dkim-keys.json"),
-        **demo_payouts.environment(stripe_url),
+        "matching": {
+            "trusted_authserv_id": context["trusted_authserv_id"],
+            "dkim_keys_file": str(work_dir / "dkim-keys.json"),
+        },
     }
-    return load_settings(config, env, base_dir=work_dir)
+    tables = "".join(
+        f"\n[{section}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in items.items())
+        for section, items in values.items()
+    )
+    config.write_text(DEMO_SETTINGS + demo_payouts.SETTINGS + tables, encoding="utf-8")
+    return load_settings(config, demo_payouts.environment(stripe_url), base_dir=work_dir)
 
 
 def run_demo(out: TextIO, work_dir: Path) -> int:
