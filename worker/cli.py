@@ -44,6 +44,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object) -> 
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
+        default=default,
         help="the worker's data directory (database, tokens, reports); overrides [worker] data_dir",
     )
     parser.add_argument(

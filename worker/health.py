@@ -14,15 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from worker.single_instance import Holder
+from worker.store.database import aware
 from worker.store.tables import job_runs
 from worker.timetable import JobPlan
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands timezone-aware columns back naive; they were stored as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -22,10 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
+from rules.settlement import payment_date, payment_reference
 from worker.hosting_history import open_period
 from worker.store.card_payments import note_card_payment
 from worker.store.outbox_tables import hosting_services, outbox_orders
 from worker.store.review_items import raise_review_item
+from worker.store.tables import orders as orders_table
 from worker.store.tables import outbox, review_items
 
 MAX_KEY = 128  # Xero's Idempotency-Key limit; the key is passed on as it is
@@ -107,6 +109,84 @@ def _payment_amount(receipt: Receipt, due: Money, single_invoice: bool) -> Money
     return due
 
 
+def queue_payment(
+    conn: Connection,
+    *,
+    key: str,
+    invoice_id: str,
+    invoice_number: str,
+    order_ids: Sequence[str],
+    receipt: Receipt,
+    amount: Money,
+    now: datetime,
+    extra: Mapping[str, Any] | None = None,
+) -> bool:
+    """Queue one payment on one invoice in Xero, linked to every order it pays (each order waits for it before
+    turning done). Returns False when this key was queued before."""
+    payload: dict[str, Any] = {
+        "order_id": order_ids[0],
+        "order_ids": list(order_ids),
+        "invoice_id": invoice_id,
+        "invoice_number": invoice_number,
+        "receipt_id": receipt.receipt_id,
+        "amount": str(amount.amount),
+        "currency": amount.currency,
+        "paid_on": payment_date(receipt).isoformat(),
+        "reference": payment_reference(receipt),
+        # A card payment waits on its payment service's clearing account until the payout reaches the bank.
+        "gateway": receipt.gateway,
+        **(extra or {}),
+    }
+    if not enqueue(conn, key=key, kind="record_payment", payload=payload, now=now):
+        return False
+    for other in order_ids[1:]:
+        conn.execute(
+            _insert(conn)(outbox_orders)
+            .values(idempotency_key=key, order_id=other)
+            .on_conflict_do_nothing(index_elements=["idempotency_key", "order_id"])
+        )
+    return True
+
+
+def queue_order_effect(conn: Connection, *, order: Order, receipt_id: str, sale: Money, now: datetime) -> str:
+    """Queue what a fully paid order means: its registration or renewal, or for a setup order the hosting service
+    with its repeating invoice. `sale` is what the customer paid for the order (the margin line's amount). Returns
+    the key queued, or '' when there is nothing to do or it was queued before."""
+    action = {OrderKind.DOMAIN_REGISTRATION: "register", OrderKind.DOMAIN_RENEWAL: "renew"}.get(order.kind)
+    if action and order.domain:
+        key = effect_key(action, order.domain.lower(), order.order_id)
+        payload = {
+            "order_id": order.order_id,
+            "domain": order.domain.lower(),
+            "years": order.term_years,
+            "invoice_id": order.invoice_id,
+            "invoice_number": order.invoice_number,
+            "contact_id": order.contact.contact_id,
+            "contact_name": order.contact.name,
+            "sale": str(sale.amount),
+            "sale_currency": sale.currency,
+            "receipt_id": receipt_id,
+        }
+        return key if enqueue(conn, key=key, kind=f"{action}_domain", payload=payload, now=now) else ""
+    if order.kind is OrderKind.SETUP and order.plan and order.domain:
+        key = effect_key("hosting", "setup", order.order_id)
+        queued = queue_hosting_start(
+            conn,
+            key=key,
+            domain=order.domain.lower(),
+            plan=order.plan,
+            contact_id=order.contact.contact_id,
+            rate=None,
+            currency=order.amount_due.currency,
+            start=now.date(),
+            source=order.order_id,
+            order_id=order.order_id,
+            now=now,
+        )
+        return key if queued else ""
+    return ""
+
+
 def enqueue_effects_for_decision(
     conn: Connection, *, decision: Decision, receipt: Receipt, orders: Sequence[Order], now: datetime
 ) -> list[str]:
@@ -116,7 +196,6 @@ def enqueue_effects_for_decision(
     if decision.kind is not DecisionKind.AUTO:
         return []
     keys: list[str] = []
-    reference = receipt.gateway_txn_id or receipt.receipt_id
     by_invoice: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_invoice[order.invoice_id].append(order)
@@ -127,64 +206,37 @@ def enqueue_effects_for_decision(
             due = invoice_orders[0].amount_due
             for other in invoice_orders[1:]:
                 due = due + other.amount_due
-            amount = _payment_amount(receipt, due, single_invoice=len(by_invoice) == 1)
             key = effect_key("payment", invoice_id, receipt.receipt_id)
-            payload: dict[str, Any] = {
-                "order_id": invoice_orders[0].order_id,
-                "order_ids": [o.order_id for o in invoice_orders],
-                "invoice_id": invoice_id,
-                "invoice_number": invoice_orders[0].invoice_number,
-                "receipt_id": receipt.receipt_id,
-                "amount": str(amount.amount),
-                "currency": amount.currency,
-                "paid_on": receipt.received_at.date().isoformat(),
-                "reference": reference,
-                # A card payment waits on its payment service's clearing account until the payout reaches the bank.
-                "gateway": receipt.gateway,
-            }
-            if enqueue(conn, key=key, kind="record_payment", payload=payload, now=now):
-                keys.append(key)
-            for other in invoice_orders[1:]:
-                conn.execute(
-                    _insert(conn)(outbox_orders)
-                    .values(idempotency_key=key, order_id=other.order_id)
-                    .on_conflict_do_nothing(index_elements=["idempotency_key", "order_id"])
-                )
-    for order in orders:
-        action = {OrderKind.DOMAIN_REGISTRATION: "register", OrderKind.DOMAIN_RENEWAL: "renew"}.get(order.kind)
-        if action and order.domain:
-            key = effect_key(action, order.domain.lower(), order.order_id)
-            payload = {
-                "order_id": order.order_id,
-                "domain": order.domain.lower(),
-                "years": order.term_years,
-                "invoice_id": order.invoice_id,
-                "invoice_number": order.invoice_number,
-                "contact_id": order.contact.contact_id,
-                "contact_name": order.contact.name,
-                "sale": str(order.amount_due.amount),
-                "sale_currency": order.amount_due.currency,
-                "receipt_id": receipt.receipt_id,
-            }
-            if enqueue(conn, key=key, kind=f"{action}_domain", payload=payload, now=now):
-                keys.append(key)
-        elif order.kind is OrderKind.SETUP and order.plan and order.domain:
-            key = effect_key("hosting", "setup", order.order_id)
-            if queue_hosting_start(
+            if queue_payment(
                 conn,
                 key=key,
-                domain=order.domain.lower(),
-                plan=order.plan,
-                contact_id=order.contact.contact_id,
-                rate=None,
-                currency=order.amount_due.currency,
-                start=now.date(),
-                source=order.order_id,
-                order_id=order.order_id,
+                invoice_id=invoice_id,
+                invoice_number=invoice_orders[0].invoice_number,
+                order_ids=[o.order_id for o in invoice_orders],
+                receipt=receipt,
+                amount=_payment_amount(receipt, due, single_invoice=len(by_invoice) == 1),
                 now=now,
             ):
                 keys.append(key)
+    for order in orders:
+        key = queue_order_effect(conn, order=order, receipt_id=receipt.receipt_id, sale=_sale(conn, order), now=now)
+        if key:
+            keys.append(key)
     return keys
+
+
+def _sale(conn: Connection, order: Order) -> Money:
+    """What the customer pays for the order: its stored amount (for an order paid in parts, the amount it owed
+    before the first part), else what it owes now."""
+    row = conn.execute(
+        select(orders_table.c.amount_due, orders_table.c.currency).where(orders_table.c.order_id == order.order_id)
+    ).first()
+    if row is None:
+        return order.amount_due
+    try:
+        return Money.of(row.amount_due, row.currency)
+    except (ValueError, TypeError):
+        return order.amount_due
 
 
 def queue_hosting_start(

@@ -1,13 +1,14 @@
-"""Review items: whatever a person must decide or do by hand, kept until it is resolved, and resolving them.
+"""Resolving review items: ignore, reject or done, linking a payer, and the pieces an approval writes with.
 
-One open item per (kind, subject): raising the same problem twice updates nothing and adds nothing. An approval
-goes through the outbox like any automatic decision; a payer link is remembered in `payer_links`.
+Items are raised through `worker.store.review_items`; approving one is `worker.approval` (planned, then applied
+through the outbox like any automatic decision); a payer link is remembered in `payer_links`. Each resolution
+records who made it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,8 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rules.model import Decision, DecisionKind, Receipt
-from worker.outbox import enqueue_effects_for_decision
-from worker.store.orders import order_from_row
 from worker.store.receipts import receipt_from_row
-from worker.store.tables import decisions, orders, payer_links, receipts, review_items
+from worker.store.tables import decisions, payer_links, receipts, review_items
 
 # ---- resolving review items (the `review` commands) ----------------------------------------------------------
 
@@ -29,38 +28,8 @@ REJECTED_KINDS = frozenset({"rejected_notice", "quarantined"})
 # `orders done`.
 # A registrar order still unfinished (registrar_pending) closes by itself when it completes; `review done` dismisses it.
 CHORE_KINDS = FAILED_KINDS | frozenset({"to_do", "registrar_pending"})
-CLI = "reseller-worker review"
-
-
-def commands_for(
-    review_id: int, kind: str, candidates: Sequence[str], detail: Mapping[str, Any] | None
-) -> tuple[str, ...]:
-    """The exact commands that resolve an item, the suggested one first."""
-    if kind == "to_do":
-        # A manual registration or renewal: only `orders done` records the registrar's reference, finishes the
-        # order and closes the item (`review done` refuses, so the order cannot be left paid but never done).
-        order = candidates[0] if candidates else "ORDER_ID"
-        return (f"reseller-worker orders done {order} --ref REGISTRAR_REFERENCE",)
-    if kind in CHORE_KINDS:
-        return (f"{CLI} done {review_id}",)
-    payout = (detail or {}).get("payout_key")
-    if kind.startswith("payout_") and isinstance(payout, str):
-        # A payout that does not add up: a person records what is missing by hand, then settles it.
-        return (f"reseller-worker payouts accept {payout} --payments RECEIPT,... --recorded-by-hand AMOUNT",)
-    if kind in REJECTED_KINDS:
-        return (f"{CLI} reject {review_id}", f"{CLI} ignore {review_id}")
-    commands: list[str] = []
-    suggested = (detail or {}).get("suggested_orders")
-    if isinstance(suggested, list | tuple) and suggested and all(isinstance(o, str) for o in suggested):
-        commands.append(f"{CLI} approve {review_id} --orders {','.join(suggested)}")
-    for order_id in candidates[:3]:
-        command = f"{CLI} approve {review_id} --orders {order_id}"
-        if command not in commands:
-            commands.append(command)
-    if not commands:
-        commands.append(f"{CLI} approve {review_id} --orders ORDER_ID --link-payer")
-    commands.append(f"{CLI} ignore {review_id}")
-    return tuple(commands)
+# Money over what a receipt's orders owed, kept for the reseller to refund or apply (raised by an approval).
+CREDIT_KIND = "credit"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -93,21 +62,23 @@ def open_items(conn: Connection) -> list[Any]:
     return list(conn.execute(select(review_items).where(review_items.c.status == "open").order_by(review_items.c.id)))
 
 
-def _item(conn: Connection, review_id: int) -> Any:
+def item_row(conn: Connection, review_id: int) -> Any:
     return conn.execute(select(review_items).where(review_items.c.id == review_id)).first()
 
 
-def _close_item(conn: Connection, review_id: int, *, status: str, resolution: str, now: datetime) -> bool:
-    """Mark an open item resolved; False when someone (the daemon, another command) got there first."""
+def close_item(
+    conn: Connection, review_id: int, *, status: str, resolution: str, now: datetime, actor: str = ""
+) -> bool:
+    """Mark an open item resolved by `actor`; False when someone (the daemon, another command) got there first."""
     result = conn.execute(
         update(review_items)
         .where(review_items.c.id == review_id, review_items.c.status == "open")
-        .values(status=status, resolution=resolution, resolved_at=now)
+        .values(status=status, resolution=resolution, resolved_at=now, resolved_by=actor[:64])
     )
     return (result.rowcount or 0) == 1
 
 
-def _write_decision(conn: Connection, decision: Decision, now: datetime) -> None:
+def write_decision(conn: Connection, decision: Decision, now: datetime) -> None:
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     values = {
         "kind": decision.kind.value,
@@ -124,7 +95,7 @@ def _write_decision(conn: Connection, decision: Decision, now: datetime) -> None
     conn.execute(update(receipts).where(receipts.c.receipt_id == decision.receipt_id).values(status="decided"))
 
 
-def _store_links(conn: Connection, keys: Sequence[str], contact_id: str, now: datetime) -> None:
+def store_links(conn: Connection, keys: Sequence[str], contact_id: str, now: datetime) -> None:
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     for key in keys:
         conn.execute(
@@ -134,86 +105,15 @@ def _store_links(conn: Connection, keys: Sequence[str], contact_id: str, now: da
         )
 
 
-def approve(
-    conn: Connection,
-    review_id: int,
-    *,
-    order_ids: Sequence[str] | None,
-    now: datetime,
-    link_payer: bool = False,
+def dismiss(
+    conn: Connection, review_id: int, *, status: str, now: datetime, note: str = "", actor: str = ""
 ) -> Outcome:
-    """The reseller says: this receipt pays exactly these orders. Writes the `auto` decision, marks the orders
-    paid and queues their effects through the outbox, all in the caller's transaction."""
-    item = _item(conn, review_id)
-    if item is None:
-        return Outcome(ok=False, message=f"no review item #{review_id}")
-    if item.status != "open":
-        return Outcome(ok=False, message=f"review item #{review_id} is already {item.status}")
-    if item.kind in REJECTED_KINDS:
-        return Outcome(
-            ok=False,
-            message=f"#{review_id} is a {item.kind.replace('_', ' ')}: it failed authentication and cannot pay "
-            "anything. If the money really arrived, approve the bank line or Xero payment that shows it.",
-        )
-    if item.kind in CHORE_KINDS:
-        return Outcome(
-            ok=False, message=f"#{review_id} is a {item.kind}; once done by hand use: {CLI} done {review_id}"
-        )
-    row = conn.execute(select(receipts).where(receipts.c.receipt_id == item.subject)).first()
-    if row is None:
-        return Outcome(ok=False, message=f"#{review_id} is about {item.subject!r}, which is not a stored receipt")
-    chosen = [o for o in (order_ids or ()) if o] or list(item.candidates or ())[:1]
-    if not order_ids and len(item.candidates or ()) > 1:
-        return Outcome(ok=False, message=f"#{review_id} has several candidates; name them: --orders ORD-1,ORD-2")
-    if not chosen:
-        return Outcome(ok=False, message=f"#{review_id} has no candidate order; name it: --orders ORDER_ID")
-    existing = conn.execute(select(decisions).where(decisions.c.receipt_id == item.subject)).first()
-    if existing is not None and existing.kind == DecisionKind.AUTO.value:
-        return Outcome(ok=False, message=f"receipt {item.subject} was already applied to {', '.join(existing.orders)}")
-    found = {r.order_id: r for r in conn.execute(select(orders).where(orders.c.order_id.in_(chosen)))}
-    missing = [o for o in chosen if o not in found]
-    if missing:
-        return Outcome(ok=False, message=f"no such order: {', '.join(missing)}")
-    not_open = [f"{o} is {found[o].status}" for o in chosen if found[o].status != "open"]
-    if not_open:
-        return Outcome(ok=False, message="only open orders can be paid: " + "; ".join(not_open))
-    receipt = receipt_from_row(row)
-    chosen_orders = [order_from_row(found[o]) for o in chosen]
-    contacts = {o.contact.contact_id for o in chosen_orders}
-    if link_payer and len(contacts) != 1:
-        return Outcome(ok=False, message="--link-payer needs orders of one customer")
-    if not _close_item(conn, review_id, status="approved", resolution=f"approved for {', '.join(chosen)}", now=now):
-        return Outcome(ok=False, message=f"review item #{review_id} was resolved meanwhile")
-    decision = Decision(
-        receipt_id=receipt.receipt_id,
-        kind=DecisionKind.AUTO,
-        orders=tuple(chosen),
-        reason=f"approved by the reseller (review #{review_id}, was: {item.reason})"[:2000],
-        strategy="reviewer_approval",
-    )
-    _write_decision(conn, decision, now)
-    conn.execute(
-        update(orders)
-        .where(orders.c.order_id.in_(chosen), orders.c.status == "open")
-        .values(status="paid", paid_by=receipt.receipt_id, updated_at=now)
-    )
-    keys = enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=chosen_orders, now=now)
-    linked: tuple[str, ...] = ()
-    if link_payer:
-        linked = payer_keys(receipt)
-        _store_links(conn, linked, contacts.pop(), now)
-    message = f"#{review_id} approved: {receipt.receipt_id} pays {', '.join(chosen)}; queued {len(keys)} action(s)"
-    if linked:
-        message += f"; payer remembered as {', '.join(linked)}"
-    return Outcome(ok=True, message=message, outbox_keys=tuple(keys), payer_keys=linked)
-
-
-def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, note: str = "") -> Outcome:
-    """`ignore` (not a customer payment), `reject` (not genuine) or `done` (handled by hand)."""
+    """`ignore` (not a customer payment), `reject` (not genuine) or `done` (handled by hand: a failed action, a
+    credit refunded)."""
     verdicts = {"ignored": DecisionKind.IGNORE, "rejected": DecisionKind.REJECT, "done": None}
     if status not in verdicts:
         raise ValueError(f"unknown resolution {status!r}")
-    item = _item(conn, review_id)
+    item = item_row(conn, review_id)
     if item is None:
         return Outcome(ok=False, message=f"no review item #{review_id}")
     if item.status != "open":
@@ -227,7 +127,7 @@ def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, not
             f"`reseller-worker orders done {item.subject} --ref REGISTRAR_REFERENCE`",
         )
     resolution = note or f"{status} by the reseller"
-    if not _close_item(conn, review_id, status=status, resolution=resolution, now=now):
+    if not close_item(conn, review_id, status=status, resolution=resolution, now=now, actor=actor):
         return Outcome(ok=False, message=f"review item #{review_id} was resolved meanwhile")
     verdict = verdicts[status]
     stored = conn.execute(select(receipts.c.receipt_id).where(receipts.c.receipt_id == item.subject)).first()
@@ -235,7 +135,7 @@ def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, not
         existing = conn.execute(select(decisions.c.kind).where(decisions.c.receipt_id == item.subject)).first()
         if existing is None or existing.kind != DecisionKind.AUTO.value:
             reason = f"{status} by the reseller (review #{review_id}, was: {item.reason})"[:2000]
-            _write_decision(
+            write_decision(
                 conn, Decision(receipt_id=item.subject, kind=verdict, reason=reason, strategy="reviewer"), now
             )
     return Outcome(ok=True, message=f"#{review_id} {status}")
@@ -244,7 +144,7 @@ def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, not
 def link(conn: Connection, review_id: int, *, contact_id: str, now: datetime) -> Outcome:
     """Remember that this item's payer is `contact_id`; matching reads `payer_links` next time. The item stays
     open (approving it is a separate decision)."""
-    item = _item(conn, review_id)
+    item = item_row(conn, review_id)
     if item is None:
         return Outcome(ok=False, message=f"no review item #{review_id}")
     row = conn.execute(select(receipts).where(receipts.c.receipt_id == item.subject)).first()
@@ -255,5 +155,5 @@ def link(conn: Connection, review_id: int, *, contact_id: str, now: datetime) ->
     keys = payer_keys(receipt_from_row(row))
     if not keys:
         return Outcome(ok=False, message=f"receipt {item.subject} names no payer (no name, no e-mail) to remember")
-    _store_links(conn, keys, contact_id, now)
+    store_links(conn, keys, contact_id, now)
     return Outcome(ok=True, message=f"payer {', '.join(keys)} linked to contact {contact_id}", payer_keys=keys)

@@ -8,9 +8,12 @@ from datetime import date, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, Engine
 
+from config.settings import load_settings
 from integrations.mailer import FakeMailer
+from tests.conftest import IN_CI
 from tests.report.seed import (
     NOW,
     add_domain,
@@ -30,6 +33,9 @@ from worker.report.text import render_text
 from worker.timetable import JobPlan
 
 GOLDEN = Path(__file__).parent / "golden"
+# Settings as a deployment reads them from its file, so the printed commands are the same on every machine.
+SETTINGS = dataclasses.replace(load_settings(None, {}), source="/etc/reseller-worker/worker.toml")
+PREFIX = "reseller-worker --config /etc/reseller-worker/worker.toml"
 PLANS = (
     JobPlan(name="sync_xero", every=timedelta(minutes=5)),
     JobPlan(name="match_receipts", every=timedelta(minutes=1)),
@@ -157,6 +163,7 @@ def morning_report(engine: Engine) -> MorningReport:
             states=states,
             expiring_within_days=30,
             today=date(2026, 11, 26),
+            settings=SETTINGS,
         )
 
 
@@ -165,6 +172,8 @@ def test_text_report_matches_golden_file(engine: Engine) -> None:
     text = render_text(morning_report(engine))
     path = GOLDEN / "morning.txt"
     if os.environ.get("UPDATE_GOLDEN") == "1":
+        if IN_CI:
+            pytest.fail("UPDATE_GOLDEN is refused under CI: a golden file is rewritten by hand and its diff reviewed")
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
@@ -192,12 +201,15 @@ def test_report_content_is_what_the_database_holds(sqlite_engine: Engine) -> Non
     assert [a.job for a in report.alerts] == ["sync_xero"]
     ambiguous = report.decisions[0]
     assert ambiguous.commands[:2] == (
-        f"reseller-worker review approve {ambiguous.review_id} --orders ORD-1",
-        f"reseller-worker review approve {ambiguous.review_id} --orders ORD-2",
+        f"{PREFIX} review approve {ambiguous.review_id} --orders ORD-1",
+        f"{PREFIX} review approve {ambiguous.review_id} --orders ORD-2",
     )
-    assert ambiguous.commands[-1] == f"reseller-worker review ignore {ambiguous.review_id}"
+    assert ambiguous.commands[-1] == f"{PREFIX} review ignore {ambiguous.review_id}"
     assert [f.key for f in report.failed] == ["register:broken.nz:ORD-9"]
-    assert report.failed[0].commands[0].startswith("reseller-worker review done ")
+    assert report.failed[0].commands == (
+        f"{PREFIX} orders retry register:broken.nz:ORD-9",
+        f"{PREFIX} review done {report.failed[0].commands[1].rsplit(' ', 1)[-1]}",
+    )
     assert [r.subject for r in report.rejected] == ["msg-forged@example"]
     assert [d.kind for d in report.done] == ["payment recorded", "registration"]  # the 3-day-old one is not new
     registration = report.done[0]

@@ -1,5 +1,5 @@
 """Resolving review items: approvals go through the outbox in one transaction; ignore, reject, done and payer
-links change exactly what they say."""
+links change exactly what they say. (The approval rules themselves: test_approval.py.)"""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from config.settings import Settings
 from tests.daemon.conftest import url_for
 from tests.report.seed import NOW, add_order, add_receipt, add_review
+from worker.approval import ApprovalRequest, ApprovalResult, approve
 from worker.cli import main
-from worker.review import approve, dismiss, link, payer_keys
+from worker.review import dismiss, link, payer_keys
 from worker.store.receipts import receipt_from_row
 from worker.store.tables import decisions, orders, outbox, payer_links, receipts, review_items
 
@@ -32,16 +34,22 @@ def seed(engine: Engine) -> dict[str, int]:
         }
 
 
+def approve_now(
+    engine: Engine, settings: Settings, review_id: int, order_ids: list[str] | None, **kw: bool
+) -> ApprovalResult:
+    request = ApprovalRequest(review_id=review_id, orders=tuple(order_ids or ()), actor="test", **kw)
+    return approve(engine, request, settings=settings, now=NOW)
+
+
 def row(engine: Engine, table, *where):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return conn.execute(select(table).where(*where)).first()
 
 
-def test_approve_writes_decision_marks_orders_paid_and_queues_effects(engine: Engine) -> None:
+def test_approve_writes_decision_marks_orders_paid_and_queues_effects(engine: Engine, settings: Settings) -> None:
     """Approving for ORD-1 decides the receipt auto, pays the order and queues payment and registration."""
     ids = seed(engine)
-    with engine.begin() as conn:
-        outcome = approve(conn, ids["ambiguous"], order_ids=["ORD-1"], now=NOW)
+    outcome = approve_now(engine, settings, ids["ambiguous"], ["ORD-1"])
     assert outcome.ok, outcome.message
     decision = row(engine, decisions, decisions.c.receipt_id == "bank:line-1")
     assert (decision.kind, decision.orders, decision.strategy) == ("auto", ["ORD-1"], "reviewer_approval")
@@ -49,7 +57,7 @@ def test_approve_writes_decision_marks_orders_paid_and_queues_effects(engine: En
     assert row(engine, orders, orders.c.order_id == "ORD-2").status == "open"
     assert row(engine, receipts, receipts.c.receipt_id == "bank:line-1").status == "decided"
     item = row(engine, review_items, review_items.c.id == ids["ambiguous"])
-    assert item.status == "approved" and item.resolved_at is not None
+    assert item.status == "approved" and item.resolved_at is not None and item.resolved_by == "test"
     with engine.connect() as conn:
         queued = {r.idempotency_key: r.kind for r in conn.execute(select(outbox))}
     assert queued == {
@@ -59,13 +67,11 @@ def test_approve_writes_decision_marks_orders_paid_and_queues_effects(engine: En
     assert set(outcome.outbox_keys) == set(queued)
 
 
-def test_approve_twice_queues_nothing_more(engine: Engine) -> None:
+def test_approve_twice_queues_nothing_more(engine: Engine, settings: Settings) -> None:
     """A second approval of the same item is refused and the outbox is unchanged."""
     ids = seed(engine)
-    with engine.begin() as conn:
-        assert approve(conn, ids["ambiguous"], order_ids=["ORD-1"], now=NOW).ok
-    with engine.begin() as conn:
-        again = approve(conn, ids["ambiguous"], order_ids=["ORD-2"], now=NOW)
+    assert approve_now(engine, settings, ids["ambiguous"], ["ORD-1"]).ok
+    again = approve_now(engine, settings, ids["ambiguous"], ["ORD-2"])
     assert not again.ok and "already approved" in again.message
     with engine.connect() as conn:
         assert len(conn.execute(select(outbox)).all()) == 2
@@ -74,19 +80,18 @@ def test_approve_twice_queues_nothing_more(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("which", "order_ids", "expected"),
     [
-        ("ambiguous", None, "several candidates"),
-        ("ambiguous", ["ORD-404"], "no such order: ORD-404"),
+        ("ambiguous", None, "several candidate orders"),
+        ("ambiguous", ["ORD-404"], "there is no order ORD-404"),
         ("rejected", ["ORD-1"], "failed authentication"),
-        ("failed", ["ORD-1"], "review done"),
+        ("failed", ["ORD-1"], "not a payment"),
     ],
 )
 def test_approve_refusals_change_nothing(
-    engine: Engine, which: str, order_ids: list[str] | None, expected: str
+    engine: Engine, settings: Settings, which: str, order_ids: list[str] | None, expected: str
 ) -> None:
     """Approvals that would be guesses or unsafe are refused with a reason; nothing is written."""
     ids = seed(engine)
-    with engine.begin() as conn:
-        outcome = approve(conn, ids[which], order_ids=order_ids, now=NOW)
+    outcome = approve_now(engine, settings, ids[which], order_ids)
     assert not outcome.ok and expected in outcome.message
     assert row(engine, review_items, review_items.c.id == ids[which]).status == "open"
     with engine.connect() as conn:
@@ -94,13 +99,13 @@ def test_approve_refusals_change_nothing(
         assert conn.execute(select(decisions)).all() == []
 
 
-def test_approve_refuses_an_order_already_paid(engine: Engine) -> None:
+def test_approve_refuses_an_order_already_paid(engine: Engine, settings: Settings) -> None:
     """An order settled meanwhile cannot be paid a second time through a review."""
     ids = seed(engine)
     with engine.begin() as conn:
         conn.execute(orders.update().where(orders.c.order_id == "ORD-2").values(status="paid"))
-        outcome = approve(conn, ids["ambiguous"], order_ids=["ORD-2"], now=NOW)
-    assert not outcome.ok and "ORD-2 is paid" in outcome.message
+    outcome = approve_now(engine, settings, ids["ambiguous"], ["ORD-2"])
+    assert not outcome.ok and "INV-2 [ORD-2] (registration of kiwi-cafe.co.nz) is paid" in outcome.message
 
 
 def test_ignore_and_reject_close_the_item_and_decide_the_receipt(engine: Engine) -> None:
@@ -131,11 +136,10 @@ def test_link_remembers_payer_name_and_email(engine: Engine) -> None:
     assert row(engine, review_items, review_items.c.id == ids["ambiguous"]).status == "open"
 
 
-def test_approve_with_link_payer_remembers_the_customer(engine: Engine) -> None:
+def test_approve_with_link_payer_remembers_the_customer(engine: Engine, settings: Settings) -> None:
     """`approve --link-payer` pays and remembers the payer as the orders' customer, in the same transaction."""
     ids = seed(engine)
-    with engine.begin() as conn:
-        outcome = approve(conn, ids["ambiguous"], order_ids=["ORD-2"], now=NOW, link_payer=True)
+    outcome = approve_now(engine, settings, ids["ambiguous"], ["ORD-2"], link_payer=True)
     assert outcome.ok and outcome.payer_keys == ("email:jk@example.nz", "name:j k smith")
     with engine.connect() as conn:
         assert {r.contact_id for r in conn.execute(select(payer_links))} == {"C-1"}
@@ -160,28 +164,14 @@ def test_review_commands_from_the_cli(
     monkeypatch.setenv("RW_WORKER_DATABASE_URL", url_for(engine))
     assert main(["review", "list"]) == 0
     listed = capsys.readouterr().out
-    command = f"reseller-worker review approve {ids['ambiguous']} --orders ORD-1"
+    data_dir = (tmp_path / "var").resolve()
+    command = f"reseller-worker --data-dir {data_dir} review approve {ids['ambiguous']} --orders ORD-1"
     assert f"$ {command}" in listed
     assert main(command.split()[1:]) == 0
     assert "approved" in capsys.readouterr().out
     assert main(["review", "approve", str(ids["rejected"]), "--orders", "ORD-3"]) == 1
     assert "failed authentication" in capsys.readouterr().err
     assert row(engine, orders, orders.c.order_id == "ORD-1").status == "paid"
-
-
-def test_commands_for_each_kind() -> None:
-    """Each kind of item gets the commands that resolve it, the suggested one first."""
-    from worker.review import commands_for
-
-    cli = "reseller-worker review"
-    assert commands_for(7, "to_do", ["ORD-5"], {}) == ("reseller-worker orders done ORD-5 --ref REGISTRAR_REFERENCE",)
-    assert commands_for(8, "failed_action", ["ORD-5"], {}) == (f"{cli} done 8",)
-    assert commands_for(9, "quarantined", [], {}) == (f"{cli} reject 9", f"{cli} ignore 9")
-    assert commands_for(10, "short_paid", ["ORD-1", "ORD-2"], {"suggested_orders": ["ORD-2", "ORD-1"]})[:3] == (
-        f"{cli} approve 10 --orders ORD-2,ORD-1",
-        f"{cli} approve 10 --orders ORD-1",
-        f"{cli} approve 10 --orders ORD-2",
-    )
 
 
 def test_raising_a_review_item_says_whether_it_was_new(engine: Engine) -> None:

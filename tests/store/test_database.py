@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
 from worker.store.database import current_revision, make_engine, normalise_url, upgrade
 from worker.store.tables import metadata
+
+# Every area's tables join the shared metadata when their module is imported.
+for _area in ("inbox_tables", "outbox_tables", "review_tables"):
+    importlib.import_module(f"worker.store.{_area}")
 
 
 def test_upgrade_creates_every_table_the_code_uses(engine: Engine) -> None:

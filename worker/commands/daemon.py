@@ -70,19 +70,46 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     listing = actions.add_parser(
         "list",
         help="list open review items",
-        description="List open review items with the commands that resolve each one.",
+        description="List open review items with the commands that resolve each one. Candidate orders are "
+        "worked out again from the orders as they are now: only orders still owing are offered.",
+    )
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array (id, kind, amount, currency, payer, received, source, reason, candidates, commands)",
     )
     listing.set_defaults(handler=review_list)
 
     approve = actions.add_parser(
         "approve",
         help="apply a receipt to orders",
-        description="Approve review item ID: its receipt pays exactly the given orders (default: its only "
-        "candidate). Writes the decision, marks the orders paid and queues the payment in Xero and the domain "
-        "registration or renewal through the outbox, in one transaction.",
+        description="Approve review item ID: its receipt pays the given orders (default: its only candidate). "
+        "First prints exactly what will be recorded and done; then, in one transaction, writes the decision, "
+        "marks the orders paid and queues the Xero payments and the registrations, renewals or hosting through "
+        "the outbox. By default the receipt must settle the orders exactly, in their currency; anything else is "
+        "refused (exit 1) with the difference and the options, and nothing is recorded.",
     )
     approve.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
     approve.add_argument("--orders", metavar="ORD-1,ORD-2", help="comma-separated order ids this receipt pays")
+    approve.add_argument(
+        "--part",
+        action="store_true",
+        help="the receipt is short: record it as a part payment; each order's registration, renewal or hosting "
+        "waits until it is paid in full (a later payment, matched or approved, completes it)",
+    )
+    approve.add_argument(
+        "--home-amount",
+        metavar="AMOUNT",
+        help="for a receipt in another currency: what arrived in the home currency; the payment is recorded in "
+        "the invoice's currency for this amount (the implied rate is shown)",
+    )
+    approve.add_argument(
+        "--overpaid",
+        action="store_true",
+        help="the receipt is more than owed: apply what is owed and keep the rest as a credit (a review item) to "
+        "refund or apply to another order",
+    )
+    approve.add_argument("--dry-run", action="store_true", help="print what would be recorded and done, and stop there")
     approve.add_argument(
         "--link-payer",
         action="store_true",
@@ -93,7 +120,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     for name, verb, text in (
         ("ignore", "ignored", "not a customer payment (or nothing to do): close it, and decide its receipt ignore"),
         ("reject", "rejected", "not genuine (a forged or fraudulent notice): close it, and decide its receipt reject"),
-        ("done", "done", "handled by hand (a failed action): close it; a registrar to-do is closed by `orders done`"),
+        (
+            "done",
+            "done",
+            "handled by hand (a failed action, a credit refunded): close it; a registrar to-do is closed by "
+            "`orders done`",
+        ),
     ):
         parser = actions.add_parser(name, help=text.split(":")[0], description=f"Review item ID is {text}.")
         parser.add_argument("id", type=record_id, metavar="ID", help="review item number (see: review list)")
@@ -285,53 +317,115 @@ def print_report(ctx: CommandContext) -> int:
 
 
 def review_list(ctx: CommandContext) -> int:
-    from worker.app import utc_now
-    from worker.report.gather import gather_decisions, gather_failed, gather_rejected
-    from worker.review import open_items
+    import json
 
+    from worker.review_list import entry_json, gone_words, review_entries
+
+    settings = ctx.settings()
     with ctx.engine().connect() as conn:
-        items = open_items(conn)
-        commands: dict[int, tuple[str, ...]] = {d.review_id: d.commands for d in gather_decisions(conn)}
-        commands.update({r.review_id: r.commands for r in gather_rejected(conn, utc_now())})
-        failed = {f.key: f.commands for f in gather_failed(conn)}
-    if not items:
+        entries = review_entries(conn, settings)
+    if ctx.args.json:
+        print(json.dumps([entry_json(e) for e in entries], indent=1, ensure_ascii=False))
+        return 0
+    if not entries:
         print("No open review items.")
         return 0
-    for item in items:
-        print(f"#{item.id}  {item.kind}  {' '.join(item.subject.split())}")
-        print(f"    reason:    {' '.join(item.reason.split())}")
-        if item.candidates:
-            print(f"    orders:    {', '.join(item.candidates)}")
-        if item.suggested_action:
-            print(f"    suggested: {' '.join(item.suggested_action.split())}")
-        for command in commands.get(item.id) or failed.get(item.subject) or ():
+    for e in entries:
+        print(f"#{e.id}  {e.kind}  {' '.join(e.subject.split())}")
+        print(f"    reason:    {' '.join(e.reason.split())}")
+        for order in e.candidates:
+            print(f"    order:     {order.named}, {order.status.replace('_', ' ')}, owes {order.owed}")
+        for order in e.gone:
+            print(f"    was:       {order.named}: {gone_words(order)} since, not offered")
+        if e.suggested_action:
+            print(f"    suggested: {' '.join(e.suggested_action.split())}")
+        for command in e.commands:
             print(f"    $ {command}")
     return 0
 
 
-def _resolve(ctx: CommandContext, action: Any) -> int:
+def _act(ctx: CommandContext, action: str, run: Any, *, review_id: int, request: dict[str, Any]) -> Any:
+    """Run a person's decision the way the review page does: in one transaction, with its audit entry."""
+    from worker.acting import act
     from worker.app import utc_now
+    from worker.audit import shell_actor
 
-    with ctx.engine().begin() as conn:
-        outcome = action(conn, utc_now())
-    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return 0 if outcome.ok else 1
-
-
-def review_approve(ctx: CommandContext) -> int:
-    from worker.review import approve
-
-    orders = [o.strip() for o in (ctx.args.orders or "").split(",") if o.strip()] or None
-    return _resolve(
-        ctx, lambda conn, now: approve(conn, ctx.args.id, order_ids=orders, now=now, link_payer=ctx.args.link_payer)
+    return act(
+        ctx.engine(),
+        run,
+        now=utc_now(),
+        actor=shell_actor(),
+        via="cli",
+        action=action,
+        review_id=review_id,
+        request=request,
     )
 
 
+def _resolve(ctx: CommandContext, action: str, run: Any, request: dict[str, Any] | None = None) -> int:
+    acted = _act(ctx, action, run, review_id=ctx.args.id, request=request or {})
+    print(acted.message, file=sys.stdout if acted.ok else sys.stderr)
+    return 0 if acted.ok else 1
+
+
+def review_approve(ctx: CommandContext) -> int:
+    from rules.settlement import Terms
+    from worker.acting import rehearse
+    from worker.app import utc_now
+    from worker.approval import ApprovalRequest, approve, order_ids, parse_home_amount, plan_approval, refusal_text
+    from worker.audit import shell_actor
+    from worker.invocation import cli_prefix
+
+    settings = ctx.settings()
+    try:
+        home_amount = parse_home_amount(ctx.args.home_amount)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    request = ApprovalRequest(
+        review_id=ctx.args.id,
+        orders=order_ids(ctx.args.orders),
+        terms=Terms(part=ctx.args.part, overpaid=ctx.args.overpaid, home_amount=home_amount),
+        link_payer=ctx.args.link_payer,
+        actor=f"cli:{shell_actor()}",
+    )
+
+    def run(conn: Any, now: Any) -> Any:
+        return approve(conn, request, settings=settings, now=now)
+
+    if ctx.args.dry_run:
+        acted = rehearse(ctx.engine(), run, now=utc_now())
+    else:
+        asked = {
+            "orders": ",".join(request.orders),
+            "part": request.terms.part,
+            "overpaid": request.terms.overpaid,
+            "home_amount": str(home_amount) if home_amount is not None else "",
+            "link_payer": request.link_payer,
+        }
+        acted = _act(ctx, "approve", run, review_id=request.review_id, request=asked)
+    if not acted.ok:
+        with ctx.engine().connect() as conn:
+            plan = plan_approval(conn, request, settings=settings)
+        text = refusal_text(plan, cli_prefix(settings)) if not plan.ok else f"Refused: {acted.message}."
+        print(text, file=sys.stderr)
+        return 1
+    print(acted.message)
+    print("Nothing recorded (--dry-run)." if ctx.args.dry_run else f"Done: #{request.review_id} approved.")
+    return 0
+
+
 def review_dismiss(ctx: CommandContext) -> int:
+    from worker.audit import shell_actor
     from worker.review import dismiss
 
+    actor = f"cli:{shell_actor()}"
+    args = ctx.args
     return _resolve(
-        ctx, lambda conn, now: dismiss(conn, ctx.args.id, status=ctx.args.resolution, now=now, note=ctx.args.note)
+        ctx,
+        {"ignored": "ignore", "rejected": "reject"}.get(args.resolution, args.resolution),
+        lambda conn, now: dismiss(conn, args.id, status=args.resolution, now=now, note=args.note, actor=actor),
+        {"note": args.note},
     )
 
 
@@ -342,4 +436,6 @@ def review_link(ctx: CommandContext) -> int:
     # A link to a contact the worker has no invoice of could never match anything; say so now.
     with ctx.engine().connect() as conn:
         contact = invoiced_contact(conn, ctx.args.contact)
-    return _resolve(ctx, lambda conn, now: link(conn, ctx.args.id, contact_id=contact, now=now))
+    return _resolve(
+        ctx, "link", lambda conn, now: link(conn, ctx.args.id, contact_id=contact, now=now), {"contact": contact}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from worker.commands import order_input
 from worker.effects.hosting import retire_if_never_started
 from worker.hosting_history import change_plan, end_service
 from worker.outbox import effect_key, enqueue, queue_hosting_start
+from worker.store.orders import owed_from_row, part_paid_sums
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
 from worker.store.tables import orders, outbox
 
@@ -34,8 +36,11 @@ def orders_list(engine: Engine, settings: Settings, args: argparse.Namespace, cl
     query = select(orders).order_by(orders.c.updated_at.desc()).limit(args.limit)
     if args.status != "all":
         query = query.where(orders.c.status == args.status)
+    as_json = bool(getattr(args, "json", False))
+    listed: list[dict[str, Any]] = []
     with engine.connect() as conn:
         rows = conn.execute(query).all()
+        paid = part_paid_sums(conn, [o.order_id for o in rows if o.status == "part_paid"])
         for o in rows:
             effects = conn.execute(
                 select(outbox.c.kind, outbox.c.status, outbox.c.last_error)
@@ -48,11 +53,33 @@ def orders_list(engine: Engine, settings: Settings, args: argparse.Namespace, cl
                     registrar_actions.c.order_id == o.order_id, registrar_actions.c.status == "to_do"
                 )
             ).first()
+            owed = owed_from_row(o, paid.get(o.order_id))
+            listed.append(
+                {
+                    "order": o.order_id,
+                    "invoice": o.invoice_number,
+                    "customer": owed.customer,
+                    "domain": o.domain,
+                    "kind": o.kind,
+                    "status": o.status,
+                    "amount": {"amount": o.amount_due, "currency": o.currency},
+                    "owed": {"amount": str(owed.owed.cents()), "currency": owed.owed.currency},
+                    "paid_by": o.paid_by,
+                    "effects": [{"kind": e.kind, "status": e.status} for e in effects],
+                    "to_do": todo is not None,
+                }
+            )
+            if as_json:
+                continue
             parts = [f"{e.kind}={e.status}" for e in effects] + (["to-do: waiting for `orders done`"] if todo else [])
+            still = f" (owes {owed.owed})" if o.status == "part_paid" else ""
             print(
                 f"{o.order_id}  {o.status:<6} {o.kind:<20} {o.domain or '-':<28} {o.invoice_number:<12} "
-                f"{o.amount_due} {o.currency}  {', '.join(parts) or 'no effects'}"
+                f"{o.amount_due} {o.currency}{still}  {', '.join(parts) or 'no effects'}"
             )
+    if as_json:
+        print(json.dumps(listed, indent=1, ensure_ascii=False))
+        return 0
     if not rows:
         print(f"no {args.status} orders" if args.status != "all" else "no orders")
     return 0

@@ -27,8 +27,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     ls.add_argument(
         "--status",
         default="paid",
-        choices=("open", "paid", "done", "closed", "all"),
-        help="which orders to show (default: paid, i.e. waiting for effects)",
+        choices=("open", "part_paid", "paid", "done", "closed", "all"),
+        help="which orders to show (default: paid, i.e. waiting for effects; part_paid: paid in part, effects "
+        "waiting for the rest)",
+    )
+    ls.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array (order, invoice, customer, domain, kind, status, amount, owed, paid_by, effects, "
+        "to_do)",
     )
     ls.add_argument("--limit", type=bounded_count(100_000), default=100, help="at most this many (default 100)")
     ls.set_defaults(handler=lambda ctx: _with_db(ctx, "orders_list"))

@@ -59,7 +59,8 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             amount=amount,
             paid_on=date.fromisoformat(str(p["paid_on"])),
             reference=reference,
-            account_code=account,
+            # An approval names the account it showed the person; others go where the payment service says.
+            account_code=str(p.get("account_code") or account),
         ),
         idempotency_key=row.key,
     )

@@ -18,11 +18,12 @@ from rules.model import Decision, DecisionKind, Order, Receipt, ReceiptSource
 from rules.money import Money
 from rules.policy import apply, decide
 from rules.references import builtin_patterns
+from rules.settlement import PAYABLE
 from worker.outbox import enqueue_effects_for_decision
-from worker.store.orders import order_from_row
+from worker.store.orders import order_from_row, part_paid_sums, still_owed
 from worker.store.receipts import receipt_from_row, was_forwarded
 from worker.store.review_items import raise_review_item
-from worker.store.tables import decisions, orders, payer_links, receipts
+from worker.store.tables import decisions, orders, outbox, payer_links, receipts
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -60,18 +61,20 @@ def stored_receipt(row: Any) -> tuple[Receipt, bool]:
 def _load_book(conn: Connection, policy: MatchPolicy, since: datetime) -> OrderBook:
     rows = conn.execute(
         select(orders).where(
-            (orders.c.status == "open") | (orders.c.status.in_(("paid", "done")) & (orders.c.updated_at >= since))
+            orders.c.status.in_(PAYABLE) | (orders.c.status.in_(("paid", "done")) & (orders.c.updated_at >= since))
         )
     ).all()
+    # A part-paid order owes only the rest: a later payment of exactly that completes it.
+    part_paid = part_paid_sums(conn, [r.order_id for r in rows if r.status == "part_paid"])
     loaded: list[Order] = []
     closed: dict[str, str] = {}
     for row in rows:
         try:
-            loaded.append(order_from_row(row))
+            loaded.append(still_owed(order_from_row(row), part_paid.get(row.order_id)))
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("order_unreadable", order_id=row.order_id, error=str(exc))
             continue
-        if row.status != "open":
+        if row.status not in PAYABLE:
             closed[row.order_id] = row.paid_by or "an earlier receipt"
     seen = conn.execute(
         select(receipts.c.gateway, receipts.c.gateway_txn_id, receipts.c.receipt_id)
@@ -90,6 +93,20 @@ def _load_book(conn: Connection, policy: MatchPolicy, since: datetime) -> OrderB
         seen_transactions={(r.gateway, r.gateway_txn_id): r.receipt_id for r in seen},
         payer_links=links,
     )
+
+
+def own_payments(conn: Connection, since: datetime) -> dict[str, str]:
+    """Xero PaymentIDs of the payments the worker recorded since `since`, each with the receipt it recorded."""
+    rows = conn.execute(
+        select(outbox.c.payload, outbox.c.result).where(
+            outbox.c.kind == "record_payment", outbox.c.status == "done", outbox.c.updated_at >= since
+        )
+    )
+    found: dict[str, str] = {}
+    for payload, result in rows:
+        if isinstance(result, dict) and result.get("payment_id") and isinstance(payload, dict):
+            found[str(result["payment_id"])] = str(payload.get("receipt_id", ""))
+    return found
 
 
 def _load_record(conn: Connection, since: datetime) -> PaymentRecord:
@@ -129,18 +146,25 @@ def record_decision(
     if (claimed.rowcount or 0) != 1:
         return decision  # another worker decided it first; nothing to write
     if decision.kind is DecisionKind.AUTO:
+        before = dict(
+            conn.execute(select(orders.c.order_id, orders.c.status).where(orders.c.order_id.in_(decision.orders)))
+            .tuples()
+            .all()
+        )
         paid = conn.execute(
             update(orders)
-            .where(and_(orders.c.order_id.in_(decision.orders), orders.c.status == "open"))
+            .where(and_(orders.c.order_id.in_(decision.orders), orders.c.status.in_(PAYABLE)))
             .values(status="paid", paid_by=receipt.receipt_id, updated_at=now)
         )
         if (paid.rowcount or 0) != len(decision.orders):
             # Someone closed an order between loading and now: never act twice, let a person look.
-            conn.execute(
-                update(orders)
-                .where(and_(orders.c.order_id.in_(decision.orders), orders.c.paid_by == receipt.receipt_id))
-                .values(status="open", paid_by=None, updated_at=now)
-            )
+            for order_id, status in before.items():
+                if status in PAYABLE:
+                    conn.execute(
+                        update(orders)
+                        .where(and_(orders.c.order_id == order_id, orders.c.paid_by == receipt.receipt_id))
+                        .values(status=status, paid_by=None, updated_at=now)
+                    )
             decision = replace(
                 decision,
                 kind=DecisionKind.REVIEW,
@@ -198,6 +222,7 @@ def decide_stored(app: App, *, limit: int = 5000) -> Counter[str]:
     with app.engine.connect() as conn:
         book = _load_book(conn, policy, since)
         record = _load_record(conn, since)
+        own = own_payments(conn, since)
         rows = _new_receipts(conn, limit)
     counts: Counter[str] = Counter()
     for row in rows:
@@ -215,6 +240,14 @@ def decide_stored(app: App, *, limit: int = 5000) -> Counter[str]:
                 review_kind="unreadable",
             )
             receipt = _placeholder(row)
+        elif receipt.receipt_id in own:
+            # Xero hands back the payments the worker recorded; they are the receipt they came from, not new money.
+            decision = Decision(
+                receipt_id=receipt.receipt_id,
+                kind=DecisionKind.IGNORE,
+                strategy="own_payment",
+                reason=f"the worker recorded this payment in Xero itself, for receipt {own[receipt.receipt_id]}",
+            )
         else:
             decision = decide(receipt, book, record, policy, forwarded=forwarded)
             if _waits_for_platform(decision, receipt, policy, now):

@@ -87,7 +87,7 @@ def close_orders(conn: Connection, invoice_ids: Sequence[str], now: datetime) ->
         return 0
     result = conn.execute(
         update(orders)
-        .where(orders.c.invoice_id.in_(to_close), orders.c.status == "open")
+        .where(orders.c.invoice_id.in_(to_close), orders.c.status.in_(("open", "part_paid")))
         .values(status="closed", updated_at=now)
     )
     return int(result.rowcount or 0)

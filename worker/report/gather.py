@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 
+from config.settings import Settings
 from rules.money import Money
-from worker.health import JobState, aware
+from worker.health import JobState
 from worker.report.model import (
     ActionDone,
     Alert,
@@ -26,7 +27,9 @@ from worker.report.model import (
     RejectedNotice,
     SourceHealth,
 )
-from worker.review import FAILED_KINDS, REJECTED_KINDS, commands_for
+from worker.review import FAILED_KINDS, REJECTED_KINDS
+from worker.review_list import review_entries
+from worker.store.database import aware
 from worker.store.tables import decisions, orders, outbox, review_items
 
 ACTION_LABELS = {
@@ -90,33 +93,36 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def gather_decisions(conn: Connection) -> list[DecisionNeeded]:
-    rows = conn.execute(
-        select(review_items)
-        .where(review_items.c.status == "open", review_items.c.kind.not_in(FAILED_KINDS | REJECTED_KINDS))
-        .order_by(review_items.c.created_at, review_items.c.id)
-    )
+def gather_decisions(conn: Connection, settings: Settings) -> list[DecisionNeeded]:
+    kinds = [
+        k
+        for (k,) in conn.execute(select(review_items.c.kind).where(review_items.c.status == "open").distinct())
+        if k not in FAILED_KINDS | REJECTED_KINDS
+    ]
     items = []
-    for row in rows:
-        detail = row.detail if isinstance(row.detail, Mapping) else {}
-        candidates = tuple(str(c) for c in (row.candidates or ()))
+    for entry in review_entries(conn, settings, kinds=kinds):
         items.append(
             DecisionNeeded(
-                review_id=row.id,
-                kind=row.kind,
-                subject=row.subject,
-                reason=row.reason,
-                suggested_action=row.suggested_action or "",
-                evidence=_evidence(detail),
-                candidates=candidates,
-                commands=commands_for(row.id, row.kind, candidates, detail),
-                raised_at=aware(row.created_at) or row.created_at,
+                review_id=entry.id,
+                kind=entry.kind,
+                subject=entry.subject,
+                reason=entry.reason,
+                suggested_action=entry.suggested_action,
+                evidence=_evidence(entry.detail),
+                candidates=tuple(o.order_id for o in entry.candidates),
+                commands=entry.commands,
+                raised_at=entry.raised_at,
             )
         )
     return items
 
 
-def gather_failed(conn: Connection) -> list[FailedAction]:
+def _commands(conn: Connection, settings: Settings, kinds: frozenset[str]) -> dict[int, tuple[str, ...]]:
+    return {e.id: e.commands for e in review_entries(conn, settings, kinds=sorted(kinds))}
+
+
+def gather_failed(conn: Connection, settings: Settings) -> list[FailedAction]:
+    commands_of = _commands(conn, settings, FAILED_KINDS)
     open_items = {
         row.subject: row
         for row in conn.execute(
@@ -126,7 +132,7 @@ def gather_failed(conn: Connection) -> list[FailedAction]:
     failed = []
     for row in conn.execute(select(outbox).where(outbox.c.status == "failed").order_by(outbox.c.updated_at)):
         item = open_items.pop(row.idempotency_key, None)
-        commands = commands_for(item.id, item.kind, (), {}) if item is not None else ()
+        commands = commands_of.get(item.id, ()) if item is not None else ()
         failed.append(
             FailedAction(
                 key=row.idempotency_key,
@@ -146,13 +152,14 @@ def gather_failed(conn: Connection) -> list[FailedAction]:
                 attempts=0,
                 error=item.reason + (f" ({item.suggested_action})" if item.suggested_action else ""),
                 failed_at=aware(item.created_at) or item.created_at,
-                commands=commands_for(item.id, item.kind, (), {}),
+                commands=commands_of.get(item.id, ()),
             )
         )
     return failed
 
 
-def gather_rejected(conn: Connection, since: datetime) -> list[RejectedNotice]:
+def gather_rejected(conn: Connection, since: datetime, settings: Settings) -> list[RejectedNotice]:
+    commands_of = _commands(conn, settings, REJECTED_KINDS)
     found = []
     subjects = set()
     for row in conn.execute(
@@ -168,7 +175,7 @@ def gather_rejected(conn: Connection, since: datetime) -> list[RejectedNotice]:
                 reason=row.reason,
                 evidence=_evidence(row.detail),
                 raised_at=aware(row.created_at) or row.created_at,
-                commands=commands_for(row.id, row.kind, (), {}),
+                commands=commands_of.get(row.id, ()),
             )
         )
     # Notices the inbox rejected since the last report, when the inbox area keeps its own record of them.
@@ -335,6 +342,7 @@ def gather_report(
     states: Sequence[JobState],
     expiring_within_days: int,
     today: date,
+    settings: Settings,
 ) -> MorningReport:
     """Everything the report shows, read in one connection."""
     alerts = tuple(
@@ -365,9 +373,9 @@ def gather_report(
         since=since,
         timezone=timezone,
         alerts=alerts,
-        decisions=tuple(gather_decisions(conn)),
-        failed=tuple(gather_failed(conn)),
-        rejected=tuple(gather_rejected(conn, since)),
+        decisions=tuple(gather_decisions(conn, settings)),
+        failed=tuple(gather_failed(conn, settings)),
+        rejected=tuple(gather_rejected(conn, since, settings)),
         expiring=tuple(gather_expiring(conn, today=today, within_days=expiring_within_days, now=now)),
         expiring_within_days=expiring_within_days,
         done=tuple(gather_done(conn, since)),

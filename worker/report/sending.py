@@ -75,6 +75,7 @@ def build_report(settings: Settings, engine: Engine, now: datetime) -> MorningRe
             states=states,
             expiring_within_days=settings.report.expiring_within_days,
             today=now.astimezone(settings.worker.zone).date(),
+            settings=settings,
         )
     return with_sign_in_alert(report, sign_in_problem(settings.inbox, settings.worker.data_dir, now))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,13 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands timezone-aware columns back naive; they were stored as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def normalise_url(url: str) -> str:

@@ -46,7 +46,8 @@ orders = Table(
     Column("due", String(10), nullable=False),
     Column("plan", String(64), nullable=False, server_default=""),
     Column("term_years", Integer, nullable=False, server_default="1"),
-    # open -> paid (a receipt settled it) -> done (effects applied); or closed (invoice paid/voided elsewhere)
+    # open -> paid (a receipt settled it) -> done (effects applied); or closed (invoice paid/voided elsewhere).
+    # part_paid: a person approved a part payment; it owes amount_due less its part_payments, and its effects wait.
     Column("status", String(16), nullable=False, server_default="open"),
     Column("paid_by", String(255), nullable=True),  # receipt_id that settled it
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -88,7 +89,7 @@ review_items = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     # unmatched, ambiguous, short_paid, overpaid, foreign_currency, rejected_notice, quarantined,
-    # failed_action, to_do (manual registrar), ...
+    # failed_action, to_do (manual registrar), credit (money over what was owed, to refund or apply), ...
     Column("kind", String(32), nullable=False),
     Column("subject", String(255), nullable=False),  # receipt id, outbox key, message id
     Column("reason", Text, nullable=False),
@@ -99,6 +100,7 @@ review_items = Table(
     Column("resolution", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(64), nullable=False, server_default=""),  # who: "cli:<user>", a web user
     UniqueConstraint("kind", "subject", name="uq_review_items_kind_subject"),
 )
 Index("ix_review_items_status", review_items.c.status)
