@@ -50,7 +50,6 @@ class ApprovalRequest:
     orders: tuple[str, ...] = ()
     terms: Terms = field(default_factory=Terms)
     link_payer: bool = False
-    actor: str = ""  # who decides: "cli:<user>", a web user
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -208,7 +207,7 @@ def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> ApprovalRe
     review_id = request.review_id
     chosen = [a.order.order_id for a in settlement.allocations]
     resolution = f"{settlement.outcome.value}: {money_words(settlement.applied)} for {', '.join(chosen)}"
-    if not close_item(conn, review_id, status="approved", resolution=resolution, now=now, actor=request.actor):
+    if not close_item(conn, review_id, status="approved", resolution=resolution, now=now):
         raise _Conflict(f"review item #{review_id} was resolved meanwhile")
     _record_decision(conn, plan, now=now)
     rows = {r.order_id: r for r in conn.execute(select(orders).where(orders.c.order_id.in_(chosen)))}
@@ -234,7 +233,6 @@ def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> ApprovalRe
                     amount=str(allocation.applied.amount),
                     currency=allocation.applied.currency,
                     review_id=review_id,
-                    recorded_by=request.actor[:64],
                     created_at=now,
                 )
             )
@@ -300,7 +298,6 @@ def _record_decision(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> 
     settlement, receipt, request = plan.settlement, plan.receipt, plan.request
     assert settlement is not None and receipt is not None
     chosen = tuple(a.order.order_id for a in settlement.allocations)
-    who = request.actor or "the reseller"
     outcome = {Outcome.EXACT: "paid in full", Outcome.PART: "part payment", Outcome.OVERPAID: "overpaid"}
     if plan.item_kind == CREDIT_KIND:
         # The receipt was decided when it was first approved; its credit now pays more orders too.
@@ -320,7 +317,9 @@ def _record_decision(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> 
             receipt_id=receipt.receipt_id,
             kind=DecisionKind.AUTO,
             orders=chosen,
-            reason=f"approved by {who} (review #{request.review_id}, {outcome[settlement.outcome]}; was: {was})"[:2000],
+            reason=f"approved by the reseller (review #{request.review_id}, {outcome[settlement.outcome]}; was: {was})"[
+                :2000
+            ],
             strategy="reviewer_approval",
         ),
         now,

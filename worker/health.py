@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from worker.single_instance import Holder
-from worker.store.database import aware
+from worker.store.database import aware as aware  # re-exported: the report and the pages read it from here
 from worker.store.tables import job_runs
 from worker.timetable import JobPlan
 

@@ -66,14 +66,12 @@ def item_row(conn: Connection, review_id: int) -> Any:
     return conn.execute(select(review_items).where(review_items.c.id == review_id)).first()
 
 
-def close_item(
-    conn: Connection, review_id: int, *, status: str, resolution: str, now: datetime, actor: str = ""
-) -> bool:
-    """Mark an open item resolved by `actor`; False when someone (the daemon, another command) got there first."""
+def close_item(conn: Connection, review_id: int, *, status: str, resolution: str, now: datetime) -> bool:
+    """Mark an open item resolved; False when someone (the daemon, another command) got there first."""
     result = conn.execute(
         update(review_items)
         .where(review_items.c.id == review_id, review_items.c.status == "open")
-        .values(status=status, resolution=resolution, resolved_at=now, resolved_by=actor[:64])
+        .values(status=status, resolution=resolution, resolved_at=now)
     )
     return (result.rowcount or 0) == 1
 
@@ -105,9 +103,7 @@ def store_links(conn: Connection, keys: Sequence[str], contact_id: str, now: dat
         )
 
 
-def dismiss(
-    conn: Connection, review_id: int, *, status: str, now: datetime, note: str = "", actor: str = ""
-) -> Outcome:
+def dismiss(conn: Connection, review_id: int, *, status: str, now: datetime, note: str = "") -> Outcome:
     """`ignore` (not a customer payment), `reject` (not genuine) or `done` (handled by hand: a failed action, a
     credit refunded)."""
     verdicts = {"ignored": DecisionKind.IGNORE, "rejected": DecisionKind.REJECT, "done": None}
@@ -127,7 +123,7 @@ def dismiss(
             f"`reseller-worker orders done {item.subject} --ref REGISTRAR_REFERENCE`",
         )
     resolution = note or f"{status} by the reseller"
-    if not close_item(conn, review_id, status=status, resolution=resolution, now=now, actor=actor):
+    if not close_item(conn, review_id, status=status, resolution=resolution, now=now):
         return Outcome(ok=False, message=f"review item #{review_id} was resolved meanwhile")
     verdict = verdicts[status]
     stored = conn.execute(select(receipts.c.receipt_id).where(receipts.c.receipt_id == item.subject)).first()

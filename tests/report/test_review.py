@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from config.settings import Settings
 from tests.daemon.conftest import url_for
 from tests.report.seed import NOW, add_order, add_receipt, add_review
-from worker.approval import ApprovalRequest, ApprovalResult, approve
+from tests.review.acting import approve_as_person
+from worker.approval import ApprovalRequest, ApprovalResult
 from worker.cli import main
 from worker.review import dismiss, link, payer_keys
 from worker.store.receipts import receipt_from_row
@@ -37,8 +38,8 @@ def seed(engine: Engine) -> dict[str, int]:
 def approve_now(
     engine: Engine, settings: Settings, review_id: int, order_ids: list[str] | None, **kw: bool
 ) -> ApprovalResult:
-    request = ApprovalRequest(review_id=review_id, orders=tuple(order_ids or ()), actor="test", **kw)
-    return approve(engine, request, settings=settings, now=NOW)
+    request = ApprovalRequest(review_id=review_id, orders=tuple(order_ids or ()), **kw)
+    return approve_as_person(engine, request, settings=settings, now=NOW)
 
 
 def row(engine: Engine, table, *where):  # type: ignore[no-untyped-def]
@@ -57,7 +58,7 @@ def test_approve_writes_decision_marks_orders_paid_and_queues_effects(engine: En
     assert row(engine, orders, orders.c.order_id == "ORD-2").status == "open"
     assert row(engine, receipts, receipts.c.receipt_id == "bank:line-1").status == "decided"
     item = row(engine, review_items, review_items.c.id == ids["ambiguous"])
-    assert item.status == "approved" and item.resolved_at is not None and item.resolved_by == "test"
+    assert item.status == "approved" and item.resolved_at is not None
     with engine.connect() as conn:
         queued = {r.idempotency_key: r.kind for r in conn.execute(select(outbox))}
     assert queued == {

@@ -21,6 +21,8 @@ from rules.model import Contact, Order, OrderKind
 from rules.money import Money
 from rules.settlement import Terms
 from tests.outbox.conftest import Clock
+from tests.review.acting import approve_as_person
+from worker.acting import rehearse
 from worker.app import App
 from worker.approval import ApprovalRequest, ApprovalResult, approve
 from worker.jobs.dispatch import dispatch_outbox
@@ -73,8 +75,8 @@ def item_for(app: App, receipt_id: str, kind: str | None = None) -> Any:
 
 
 def ask(app: App, review_id: int, order_ids: tuple[str, ...], **terms: Any) -> ApprovalResult:
-    request = ApprovalRequest(review_id=review_id, orders=order_ids, terms=Terms(**terms), actor="test")
-    return approve(app.engine, request, settings=app.settings, now=app.clock())
+    request = ApprovalRequest(review_id=review_id, orders=order_ids, terms=Terms(**terms))
+    return approve_as_person(app.engine, request, settings=app.settings, now=app.clock())
 
 
 def snapshot(app: App, accounting: FakeAccounting) -> dict[str, Any]:
@@ -123,7 +125,7 @@ def test_refused_approvals_queue_nothing_and_leave_xero_unchanged(
         (ask(app, aud.id, ("INV-0703",), home_amount=Decimal("31.00")), "NZ$4.00 short", "--part"),
     ]
     for result, says, option in refused:
-        assert not result.ok and not result.applied and says in result.message, result.message
+        assert not result.ok and says in result.message, result.message
         assert result.plan is not None and result.plan.refusal is not None
         assert [o.flags for o in result.plan.refusal.options] == ([option] if option else [])
     dispatch_outbox(app)
@@ -142,12 +144,12 @@ def test_part_payment_waits_for_the_rest_then_a_matched_payment_completes_it(
     cycle(app, clock)
     item = item_for(app, "line-27")
     result = ask(app, item.id, ("INV-0703",), part=True)
-    assert result.ok and result.applied, result.message
+    assert result.ok, result.message
     assert "NZ$8.00 still owed" in result.message and "waits until INV-0703 is paid in full" in result.message
     with app.engine.connect() as conn:
         assert conn.execute(select(orders.c.status).where(orders.c.order_id == "INV-0703")).scalar_one() == "part_paid"
         [part] = conn.execute(select(part_payments)).all()
-    assert (part.order_id, part.amount, part.recorded_by) == ("INV-0703", "27.00", "test")
+    assert (part.order_id, part.amount, part.review_id) == ("INV-0703", "27.00", item.id)
     assert [k.split(":")[0] for k in result.outbox_keys] == ["payment"]
 
     cycle(app, clock)  # records the 27; Xero's payments feed hands it back on the next sync
@@ -248,22 +250,32 @@ def test_overpayment_records_what_is_owed_and_keeps_the_rest_as_credit(
     assert decided == ["INV-0703", "INV-0704"]
 
 
-def test_dry_run_and_a_changed_plan_write_nothing(app: App, books: FakeAccounting, clock: Clock) -> None:
-    """--dry-run prints the plan and stops; a confirmation whose plan changed since it was shown is refused."""
+def test_rehearsal_and_a_changed_plan_write_nothing(app: App, books: FakeAccounting, clock: Clock) -> None:
+    """A rehearsal (--dry-run, the page before Confirm) shows the plan and writes nothing; a confirmation whose plan
+    changed since it was shown is refused; the one shown is then done exactly."""
     bank_line(books, "line-35", "35.00", "INV-0703")
     bank_line(books, "line-dup", "35.00", "", payee="J SMITH")
     cycle(app, clock)
     unmatched = item_for(app, "line-dup")
     before = snapshot(app, books)
     request = ApprovalRequest(review_id=unmatched.id, orders=("INV-0704",), terms=Terms(part=True))
-    dry = approve(app.engine, request, settings=app.settings, now=app.clock(), dry_run=True)
-    assert dry.ok and not dry.applied and dry.message.endswith("Nothing recorded (dry run).")
-    assert dry.plan is not None and "NZ$65.00 still owed" in dry.message
-    stale = approve(app.engine, request, settings=app.settings, now=app.clock(), expect_digest="0" * 16)
-    assert not stale.ok and "changed since it was shown" in stale.message
+
+    def run(conn: Any, now: Any) -> Any:
+        return approve(conn, request, settings=app.settings, now=now)
+
+    clock.advance(seconds=1)  # a person's action comes after the cycle (acting reads back what it stamped)
+    dry = rehearse(app.engine, run, now=app.clock())
+    assert dry.ok and "NZ$65.00 still owed" in dry.message
+    assert [q.kind for q in dry.changes.queued] == ["record_payment"]
     assert snapshot(app, books) == before
-    confirmed = approve(app.engine, request, settings=app.settings, now=app.clock(), expect_digest=dry.plan.digest)
-    assert confirmed.ok and confirmed.applied
+    stale = approve_as_person(app.engine, request, settings=app.settings, now=app.clock(), confirmed="0" * 32)
+    assert stale.ok  # approve itself went ahead, but act rolled it back: the plan differs from the one confirmed
+    assert snapshot(app, books) == before
+    confirmed = approve_as_person(
+        app.engine, request, settings=app.settings, now=app.clock(), confirmed=dry.fingerprint
+    )
+    assert confirmed.ok
+    assert snapshot(app, books) != before
 
 
 def test_candidates_are_worked_out_again_when_listed(app: App, books: FakeAccounting, clock: Clock) -> None:

@@ -66,7 +66,7 @@ def test_refused_approval_exits_1_with_the_difference_and_runnable_options(
     out = capsys.readouterr().out
     assert "Record a payment in Xero on INV-1 (Oliver Faleolo): NZ$27.00 into account 090" in out
     assert "The registration of olivercafe.nz waits until INV-1 is paid in full (NZ$18.00 to go)" in out
-    assert out.rstrip().endswith("Nothing recorded (dry run).")
+    assert out.rstrip().endswith("Nothing recorded (--dry-run).")
     assert nothing_written(engine, short_paid)
 
     assert main(shlex.split(option)[1:]) == 0

@@ -38,6 +38,23 @@ def receipt_item(engine: Engine, settings: Settings) -> None:
         add_review(conn, "unmatched", "r-1", "no invoice named in the reference", candidates=["ORD-1", "ORD-2"])
 
 
+def receipt_for_two(engine: Engine, settings: Settings) -> None:
+    """90.00 received: exactly what ORD-1 and ORD-2 owe together."""
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
+        add_order(conn, "ORD-2", domain="kiwi.nz", contact_id="C-1", name="Aroha Ltd")
+        add_receipt(conn, "r-1", amount="90.00", payer_name="A. Smith", payer_email="smith@aroha.nz")
+        add_review(conn, "unmatched", "r-1", "no invoice named in the reference", candidates=["ORD-1", "ORD-2"])
+
+
+def short_receipt(engine: Engine, settings: Settings) -> None:
+    """27.00 received for ORD-1, which owes 45.00: only a part payment can be approved."""
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
+        add_receipt(conn, "r-1", amount="27.00", payer_name="A. Smith", payer_email="smith@aroha.nz")
+        add_review(conn, "short_paid", "r-1", "paid 27.00 of 45.00", candidates=["ORD-1"])
+
+
 def registrar_to_do(engine: Engine, settings: Settings) -> None:
     """A paid registration with the manual registrar: its dispatch leaves a to-do, as in production."""
     clock = Clock()
@@ -74,9 +91,15 @@ CASES: list[tuple[str, Seed, list[str], str]] = [
     ),
     (
         "approve two orders",
-        receipt_item,
+        receipt_for_two,
         ["review", "approve", "1", "--orders", "ORD-1,ORD-2"],
         "/decisions/1/approve?orders=ORD-1&other=ORD-2",
+    ),
+    (
+        "approve a part payment",
+        short_receipt,
+        ["review", "approve", "1", "--orders", "ORD-1", "--part"],
+        "/decisions/1/approve?orders=ORD-1&part=1",
     ),
     (
         "ignore",
@@ -111,7 +134,7 @@ PAGE_ONLY = {"web_sessions", "web_signin_failures", "audit_log", "alembic_versio
 RUN_SPECIFIC = {"claimed_by", "claimed_at", "result"}
 # Surrogate row numbers: PostgreSQL does not give back sequence values a rolled-back rehearsal used, so the page's
 # rows may be numbered after a gap. Nothing refers to these numbers.
-SURROGATE = {"outbox": "id", "payer_links": "id"}
+SURROGATE = {"outbox": "id", "payer_links": "id", "part_payments": "id"}
 
 
 def snapshot(engine: Engine) -> dict[str, list[str]]:

@@ -18,9 +18,10 @@ from integrations.registrar.fake import FakeRegistrar
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
 from rules.settlement import Terms
+from tests.review.acting import approve_as_person
 from tests.xero.sandbox_books import SandboxBooks
 from worker.app import App
-from worker.approval import ApprovalRequest, ApprovalResult, approve
+from worker.approval import ApprovalRequest, ApprovalResult
 from worker.jobs.dispatch import dispatch_outbox
 from worker.jobs.match import decide_stored
 from worker.jobs.xero_sync import insert_receipts, sync_xero
@@ -95,8 +96,8 @@ def item(app: App, subject: str) -> Any:
 
 
 def ask(app: App, review_id: int, **terms: Any) -> ApprovalResult:
-    request = ApprovalRequest(review_id=review_id, orders=("INV-0703",), terms=Terms(**terms), actor="test")
-    return approve(app.engine, request, settings=app.settings, now=app.clock())
+    request = ApprovalRequest(review_id=review_id, orders=("INV-0703",), terms=Terms(**terms))
+    return approve_as_person(app.engine, request, settings=app.settings, now=app.clock())
 
 
 def queued(app: App) -> list[str]:

@@ -373,7 +373,6 @@ def review_approve(ctx: CommandContext) -> int:
     from worker.acting import rehearse
     from worker.app import utc_now
     from worker.approval import ApprovalRequest, approve, order_ids, parse_home_amount, plan_approval, refusal_text
-    from worker.audit import shell_actor
     from worker.invocation import cli_prefix
 
     settings = ctx.settings()
@@ -387,7 +386,6 @@ def review_approve(ctx: CommandContext) -> int:
         orders=order_ids(ctx.args.orders),
         terms=Terms(part=ctx.args.part, overpaid=ctx.args.overpaid, home_amount=home_amount),
         link_payer=ctx.args.link_payer,
-        actor=f"cli:{shell_actor()}",
     )
 
     def run(conn: Any, now: Any) -> Any:
@@ -416,15 +414,13 @@ def review_approve(ctx: CommandContext) -> int:
 
 
 def review_dismiss(ctx: CommandContext) -> int:
-    from worker.audit import shell_actor
     from worker.review import dismiss
 
-    actor = f"cli:{shell_actor()}"
     args = ctx.args
     return _resolve(
         ctx,
         {"ignored": "ignore", "rejected": "reject"}.get(args.resolution, args.resolution),
-        lambda conn, now: dismiss(conn, args.id, status=args.resolution, now=now, note=args.note, actor=actor),
+        lambda conn, now: dismiss(conn, args.id, status=args.resolution, now=now, note=args.note),
         {"note": args.note},
     )
 

@@ -19,7 +19,6 @@ part_payments = Table(
     Column("amount", String(32), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("review_id", Integer, nullable=True),
-    Column("recorded_by", String(64), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("order_id", "receipt_id", name="uq_part_payments_order_id"),
 )

@@ -100,7 +100,6 @@ review_items = Table(
     Column("resolution", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
-    Column("resolved_by", String(64), nullable=False, server_default=""),  # who: "cli:<user>", a web user
     UniqueConstraint("kind", "subject", name="uq_review_items_kind_subject"),
 )
 Index("ix_review_items_status", review_items.c.status)

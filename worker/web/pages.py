@@ -17,10 +17,12 @@ from typing import Any
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from rules.settlement import Terms
 from worker import audit
 from worker.acting import Acted, Run, act, rehearse
+from worker.approval import ApprovalRequest, approve, parse_home_amount
 from worker.chores import parse_cost, record_done, retry_action
-from worker.review import approve, dismiss, link
+from worker.review import dismiss, link
 from worker.web import queries
 from worker.web.context import context
 
@@ -96,7 +98,14 @@ def item_page(review_id: int) -> str:
             abort(404, f"There is no review item #{review_id}.")
         history = audit.history(conn, review_id=review_id, subjects=[found.subject, *found.candidate_ids])
         customers = queries.find_customers(conn, search) if search else []
-    return render_template("item.html", item=found, history=history, search=search, customers=customers)
+    return render_template(
+        "item.html",
+        item=found,
+        history=history,
+        search=search,
+        customers=customers,
+        home_currency=context().settings.worker.home_currency,
+    )
 
 
 def todos_page() -> str:
@@ -265,16 +274,30 @@ def decide(review_id: int, verb: str) -> Any:
     back = url_for("item", review_id=review_id)
     if verb == "approve":
         chosen = _order_ids(params)
-        remember = params.get("link_payer") == "1"
         names = ", ".join(chosen) or "its only candidate"
+        error = ""
+        try:
+            home_amount = parse_home_amount(params.get("home_amount") or None)
+        except ValueError:
+            home_amount, error = None, f"What arrived must be an amount like 33.50, not {params.get('home_amount')!r}."
+        asked = ApprovalRequest(
+            review_id=review_id,
+            orders=tuple(chosen),
+            terms=Terms(
+                part=params.get("part") == "1", overpaid=params.get("overpaid") == "1", home_amount=home_amount
+            ),
+            link_payer=params.get("link_payer") == "1",
+        )
+        settings = context().settings
         proposal = Proposal(
             title=f"Approve item #{review_id}: the receipt pays {names}",
             action="approve",
             button="Confirm: approve",
             back=back,
             review_id=review_id,
-            fields=_fields(params, "orders", "other", "link_payer"),
-            run=lambda conn, now: approve(conn, review_id, order_ids=chosen or None, now=now, link_payer=remember),
+            fields=_fields(params, "orders", "other", "link_payer", "part", "overpaid", "home_amount"),
+            run=None if error else (lambda conn, now: approve(conn, asked, settings=settings, now=now)),
+            error=error,
         )
     elif verb in ("ignore", "reject"):
         note = params.get("note", "").strip()[:500]

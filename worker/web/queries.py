@@ -14,8 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from rules.model import Receipt
+from rules.money import Money
+from rules.settlement import PAYABLE
 from worker.health import aware
 from worker.review import FAILED_KINDS, REJECTED_KINDS
+from worker.store.orders import owed_from_row, part_paid_sums
 from worker.store.outbox_tables import outbox_orders, registrar_actions
 from worker.store.receipts import receipt_from_row
 from worker.store.tables import orders, outbox, receipts, review_items
@@ -43,6 +46,11 @@ class OrderView:
     status: str
 
     @property
+    def payable(self) -> bool:
+        """Still owes money: open, or paid in part (it then owes the rest, shown as its amount)."""
+        return self.status in PAYABLE
+
+    @property
     def what(self) -> str:
         label = {
             "domain_registration": "registration",
@@ -54,8 +62,9 @@ class OrderView:
         return f"{label} of {subject}" if subject else label
 
 
-def _order_view(row: Any) -> OrderView:
+def _order_view(row: Any, paid: Money | None = None) -> OrderView:
     contact = row.contact if isinstance(row.contact, Mapping) else {}
+    owed = owed_from_row(row, paid).owed if row.status == "part_paid" else None
     return OrderView(
         order_id=row.order_id,
         kind=row.kind,
@@ -67,7 +76,7 @@ def _order_view(row: Any) -> OrderView:
         domain=row.domain or "",
         plan=row.plan or "",
         years=int(row.term_years or 1),
-        amount=row.amount_due,
+        amount=str(owed.amount) if owed is not None else row.amount_due,
         currency=row.currency,
         due=row.due,
         status=row.status,
@@ -101,7 +110,7 @@ class ItemView:
 
     @property
     def open_candidates(self) -> tuple[OrderView, ...]:
-        return tuple(o for o in self.candidates if o.status == "open")
+        return tuple(o for o in self.candidates if o.payable)
 
     @property
     def candidates_paid_meanwhile(self) -> bool:
@@ -119,8 +128,12 @@ def _items(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
         else {}
     )
     wanted = {str(c) for r in rows for c in (r.candidates or ())}
+    paid = part_paid_sums(conn, wanted) if wanted else {}
     by_id = (
-        {r.order_id: _order_view(r) for r in conn.execute(select(orders).where(orders.c.order_id.in_(wanted)))}
+        {
+            r.order_id: _order_view(r, paid.get(r.order_id))
+            for r in conn.execute(select(orders).where(orders.c.order_id.in_(wanted)))
+        }
         if wanted
         else {}
     )

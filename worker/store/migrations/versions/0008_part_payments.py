@@ -1,7 +1,7 @@
-"""Part payments approved by a person, and who resolved each review item.
+"""Part payments approved by a person (who approved them is in the audit log).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -25,18 +25,13 @@ def upgrade() -> None:
         sa.Column("amount", sa.String(length=32), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("review_id", sa.Integer(), nullable=True),
-        sa.Column("recorded_by", sa.String(length=64), server_default="", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_part_payments")),
         sa.UniqueConstraint("order_id", "receipt_id", name="uq_part_payments_order_id"),
     )
     op.create_index("ix_part_payments_order_id", "part_payments", ["order_id"], unique=False)
-    with op.batch_alter_table("review_items") as batch:
-        batch.add_column(sa.Column("resolved_by", sa.String(length=64), server_default="", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("review_items") as batch:
-        batch.drop_column("resolved_by")
     op.drop_index("ix_part_payments_order_id", table_name="part_payments")
     op.drop_table("part_payments")
