@@ -35,7 +35,7 @@ test-browser: $(STAMP)
 	  echo "test-browser: installing Debian's chromium and chromium-driver"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	$(BIN)/pip install --quiet -e '.[dev,browser]'
-	$(BIN)/python -m worker.report_browser_check
+	$(BIN)/python -m tests.browser.report_check
 	$(BIN)/pytest -m browser tests/browser
 
 clean:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 
-from worker.store.tables import job_runs, orders, outbox, receipts, review_items
+from worker.store.tables import decisions, job_runs, orders, outbox, receipts, review_items
 
 # 07:00 on 26 November 2026 in Auckland (NZDT, UTC+13).
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
@@ -27,9 +27,11 @@ def add_order(
     email: str = "",
     status: str = "open",
     now: datetime = NOW,
+    plan: str = "",
 ) -> None:
     conn.execute(
         orders.insert().values(
+            plan=plan,
             order_id=order_id,
             kind=kind,
             invoice_id=f"inv-{order_id}",
@@ -204,3 +206,52 @@ def add_registrar_cost(
     }
     conn.execute(table.insert().values({k: v for k, v in values.items() if k in table.c}))
     return True
+
+
+def add_to_do(
+    conn: Connection,
+    order_id: str,
+    *,
+    domain: str,
+    action: str = "renew",
+    pre_expiry: date | None = None,
+    cost: str = "21.50",
+    now: datetime = NOW,
+) -> bool:
+    """A registration or renewal waiting for a person at the manual registrar (the outbox area's table)."""
+    table = optional_table(conn, "registrar_actions")
+    if table is None:
+        return False
+    values: dict[str, Any] = {
+        "idempotency_key": f"{action}:{domain}:{order_id}",
+        "order_id": order_id,
+        "domain": domain,
+        "action": action,
+        "years": 1,
+        "pre_expiry": pre_expiry,
+        "status": "to_do",
+        "cost": cost,
+        "cost_currency": "NZD",
+        "sale": "35.00",
+        "sale_currency": "NZD",
+        "created_at": now,
+        "updated_at": now,
+    }
+    conn.execute(table.insert().values({k: v for k, v in values.items() if k in table.c}))
+    return True
+
+
+def add_decision(
+    conn: Connection, receipt_id: str, orders_paid: Sequence[str], *, strategy: str, now: datetime = NOW
+) -> None:
+    """An auto decision, as matching or an approval writes it."""
+    conn.execute(
+        decisions.insert().values(
+            receipt_id=receipt_id,
+            kind="auto",
+            orders=list(orders_paid),
+            reason="test",
+            strategy=strategy,
+            decided_at=now,
+        )
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from integrations.mailer import FakeMailer
 from tests.conftest import IN_CI
 from tests.report.seed import (
     NOW,
+    add_decision,
     add_domain,
     add_job_run,
     add_order,
@@ -23,13 +24,15 @@ from tests.report.seed import (
     add_receipt,
     add_registrar_cost,
     add_review,
+    add_to_do,
 )
 from worker.health import read_job_states
-from worker.report.gather import gather_done, gather_report
+from worker.report.gather import gather_report
 from worker.report.html import render_html
 from worker.report.model import MorningReport
 from worker.report.sending import build_report, last_sent, send
 from worker.report.text import render_text
+from worker.store.review_tables import part_payments
 from worker.timetable import JobPlan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -133,6 +136,39 @@ def seed_morning(conn: Connection) -> bool:
     has_outbox_tables = add_registrar_cost(
         conn, "register:kiwi-cafe.nz:ORD-7", domain="kiwi-cafe.nz", cost="21.50", currency="NZD", now=earlier
     )
+    # Received since the last report: one matched, one approved by hand.
+    add_receipt(conn, "bank:line-0", amount="45.00", payer_name="KIWI CAFE LTD", now=earlier)
+    add_decision(conn, "bank:line-0", ["ORD-1"], strategy="invoice_reference", now=earlier)
+    add_receipt(conn, "bank:line-3", amount="35.00", payer_name="PAID UP LTD", now=earlier)
+    add_decision(conn, "bank:line-3", ["ORD-3"], strategy="reviewer_approval", now=earlier)
+    # Oliver paid 27.00 of 35.00 on 1 Nov, Auckland time (31 Oct in UTC): the rest is owed, the renewal waits.
+    add_order(
+        conn,
+        "INV-0703",
+        kind="domain_renewal",
+        domain="olivercafe.nz",
+        amount="35.00",
+        name="Oliver Faleolo",
+        contact_id="C-7",
+        status="part_paid",
+    )
+    conn.execute(
+        part_payments.insert().values(
+            order_id="INV-0703",
+            invoice_id="inv-INV-0703",
+            receipt_id="bank:line-27",
+            amount="27.00",
+            currency="NZD",
+            review_id=None,
+            created_at=earlier,
+        )
+    )
+    add_receipt(
+        conn, "bank:line-8", amount="8.50", payer_name="OLIVER FALEOLO", now=datetime(2026, 10, 31, 12, tzinfo=UTC)
+    )
+    add_review(conn, "overpaid", "bank:line-8", "paid 8.50 but INV-0703 is owed 8.00", candidates=("INV-0703",))
+    # A paid renewal waiting at the manual registrar, from an expiry the worker does not know.
+    add_to_do(conn, "ORD-3", domain="paid-up.nz", pre_expiry=None, now=earlier)
     add_domain(conn, "soon.nz", expires=date(2026, 12, 10))
     add_domain(conn, "paid-up.nz", expires=date(2026, 12, 5), contact_id="C-3")
     add_domain(conn, "later.nz", expires=date(2027, 6, 1))
@@ -179,53 +215,114 @@ def test_text_report_matches_golden_file(engine: Engine) -> None:
     assert text == path.read_text(encoding="utf-8")
 
 
-def test_sections_come_most_urgent_first(sqlite_engine: Engine) -> None:
-    """Health alerts lead, then decisions, failures, rejected notices, expiring domains, work done, health."""
+def test_sections_come_in_the_issues_order_after_the_summary(sqlite_engine: Engine) -> None:
+    """Alerts, the ten-second summary, then fraud, failures, decisions, the registrar, part-paid, expiring, what
+    was done, health."""
     text = render_text(morning_report(sqlite_engine))
     order = [
-        "THE WORKER ITSELF NEEDS ATTENTION",
-        "1. NEEDS YOUR DECISION (2)",
+        "!! THE WORKER ITSELF NEEDS ATTENTION",
+        "IN TEN SECONDS",
+        "1. POSSIBLE FRAUD (1)",
         "2. FAILED ACTIONS (1)",
-        "3. REJECTED NOTICES",
-        "4. DOMAINS EXPIRING",
-        "5. WHAT THE WORKER DID (2)",
-        "6. HEALTH OF EACH SOURCE (3)",
+        "3. NEEDS YOUR DECISION (3)",
+        "4. TO DO AT THE REGISTRAR (1)",
+        "5. PART-PAID ORDERS (1)",
+        "6. DOMAINS EXPIRING (1)",
+        "7. WHAT THE WORKER DID",
+        "8. HEALTH (1)",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
 
 
+def test_the_summary_reads_in_ten_seconds(sqlite_engine: Engine) -> None:
+    """Money received (automatically and by hand), waiting, registrar to-dos with their upstream cost, failures,
+    fraud, expiring domains and margin, one line each, in that order."""
+    report = morning_report(sqlite_engine)
+    assert [(f.label, f.value) for f in report.summary] == [
+        ("Received", "2 payments, NZ$80.00 (1 matched automatically, 1 approved by hand)"),
+        ("Waiting for you", "3 decisions about NZ$152.50"),
+        ("At the registrar", "1 domain to do by hand, NZ$21.50 upstream"),
+        ("Failed actions", "1 action gave up, see below"),
+        ("Possible fraud", "1 notice rejected, nothing paid on them"),
+        ("Part-paid", "1 order, NZ$8.00 still owed"),
+        ("Domains expiring", "1 domain within 30 days, no renewal paid"),
+        ("Margin earned", "NZ$47.00 on 2 domains"),
+    ]
+
+
+def test_a_decision_is_one_sentence_in_the_resellers_time_zone(sqlite_engine: Engine) -> None:
+    """Who paid what, how and when (1 Nov in Auckland, 31 Oct in UTC), and what the worker makes of it now; ids and
+    internal words go to the details, one indented line in text and a <details> part in HTML."""
+    report = morning_report(sqlite_engine)
+    decisions = report.section("decisions")
+    assert decisions is not None
+    oliver = next(i for i in decisions.items if "Oliver" in i.headline)
+    assert oliver.headline == (
+        "Oliver Faleolo paid NZ$8.50 by bank transfer on 1 Nov with reference website; INV-0703 (renewal of "
+        "olivercafe.nz) is owed NZ$8.00, NZ$0.50 over."
+    )
+    assert oliver.commands[0] == f"{PREFIX} review approve {oliver.label[1:]} --orders INV-0703 --overpaid"
+    assert ("receipt", "bank:line-8") in oliver.details
+    text = render_text(report)
+    [details] = [line for line in text.splitlines() if "receipt bank:line-8" in line]
+    assert details.startswith("    details: item #") and "why paid 8.50 but INV-0703 is owed 8.00" in details
+    page = render_html(report)
+    assert "<details><summary>Details</summary><div><b>item</b>" in page
+    assert "bank:line-8" not in page.split("<details>")[0]  # ids never in the headline
+
+
 def test_report_content_is_what_the_database_holds(sqlite_engine: Engine) -> None:
-    """Each section reflects the seeded rows: commands, margin, expiring domains without a paid renewal."""
+    """Each section reflects the seeded rows, with commands runnable as printed."""
     report = morning_report(sqlite_engine)
     assert [a.job for a in report.alerts] == ["sync_xero"]
-    ambiguous = report.decisions[0]
-    assert ambiguous.commands[:2] == (
-        f"{PREFIX} review approve {ambiguous.review_id} --orders ORD-1",
-        f"{PREFIX} review approve {ambiguous.review_id} --orders ORD-2",
+    decisions = report.section("decisions")
+    assert decisions is not None
+    ambiguous = decisions.items[0]
+    number = ambiguous.label[1:]
+    assert ambiguous.commands == (
+        f"{PREFIX} review approve {number} --orders ORD-1",
+        f"{PREFIX} review approve {number} --orders ORD-2",
+        f"{PREFIX} review ignore {number}",
     )
-    assert ambiguous.commands[-1] == f"{PREFIX} review ignore {ambiguous.review_id}"
-    assert [f.key for f in report.failed] == ["register:broken.nz:ORD-9"]
-    assert report.failed[0].commands == (
-        f"{PREFIX} orders retry register:broken.nz:ORD-9",
-        f"{PREFIX} review done {report.failed[0].commands[1].rsplit(' ', 1)[-1]}",
+    failed = report.section("failed")
+    assert failed is not None and failed.items[0].commands[0] == f"{PREFIX} orders retry register:broken.nz:ORD-9"
+    assert failed.items[0].headline.startswith("Registering broken.nz failed after 5 attempts, the last on 26 Nov")
+    fraud = report.section("fraud")
+    assert fraud is not None and fraud.items[0].label == "possible fraud"
+    assert ("message", "msg-forged@example") in fraud.items[0].details
+    registrar = report.section("registrar")
+    assert registrar is not None and registrar.table is not None
+    [todo] = registrar.table.rows
+    assert todo.cells[:5] == ("paid-up.nz", "Paid Up Ltd", "renew", "1 year", "unknown")
+    assert todo.command == f"{PREFIX} orders done ORD-3 --ref REGISTRAR_REFERENCE --expires YYYY-MM-DD"
+    part = report.section("part_paid")
+    assert part is not None and part.table is not None
+    assert part.table.rows[0].cells == (
+        "INV-0703",
+        "Oliver Faleolo",
+        "renewal of olivercafe.nz",
+        "NZ$27.00",
+        "NZ$8.00",
+        "25 Nov",
     )
-    assert [r.subject for r in report.rejected] == ["msg-forged@example"]
-    assert [d.kind for d in report.done] == ["payment recorded", "registration"]  # the 3-day-old one is not new
-    registration = report.done[0]
-    if registration.upstream_cost is not None:  # the outbox area's tables are migrated
-        assert str(registration.margin) == "23.50 NZD"
-        assert [e.domain for e in report.expiring] == ["soon.nz"]  # paid-up.nz has a paid renewal
+    assert [e.domain for e in report.expiring] == ["soon.nz"]  # paid-up.nz has a paid renewal
+    done = {line.what: line for line in report.done}
+    assert str(done["INV-1 registration of kiwi-cafe.nz"].margin) == "23.50 NZD"
+    assert done["INV-1 registration of kiwi-cafe.nz"].customer == "Kiwi Cafe"
+    assert str(done["INV-3 renewal of paid-up.nz"].margin) == "23.50 NZD"  # a to-do's margin is known too
+    assert done["INV-3 renewal of paid-up.nz"].outcome == "to do"
 
 
-def test_html_escapes_hostile_input_and_loads_nothing(sqlite_engine: Engine) -> None:
-    """Payer names, reasons and subjects full of markup come out as text; the page references no resource."""
+def test_html_links_invoices_to_xero_and_loads_nothing_else(sqlite_engine: Engine) -> None:
+    """Payer names, reasons and subjects full of markup come out as text; the only links are the invoices in Xero
+    and the page's own sections; the page references no resource."""
     with sqlite_engine.begin() as conn:
         add_receipt(conn, "bank:evil", payer_name=HOSTILE)
         add_review(
             conn,
             "unmatched",
-            f"bank:evil{HOSTILE}",
+            "bank:evil",
             f"reason {HOSTILE}",
             detail={HOSTILE: HOSTILE},
             candidates=(f"ORD-{HOSTILE}",),
@@ -235,30 +332,76 @@ def test_html_escapes_hostile_input_and_loads_nothing(sqlite_engine: Engine) -> 
     page = render_html(report)
     tags = TagCollector()
     tags.feed(page)
-    assert {"script", "img", "link", "iframe", "object", "a"}.isdisjoint(t for t, _ in tags.seen)
-    assert all(name not in {"src", "href", "onerror", "onload"} for _, attrs in tags.seen for name, _ in attrs)
+    assert {"script", "img", "link", "iframe", "object"}.isdisjoint(t for t, _ in tags.seen)
+    hrefs = [value or "" for tag, attrs in tags.seen if tag == "a" for name, value in attrs if name == "href"]
+    assert "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=inv-ORD-1" in hrefs
+    assert all(h.startswith(("#", "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=")) for h in hrefs)
+    assert all(name not in {"src", "onerror", "onload"} for _, attrs in tags.seen for name, _ in attrs)
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "@import" not in page and "url(" not in page
 
 
 def test_text_report_keeps_hostile_newlines_on_one_line(sqlite_engine: Engine) -> None:
-    """A payer name with line breaks cannot forge a line (a fake command) in the text report."""
+    """A reason with line breaks cannot forge a line (a fake command) in the text report."""
     with sqlite_engine.begin() as conn:
-        add_review(conn, "unmatched", "bank:x", "reason\n  Apply:     reseller-worker review approve 1 --orders X")
+        add_review(conn, "unmatched", "bank:x", "reason\n    $ reseller-worker review approve 1 --orders X")
     text = render_text(morning_report(sqlite_engine))
-    assert "\n  Apply:     reseller-worker review approve 1 --orders X" not in text
+    assert "\n    $ reseller-worker review approve 1 --orders X" not in text
+
+
+def test_an_empty_column_is_left_out(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """Hosting has no upstream price: a table of hosting alone has no Margin column, in text or HTML."""
+    with sqlite_engine.begin() as conn:
+        add_order(conn, "ORD-5", kind="hosting", domain="shop.nz", status="paid", name="Shop Ltd", plan="business")
+        add_outbox(
+            conn,
+            "payment:inv-ORD-5:r",
+            "record_payment",
+            {"order_id": "ORD-5", "amount": "25.00", "currency": "NZD"},
+            status="done",
+        )
+    report = build_report(settings, sqlite_engine, NOW)
+    done = report.section("done")
+    assert done is not None and done.table is not None
+    assert [row.cells[1] for row in done.table.rows] == ["INV-5 hosting (business plan) for shop.nz"]
+    assert done.table.shown == (0, 1, 3)  # customer, what, amount: no "then", no margin
+    text = render_text(report)
+    assert "Margin" not in text.split("7. WHAT THE WORKER DID")[1].split("8. HEALTH")[0]
 
 
 def test_empty_database_gives_a_calm_report(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
-    """With nothing to show, every section says so; with no daemon running, every job is late and says so."""
+    """With nothing to show, every section says so in a line; with no daemon running, every job is late."""
     report = build_report(settings, sqlite_engine, NOW)
     text = render_text(report)
-    assert "Nothing waits for you." in text
-    assert report.decisions == () and report.failed == () and report.expiring == ()
+    assert "3. NEEDS YOUR DECISION: Nothing waits for you." in text
+    assert all(s.count == 0 for s in report.sections if s.key != "health") and report.expiring == ()
     assert report.alerts and all(a.late and a.last_success_at is None for a in report.alerts)
-    assert report.subject == f"reseller-worker 2026-11-26: {len(report.alerts)} to look at"
-    calm = dataclasses.replace(report, alerts=())
+    assert report.subject == f"reseller-worker 2026-11-26: {report.needs_attention} to look at"
+    calm = dataclasses.replace(
+        report, alerts=(), sections=tuple(dataclasses.replace(s, count=0) for s in report.sections)
+    )
     assert calm.subject == "reseller-worker 2026-11-26: nothing needs you"
+
+
+def test_commands_name_the_settings_and_data_directory_they_act_on(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """Built-in defaults put the data under the current directory, so the commands name it; settings from a file
+    name the file, and a data directory set apart from it as well."""
+    with sqlite_engine.begin() as conn:
+        seed_morning(conn)
+    data_dir = settings.worker.data_dir.resolve()
+    report = build_report(settings, sqlite_engine, NOW)
+    decisions = report.section("decisions")
+    assert decisions is not None
+    assert all(c.startswith(f"reseller-worker --data-dir {data_dir} ") for i in decisions.items for c in i.commands)
+    from_env = dataclasses.replace(
+        settings, source="/etc/rw.toml", worker=dataclasses.replace(settings.worker, data_dir_from_env=True)
+    )
+    report = build_report(from_env, sqlite_engine, NOW)
+    decisions = report.section("decisions")
+    assert decisions is not None
+    assert decisions.items[0].commands[0].startswith(f"reseller-worker --config /etc/rw.toml --data-dir {data_dir} ")
+    with_url = dataclasses.replace(from_env, worker=dataclasses.replace(from_env.worker, database_url_from_env=True))
+    assert "RW_WORKER_DATABASE_URL" in render_text(build_report(with_url, sqlite_engine, NOW))
 
 
 def test_send_mails_both_parts_and_moves_the_boundary(settings, engine: Engine) -> None:  # type: ignore[no-untyped-def]
@@ -273,7 +416,9 @@ def test_send_mails_both_parts_and_moves_the_boundary(settings, engine: Engine) 
     assert send(mailer, settings, engine, report)
     (mail,) = mailer.sent
     assert mail.to == ("owner@example.nz",)
-    assert "NEEDS YOUR DECISION" in mail.text and "<h2>Needs your decision (2)</h2>" in mail.html
+    assert (
+        "NEEDS YOUR DECISION (3)" in mail.text and "<h2>Needs your decision<span class=count>3</span></h2>" in mail.html
+    )
     with engine.connect() as conn:
         assert last_sent(conn) == NOW
     later = build_report(settings, engine, NOW + timedelta(hours=1))
@@ -295,16 +440,17 @@ def test_hosting_started_is_news_and_history_notes_are_not(sqlite_engine: Engine
     with sqlite_engine.begin() as conn:
         add_outbox(
             conn,
-            "hosting:setup:ORD-5",
+            "hosting:start:shop.nz",
             "start_hosting",
             {"domain": "shop.nz", "plan": "business"},
             status="done",
             result={"rate": "25.00", "currency": "NZD", "repeating_invoice_id": "ri-1"},
         )
         add_outbox(conn, "note:inv-1:registered", "history_note", {"invoice_id": "inv-1"}, status="done")
-    with sqlite_engine.connect() as conn:
-        done = gather_done(conn, NOW - timedelta(days=1))
-    assert [(a.kind, a.subject, str(a.amount)) for a in done] == [("repeating invoice started", "shop.nz", "25.00 NZD")]
+    report = morning_report(sqlite_engine)
+    assert [(d.what, str(d.amount)) for d in report.done if "shop.nz" in d.what or "History" in d.what] == [
+        ("Starting the repeating invoice for shop.nz", "25.00 NZD")
+    ]
 
 
 def test_send_report_job_mails_keeps_html_and_records_its_run(settings, sqlite_engine: Engine) -> None:  # type: ignore[no-untyped-def]
@@ -318,7 +464,7 @@ def test_send_report_job_mails_keeps_html_and_records_its_run(settings, sqlite_e
         seed_morning(conn)
     app = make_app(settings, sqlite_engine, clock=lambda: NOW)
     summary = run_job(app, "send_report", send_report)
-    assert summary is not None and summary["sent"] == 1 and summary["decisions"] == 2
+    assert summary is not None and summary["sent"] == 1 and summary["decisions"] == 3
     html = Path(str(summary["html"]))
     assert html.parent == settings.worker.data_dir / "reports" and html.read_text().startswith("<!DOCTYPE html>")
     assert len(app.mailer.sent) == 1  # type: ignore[union-attr]

@@ -1,4 +1,11 @@
-"""The report as a plain value: everything the renderers show, nothing they must look up."""
+"""The morning report as one plain value: what the text, the HTML page and the e-mail all show, nothing they
+must look up.
+
+It opens with a summary read in ten seconds (`Figure`s), then sections in a fixed order. Every section is the
+same few shapes, items with a sentence for a headline, the commands that act on them and a details part, and
+compact tables, so the renderers know nothing about payments or registrars, and a new area adds a section (see
+`worker.report.gather.SECTIONS`) without touching them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from rules.money import Money
+
+XERO_INVOICE = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -23,38 +32,72 @@ class Alert:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class DecisionNeeded:
-    """One open review item with what the reseller needs to decide it."""
+class Link:
+    """Text inside a sentence or cell that the HTML links (an invoice number to the invoice in Xero)."""
 
-    review_id: int
-    kind: str
-    subject: str
-    reason: str
-    suggested_action: str
-    evidence: tuple[tuple[str, str], ...]
-    candidates: tuple[str, ...]
-    commands: tuple[str, ...]  # exact commands, the suggested one first
-    raised_at: datetime
+    text: str
+    url: str
+
+
+def invoice_link(invoice_number: str, invoice_id: str) -> Link:
+    return Link(text=invoice_number, url=XERO_INVOICE.format(invoice_id=invoice_id))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class FailedAction:
-    key: str
-    kind: str
-    attempts: int
-    error: str
-    failed_at: datetime
-    commands: tuple[str, ...]
+class Figure:
+    """One line of the summary: "Waiting for you: 11 decisions, NZ$1,234.00"."""
+
+    label: str
+    value: str
+    rank: int  # place in the summary: lower first (core figures 10..90; new areas pick their own)
+    tone: str = ""  # "" | "alarm" (fraud, failures) | "attention" (a person is needed) | "good"
+    section: str = ""  # the section that tells more
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class RejectedNotice:
-    review_id: int
-    subject: str
-    reason: str
-    evidence: tuple[tuple[str, str], ...]
-    raised_at: datetime
-    commands: tuple[str, ...]
+class Item:
+    """One thing to read and, usually, act on."""
+
+    headline: str  # a sentence: who, what, how, when, and what the worker makes of it
+    lines: tuple[str, ...] = ()  # further sentences
+    commands: tuple[str, ...] = ()  # runnable as printed, the suggested one first
+    details: tuple[tuple[str, str], ...] = ()  # ids, digests, strategy names: for whoever digs deeper
+    links: tuple[Link, ...] = ()
+    tone: str = ""
+    label: str = ""  # a short tag shown before the headline ("possible fraud", "#12")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Row:
+    cells: tuple[str, ...]
+    command: str = ""  # shown under the row in text, in its own cell in HTML
+    links: tuple[Link, ...] = ()
+    tone: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    numeric: tuple[int, ...] = ()  # columns aligned right (amounts)
+
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """The columns with something in them: a column empty on every row is left out."""
+        return tuple(i for i in range(len(self.columns)) if any(i < len(r.cells) and r.cells[i] for r in self.rows))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Section:
+    key: str  # fraud, failed, decisions, registrar, part_paid, expiring, done, health, ...
+    title: str
+    count: int
+    intro: str = ""  # one sentence before the content
+    items: tuple[Item, ...] = ()
+    table: Table | None = None
+    notes: tuple[str, ...] = ()  # sentences after the content (totals)
+    empty: str = "None."
+    tone: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,20 +109,22 @@ class ExpiringDomain:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ActionDone:
-    """Something the worker did since the last report, with its money where known."""
+class DoneLine:
+    """What the worker did for one order (or one standalone action) since the last report."""
 
-    kind: str  # registration, renewal, payment recorded, repeating invoice started, ...
-    subject: str  # domain, invoice number, ...
+    when: datetime
+    customer: str
+    what: str  # "registration of example.nz", "hosting (Business plan) for example.nz"
+    outcome: str  # "paid; in Xero; registered", "paid; to do at the registrar"
     amount: Money | None
-    upstream_cost: Money | None
-    done_at: datetime
+    upstream: Money | None
+    links: tuple[Link, ...] = ()
 
     @property
     def margin(self) -> Money | None:
-        if self.amount is None or self.upstream_cost is None or self.amount.currency != self.upstream_cost.currency:
+        if self.amount is None or self.upstream is None or self.amount.currency != self.upstream.currency:
             return None
-        return self.amount - self.upstream_cost
+        return self.amount - self.upstream
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,17 +143,23 @@ class MorningReport:
     since: datetime
     timezone: str
     alerts: tuple[Alert, ...]
-    decisions: tuple[DecisionNeeded, ...]
-    failed: tuple[FailedAction, ...]
-    rejected: tuple[RejectedNotice, ...]
-    expiring: tuple[ExpiringDomain, ...]
-    expiring_within_days: int
-    done: tuple[ActionDone, ...]
-    sources: tuple[SourceHealth, ...]
+    summary: tuple[Figure, ...]
+    sections: tuple[Section, ...]
+    # The facts behind some sections, for pages that show them their own way.
+    expiring: tuple[ExpiringDomain, ...] = ()
+    expiring_within_days: int = 30
+    done: tuple[DoneLine, ...] = ()
+    sources: tuple[SourceHealth, ...] = ()
+    commands_note: str = ""  # what printed commands need that they cannot carry
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
 
     @property
     def needs_attention(self) -> int:
-        return len(self.alerts) + len(self.decisions) + len(self.failed) + len(self.rejected) + len(self.expiring)
+        """Alerts plus everything a person must look at or act on."""
+        acting = {"fraud", "failed", "decisions", "registrar", "expiring"}
+        return len(self.alerts) + sum(s.count for s in self.sections if s.key in acting or s.tone == "alarm")
 
     @property
     def subject(self) -> str:

@@ -122,13 +122,5 @@ def send_report(app: App) -> dict[str, int | str]:
     sent = send(app.mailer, app.settings, app.engine, report)
     if not sent:
         log.warning("report_not_sent", reason="no mailer or no recipients configured", html=str(path))
-    return {
-        "sent": int(sent),
-        "decisions": len(report.decisions),
-        "failed": len(report.failed),
-        "rejected": len(report.rejected),
-        "expiring": len(report.expiring),
-        "done": len(report.done),
-        "alerts": len(report.alerts),
-        "html": str(path),
-    }
+    counts = {section.key: section.count for section in report.sections}
+    return {"sent": int(sent), **counts, "alerts": len(report.alerts), "html": str(path)}

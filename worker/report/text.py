@@ -1,30 +1,33 @@
-"""The report as plain text: the e-mail's text part and what `reseller-worker report` prints. Pure."""
+"""The report as plain text: the e-mail's text part and what `reseller-worker report` prints. Pure.
+
+Prose wraps at a word boundary; a command is never wrapped (it must paste as it is); details take one indented
+line; tables leave out empty columns and wrap their longest column rather than run wide.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import textwrap
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rules.money import Money
-from worker.report.model import Alert, MorningReport
+from rules.words import day_words
+from worker.report.model import Alert, Item, MorningReport, Section, Table
 
-WIDTH = 78
+WIDTH = 100  # prose
+TABLE_WIDTH = 110  # a table row wraps its longest cell only beyond this
+INDENT = "  "
 
 
 def local(value: datetime | None, zone: str) -> str:
     if value is None:
         return "never"
-    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
-
-
-def money(value: Money | None) -> str:
-    return str(value) if value is not None else "-"
+    moment = value.astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {day_words(moment.date())} {moment.year} {moment:%H:%M}"
 
 
 def one_line(value: str) -> str:
     """Free text from outside (payer names, errors) on one line, so it cannot fake a report line."""
-    return " ".join(value.split())
+    return " ".join(str(value).split())
 
 
 def alert_text(alert: Alert, zone: str) -> str:
@@ -36,106 +39,102 @@ def alert_text(alert: Alert, zone: str) -> str:
     return "; ".join(parts) or alert.error  # neither late nor failing: a condition in words (the mailbox sign-in)
 
 
-def _field(label: str, value: str, indent: int = 6) -> list[str]:
-    pad = " " * indent
-    head = f"{pad}{label:<10} "
-    return [head + one_line(value)]
+def wrap(text: str, indent: str, rest: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        one_line(text),
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if rest is None else rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
 
 
-def _evidence(pairs: Iterable[tuple[str, str]], indent: int = 6) -> list[str]:
-    lines = []
-    for i, (key, value) in enumerate(pairs):
-        label = "Evidence:" if i == 0 else ""
-        lines.append(f"{' ' * indent}{label:<10} {one_line(key)}: {one_line(value)}")
-    return lines
+def item_lines(item: Item) -> list[str]:
+    label = f"{item.label}: " if item.label else ""
+    lead = f"{INDENT}* {label}"
+    out = wrap(item.headline, lead, INDENT + "  ")
+    for line in item.lines:
+        out += wrap(line, INDENT + "  ")
+    out += [f"{INDENT}  $ {command}" for command in item.commands]
+    if item.details:
+        out.append(f"{INDENT}  details: " + " | ".join(f"{k} {one_line(v)}" for k, v in item.details))
+    return out
 
 
-def _heading(number: int, title: str, count: int) -> list[str]:
-    return ["", f"{number}. {title} ({count})", "-" * WIDTH]
+def table_lines(table: Table) -> list[str]:
+    shown = table.shown
+    header = [table.columns[i] for i in shown]
+    rows = [[one_line(row.cells[i]) if i < len(row.cells) else "" for i in shown] for row in table.rows]
+    widths = [max(len(c) for c in [h, *(r[k] for r in rows)]) for k, h in enumerate(header)]
+    numeric = {k for k, i in enumerate(shown) if i in table.numeric}
+    budget = TABLE_WIDTH - len(INDENT) - 2 * (len(widths) - 1)
+    while sum(widths) > budget:
+        widest = max((k for k in range(len(widths)) if k not in numeric), key=lambda k: widths[k], default=None)
+        if widest is None or widths[widest] <= 14:
+            break
+        widths[widest] -= 1
+
+    def lines_of(cells: list[str]) -> list[str]:
+        wrapped = [
+            textwrap.wrap(c, width=widths[k], break_long_words=False, break_on_hyphens=False) or [""]
+            for k, c in enumerate(cells)
+        ]
+        height = max(len(w) for w in wrapped)
+        out = []
+        for n in range(height):
+            parts = []
+            for k, w in enumerate(wrapped):
+                text = w[n] if n < len(w) else ""
+                parts.append(text.rjust(widths[k]) if k in numeric else text.ljust(widths[k]))
+            out.append((INDENT + "  ".join(parts)).rstrip())
+        return out
+
+    out = lines_of(header)
+    for row, cells in zip(table.rows, rows, strict=True):
+        out += lines_of(cells)
+        if row.command:
+            out.append(f"{INDENT}  $ {row.command}")
+    return out
+
+
+def section_lines(number: int, section: Section) -> list[str]:
+    title = f"{number}. {section.title.upper()}"
+    if not section.items and section.table is None and not section.notes:
+        # Nothing to list: one line (its sentence, or "none").
+        return ["", f"{title}: {section.intro or section.empty or 'none.'}"]
+    heading = f"{title} ({section.count}) "
+    out = ["", heading + "-" * max(4, 78 - len(heading))]
+    if section.intro:
+        out += wrap(section.intro, INDENT)
+    for item in section.items:
+        out += item_lines(item)
+    if section.table is not None:
+        out += table_lines(section.table)
+    for note in section.notes:
+        out += wrap(note, INDENT)
+    if not section.items and section.table is None and not section.intro and section.empty:
+        out.append(f"{INDENT}{section.empty}")
+    return out
 
 
 def render_text(report: MorningReport) -> str:
     tz = report.timezone
     out = [
         f"reseller-worker morning report, {local(report.generated_at, tz)} ({tz})",
-        f"Covers what happened since {local(report.since, tz)}.",
+        f"Since the last report, {local(report.since, tz)}. Every command below runs as printed, from any directory.",
     ]
+    if report.commands_note:
+        out += wrap(report.commands_note, "")
     if report.alerts:
-        out += ["", "!! THE WORKER ITSELF NEEDS ATTENTION", "=" * WIDTH]
-        out += [f"  {a.job}: {one_line(alert_text(a, tz))}" for a in report.alerts]
-
-    out += _heading(1, "NEEDS YOUR DECISION", len(report.decisions))
-    for d in report.decisions:
-        out.append(
-            f"  #{d.review_id}  {d.kind.replace('_', ' ')}  {one_line(d.subject)}  (raised {local(d.raised_at, tz)})"
-        )
-        out += _field("Reason:", d.reason)
-        out += _evidence(d.evidence)
-        if d.candidates:
-            out += _field("Orders:", ", ".join(d.candidates) + " (best first)")
-        if d.suggested_action:
-            out += _field("Suggested:", d.suggested_action)
-        for i, command in enumerate(d.commands):
-            out += _field("Apply:" if i == 0 else "Or:", command)
-        out.append("")
-    if not report.decisions:
-        out.append("  Nothing waits for you.")
-
-    out += _heading(2, "FAILED ACTIONS", len(report.failed))
-    for f in report.failed:
-        out.append(f"  {one_line(f.key)}  {f.kind}  after {f.attempts} attempt(s), {local(f.failed_at, tz)}")
-        out += _field("Error:", f.error or "-")
-        for i, command in enumerate(f.commands):
-            out += _field("When done:" if i == 0 else "Or:", command)
-    if not report.failed:
-        out.append("  None.")
-
-    out += _heading(3, "REJECTED NOTICES (POSSIBLE FRAUD)", len(report.rejected))
-    for r in report.rejected:
-        ref = f"#{r.review_id}  " if r.review_id else ""
-        out.append(f"  {ref}{one_line(r.subject)}  ({local(r.raised_at, tz)})")
-        out += _field("Reason:", r.reason)
-        out += _evidence(r.evidence)
-        for i, command in enumerate(r.commands):
-            out += _field("Confirm:" if i == 0 else "Or:", command)
-    if not report.rejected:
-        out.append("  None.")
-
-    out += _heading(
-        4, f"DOMAINS EXPIRING WITHIN {report.expiring_within_days} DAYS WITHOUT A PAID RENEWAL", len(report.expiring)
-    )
-    for e in report.expiring:
-        out.append(f"  {e.domain:<32} expires {e.expires.isoformat()} ({e.days_left} days)  {one_line(e.customer)}")
-    if not report.expiring:
-        out.append("  None.")
-
-    out += _heading(5, "WHAT THE WORKER DID", len(report.done))
-    for a in report.done:
-        margin = a.margin
-        extra = f"  upstream {money(a.upstream_cost)}  margin {money(margin)}" if a.upstream_cost else ""
-        out.append(f"  {local(a.done_at, tz)}  {a.kind:<26} {one_line(a.subject):<28} {money(a.amount)}{extra}")
-    if not report.done:
-        out.append("  Nothing since the last report.")
-    totals = margin_totals(report)
-    if totals:
-        out.append(f"  Margin over upstream prices: {', '.join(str(m) for m in totals)}")
-
-    out += _heading(6, "HEALTH OF EACH SOURCE", len(report.sources))
-    for s in report.sources:
-        word = "LATE" if s.late else ("FAILING" if s.failing else "ok")
-        out.append(f"  {word:<8} {s.job:<16} last success {local(s.last_success_at, tz)}  ({s.plan})")
-        if s.failing and s.last_error:
-            out += _field("Error:", s.last_error[:500], indent=11)
-    if not report.sources:
-        out.append("  No jobs are scheduled.")
+        out += ["", "!! THE WORKER ITSELF NEEDS ATTENTION"]
+        for alert in report.alerts:
+            out += wrap(f"{alert.job}: {alert_text(alert, tz)}", INDENT, INDENT + "  ")
+    out += ["", "IN TEN SECONDS"]
+    width = max((len(f.label) for f in report.summary), default=0)
+    for figure in report.summary:
+        mark = "!" if figure.tone == "alarm" else " "
+        out.append(f"{mark} {figure.label:<{width}}  {one_line(figure.value)}")
+    for number, section in enumerate(report.sections, start=1):
+        out += section_lines(number, section)
     return "\n".join(line.rstrip() for line in out) + "\n"
-
-
-def margin_totals(report: MorningReport) -> list[Money]:
-    """Margin over upstream prices per currency (the renderers share it)."""
-    totals: dict[str, Money] = {}
-    for action in report.done:
-        margin = action.margin
-        if margin is not None:
-            totals[margin.currency] = totals[margin.currency] + margin if margin.currency in totals else margin
-    return [totals[c] for c in sorted(totals)]
