@@ -17,7 +17,7 @@ from integrations.registrar.manual import ManualRegistrar
 from integrations.registrar.terms import UpstreamPrices
 from integrations.xero.fake import FakeAccounting
 from tests.outbox.conftest import make_app, new_order, pay
-from tests.report.seed import add_order, add_outbox, add_receipt, add_review
+from tests.report.seed import add_decision, add_order, add_outbox, add_receipt, add_review
 from worker import audit
 from worker.cli import main
 from worker.domains import domain_book
@@ -53,6 +53,22 @@ def short_receipt(engine: Engine, settings: Settings) -> None:
         add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
         add_receipt(conn, "r-1", amount="27.00", payer_name="A. Smith", payer_email="smith@aroha.nz")
         add_review(conn, "short_paid", "r-1", "paid 27.00 of 45.00", candidates=["ORD-1"])
+
+
+def credit_item(engine: Engine, settings: Settings) -> None:
+    """45.00 left over from an earlier overpayment by the same customer, to apply to ORD-1."""
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
+        add_receipt(conn, "r-1", amount="80.00", payer_name="Aroha Ltd")
+        add_decision(conn, "r-1", ["ORD-0"], strategy="reviewer_approval")
+        add_review(
+            conn,
+            "credit",
+            "credit:9:r-1",
+            "NZ$45.00 over what Aroha Ltd owed on INV-0",
+            candidates=["ORD-1"],
+            detail={"receipt_id": "r-1", "amount": "45.00", "currency": "NZD", "contact_id": "C-1"},
+        )
 
 
 def registrar_to_do(engine: Engine, settings: Settings) -> None:
@@ -94,6 +110,12 @@ CASES: list[tuple[str, Seed, list[str], str]] = [
         receipt_for_two,
         ["review", "approve", "1", "--orders", "ORD-1,ORD-2"],
         "/decisions/1/approve?orders=ORD-1&other=ORD-2",
+    ),
+    (
+        "apply a credit",
+        credit_item,
+        ["review", "approve", "1", "--orders", "ORD-1"],
+        "/decisions/1/approve?orders=ORD-1",
     ),
     (
         "approve a part payment",

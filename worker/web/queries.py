@@ -7,7 +7,7 @@ Reading only: every change goes through the same functions as the command line (
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from rules.model import Receipt
 from rules.money import Money
 from rules.settlement import PAYABLE
 from worker.health import aware
-from worker.review import FAILED_KINDS, REJECTED_KINDS
+from worker.review import CREDIT_KIND, FAILED_KINDS, REJECTED_KINDS
 from worker.store.orders import owed_from_row, part_paid_sums
 from worker.store.outbox_tables import outbox_orders, registrar_actions
 from worker.store.receipts import receipt_from_row
@@ -117,8 +117,26 @@ class ItemView:
         return bool(self.candidates) and not self.open_candidates
 
 
+def _receipt_id(row: Any) -> str:
+    """The receipt an item is about: its subject, or for a credit the receipt whose money is left over."""
+    if row.kind == CREDIT_KIND and isinstance(row.detail, Mapping):
+        return str(row.detail.get("receipt_id", ""))
+    return str(row.subject)
+
+
+def _receipt_for(row: Any, found: Mapping[str, Receipt]) -> Receipt | None:
+    receipt = found.get(_receipt_id(row))
+    if receipt is not None and row.kind == CREDIT_KIND:
+        detail = row.detail if isinstance(row.detail, Mapping) else {}
+        try:
+            receipt = replace(receipt, money=Money.of(str(detail["amount"]), str(detail["currency"])))
+        except (KeyError, ValueError, TypeError):
+            return None
+    return receipt
+
+
 def _items(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
-    subjects = {r.subject for r in rows}
+    subjects = {_receipt_id(r) for r in rows}
     found = (
         {
             r.receipt_id: receipt_from_row(r)
@@ -151,7 +169,7 @@ def _items(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
                 resolution=r.resolution or "",
                 raised_at=aware(r.created_at) or r.created_at,
                 detail=r.detail if isinstance(r.detail, Mapping) else {},
-                receipt=found.get(r.subject),
+                receipt=_receipt_for(r, found),
                 candidates=tuple(by_id[c] for c in ids if c in by_id),
                 candidate_ids=ids,
             )
