@@ -281,7 +281,8 @@ def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> ApprovalRe
     if request.link_payer:
         linked = payer_keys(receipt)
         store_links(conn, linked, plan.contact_id, now)
-    lines = plan.lines()
+    paid = ", ".join(a.order.order_id for a in settlement.allocations)
+    lines = [f"#{review_id} approved: {receipt.receipt_id} pays {paid}; {len(keys)} action(s) queued.", *plan.lines()]
     if credit_id is not None:
         lines.append(f"The credit is review item #{credit_id}.")
     return ApprovalResult(

@@ -70,7 +70,7 @@ def test_refused_approval_exits_1_with_the_difference_and_runnable_options(
     assert nothing_written(engine, short_paid)
 
     assert main(shlex.split(option)[1:]) == 0
-    assert "Done: #" in capsys.readouterr().out
+    assert f"#{short_paid} approved: bank:line-27 pays ORD-1; 1 action(s) queued." in capsys.readouterr().out
     with engine.connect() as conn:
         assert conn.execute(select(orders.c.status).where(orders.c.order_id == "ORD-1")).scalar_one() == "part_paid"
         assert [r.kind for r in conn.execute(select(outbox))] == ["record_payment"]

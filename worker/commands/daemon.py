@@ -408,8 +408,12 @@ def review_approve(ctx: CommandContext) -> int:
         text = refusal_text(plan, cli_prefix(settings)) if not plan.ok else f"Refused: {acted.message}."
         print(text, file=sys.stderr)
         return 1
-    print(acted.message)
-    print("Nothing recorded (--dry-run)." if ctx.args.dry_run else f"Done: #{request.review_id} approved.")
+    if ctx.args.dry_run:
+        # The rehearsal said what approving does; nothing of it was kept.
+        print("\n".join(acted.message.splitlines()[1:]))
+        print("Nothing recorded (--dry-run).")
+    else:
+        print(acted.message)
     return 0
 
 
