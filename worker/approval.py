@@ -307,7 +307,7 @@ def _record_decision(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> 
         conn.execute(
             update(decisions)
             .where(decisions.c.receipt_id == receipt.receipt_id)
-            .values(orders=list(dict.fromkeys(earlier + chosen)), decided_at=now)
+            .values(orders=list(dict.fromkeys(earlier + chosen)))  # received once: its day stays
         )
         return
     item = conn.execute(select(review_items.c.reason).where(review_items.c.id == request.review_id)).first()
