@@ -153,9 +153,7 @@ def _commands(
     payout = detail.get("payout_key")
     if row.kind.startswith("payout_") and isinstance(payout, str):
         # A payout that does not add up: a person records what is missing by hand, then settles it.
-        return (
-            f"{prefix} payouts accept {shlex.quote(payout)} --payments RECEIPT,... --recorded-by-hand AMOUNT",
-        )
+        return (f"{prefix} payouts accept {shlex.quote(payout)} --payments RECEIPT,... --recorded-by-hand AMOUNT",)
     if row.kind in REJECTED_KINDS:
         return (f"{review} reject {row.id}", f"{review} ignore {row.id}")
     suggested = detail.get("suggested_orders")

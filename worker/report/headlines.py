@@ -119,7 +119,8 @@ def decision_headline(entry: ReviewEntry, settings: Settings, *, today: date) ->
             text += f"; {judgement(entry, settings)}"
         return text + "."
     if receipt is None:
-        return " ".join(entry.reason.split()) or entry.kind.replace("_", " ")
+        said = " ".join(entry.reason.split()) or entry.kind.replace("_", " ")
+        return said if said.endswith((".", "!", "?")) else said + "."
     lead = paid_sentence(receipt, zone=zone, today=today)
     if entry.forwarded or entry.kind == "forwarded":
         lead = f"Your staff forwarded a notice that {lead}, which proves no payment by itself"

@@ -77,7 +77,7 @@ def _entry_details(entry: ReviewEntry) -> tuple[tuple[str, str], ...]:
             pairs.append((receipt.gateway or "transaction", receipt.gateway_txn_id))
     elif entry.subject:
         pairs.append(("subject", entry.subject))
-    if entry.reason:
+    if entry.reason and receipt is not None:  # without a receipt, the reason is the headline itself
         pairs.append(("why", _one_line(entry.reason)))
     strategy = entry.detail.get("strategy")
     if strategy:
@@ -141,8 +141,8 @@ def fraud(inputs: ReportInputs) -> Built:
         key="fraud",
         title="Possible fraud",
         count=n,
-        intro="Messages that claim to be payments but failed authentication. Nothing was paid or recorded on "
-        "them. Confirm each as fraud with its command; if one was genuine, use `review ignore` with its number."
+        intro="Notices that failed authentication; nothing was paid or recorded on them. Confirm each with its "
+        "command, or use `review ignore` for one that was genuine."
         if n
         else "",
         items=tuple(items),
