@@ -73,6 +73,7 @@ class OrderBook:
         self.by_digits: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
         self.by_domain: dict[str, list[str]] = {}
+        self.by_squashed_domain: dict[str, list[str]] = {}  # "kauricafeconz" -> orders of kauricafe.co.nz
         self._domain_keys = PrefixIndex()  # (squashed key, order id), for prefix search
         self.by_contact: dict[str, list[str]] = {}
         self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
@@ -107,6 +108,7 @@ class OrderBook:
             domain = order.domain.lower()
             self.top_level_domains.add(domain.rsplit(".", 1)[-1])
             self.by_domain.setdefault(domain, []).append(oid)
+            self.by_squashed_domain.setdefault(squash(domain), []).append(oid)
             keys.append((squash(domain), oid))
             keys.append((domain_label(domain, self.patterns), oid))
         self.by_contact.setdefault(order.contact.contact_id, []).append(oid)
@@ -336,7 +338,15 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
             for oid in found:
                 ev.credit(oid, SCORE["domain"] if len(found) == 1 else SCORE["domain_near"])
 
+    if not ev.domain_refs and not ev.domain_words:
+        # A payee that spells a customer's whole domain without its dots ("KAURICAFECONZ"): the domain, written.
+        spelled = squash(receipt.payer_name)
+        if len(spelled) >= policy.min_domain_prefix and spelled in book.by_squashed_domain:
+            ev.domain_words.append((spelled, tuple(sorted(book.by_squashed_domain[spelled]))))
+            for oid in book.by_squashed_domain[spelled]:
+                ev.credit(oid, SCORE["domain"])
     ev.payers = book.contacts.match(receipt.payer_name, receipt.payer_email)
+    ev.payers.extend(_payers_at_their_domain(receipt.payer_email, book, ev.payers))
     for m in ev.payers:
         for oid in book.by_contact.get(m.contact_id, ()):
             ev.credit(oid, PAYER_SCORE[m.level])
@@ -349,6 +359,28 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
 
     _credit_amounts(ev, book, receipt, list(ev.scores))
     return ev
+
+
+def _payers_at_their_domain(email: str, book: OrderBook, known: list[PayerMatch]) -> list[PayerMatch]:
+    """Customers whose own domain (one of their orders') the payer's e-mail address is at: a card payer writing
+    from jo@kauricafe.co.nz is Kauri Cafe's. Public mail domains are nobody's order, so they never match."""
+    domain = email.strip().lower().rpartition("@")[2]
+    if not domain:
+        return []
+    firm = {m.contact_id for m in known if m.level >= PayerLevel.NAME}
+    out: dict[str, PayerMatch] = {}
+    labels = domain.split(".")
+    for start in range(len(labels) - 1):  # mail.kauricafe.co.nz, then kauricafe.co.nz
+        for oid in book.by_domain.get(".".join(labels[start:]), ()):
+            contact = book.orders[oid].contact
+            if contact.contact_id not in firm and contact.contact_id not in out:
+                out[contact.contact_id] = PayerMatch(
+                    contact_id=contact.contact_id,
+                    level=PayerLevel.NAME,
+                    how=f"payer e-mail {email.strip().lower()} is at {book.orders[oid].domain}, the domain of "
+                    f"{contact.name}",
+                )
+    return list(out.values())
 
 
 def _own_words(names: tuple[str, ...], patterns: Patterns) -> tuple[str, ...]:

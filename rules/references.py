@@ -40,6 +40,8 @@ class Patterns:
     settlement_filler_words: frozenset[str] = frozenset()
     interest_words: tuple[str, ...] = ()
     own_transfer_words: tuple[str, ...] = ()
+    payer_prefixes: tuple[str, ...] = ()  # "payment from", "direct credit from": before a payer's name in a bank line
+    column_width: int = 12  # NZ Particulars / Code / Reference, packed into one field by some feeds
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def extended(self, extra: Mapping[str, Sequence[str]]) -> Patterns:
@@ -76,6 +78,7 @@ def builtin_patterns() -> Patterns:
     """The built-in patterns file, read once on first use (never at import)."""
     data = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
     ignore = data.get("ignore", {})
+    bank = data.get("bank", {})
     return Patterns(
         invoice_words=tuple(data["invoice_words"]),
         digit_lookalikes=tuple(data["digit_lookalikes"].items()),
@@ -89,6 +92,8 @@ def builtin_patterns() -> Patterns:
         settlement_filler_words=frozenset(ignore["settlement_filler_words"]),
         interest_words=tuple(ignore["interest_words"]),
         own_transfer_words=tuple(ignore["own_transfer_words"]),
+        payer_prefixes=tuple(sorted((p.lower() for p in bank.get("payer_prefixes", ())), key=len, reverse=True)),
+        column_width=int(bank.get("column_width", 12)),
     )
 
 
@@ -154,6 +159,37 @@ def _invoice_regex(patterns: Patterns, prefixes: Iterable[str]) -> re.Pattern[st
 _BARE_NUMBER = re.compile(r"(?<![\w.,$/:])(?<!\d-)(\d{3,8})(?![\w/:]|[.,]\d|-\d)")
 
 
+# Numbers run on after a prefixed invoice number with slashes: "INV1085/1088/1090" (a bare number after a slash is
+# otherwise not read, being what dates look like). "1085 & 1088", "1085+1088" and "1085, 1088 and 1090" are read
+# as bare numbers already.
+_LISTED = re.compile(r"(?:/\d{3,8}(?![\d.:]|,\d))+")
+_LISTED_NUMBER = re.compile(r"\d{3,8}")
+
+
+def payer_after_prefix(text: str, patterns: Patterns) -> str:
+    """The payer's name after a bank's prefix ("PAYMENT FROM KAURI CAFE" -> "KAURI CAFE"), or "" when there is
+    none."""
+    lowered = " ".join(text.lower().split())
+    for prefix in patterns.payer_prefixes:
+        if lowered.startswith(prefix + " "):
+            return " ".join(text.split())[len(prefix) + 1 :].strip(" ,.-")
+    return ""
+
+
+def bank_columns(value: str, width: int) -> list[str]:
+    """The Particulars, Code and Reference packed into one field as fixed-width columns ("NAPIERCLEANIINV-1085",
+    "JO SMITH    INV1085     KAURICAFE"), one per column; [] when the field is no such packing (shorter than two
+    columns, or free text: single spaces and no padding)."""
+    if len(value) <= width or len(value) > 3 * width:
+        return []
+    cut = [value[i : i + width] for i in range(0, len(value), width)]
+    padded = "  " in value  # a column shorter than 12 characters, padded with spaces
+    glued = not any(ch.isspace() for ch in value)  # full columns run into each other: one long word
+    if not (padded or glued):
+        return []
+    return [column.strip() for column in cut if column.strip()]
+
+
 def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = ()) -> list[InvoiceRef]:
     """Every invoice number in `text`: prefixed forms (INV-0042, inv42, INV 0042, Invoice INV-0042, INV-O042,
     INV0042) and bare numbers of three or more digits (0042, 1058). Whether one exists is the caller's question.
@@ -166,6 +202,12 @@ def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = (
         if digits.isdigit():
             k = digits_key(digits)
             found[k] = InvoiceRef(key=k, prefixed=True, raw=m.group(0).strip())
+            # "INV1085/1088": numbers run on after one prefix are invoice numbers as well.
+            listed = _LISTED.match(text, m.end())
+            if listed:
+                for more in _LISTED_NUMBER.findall(listed.group(0)):
+                    key = digits_key(more)
+                    found.setdefault(key, InvoiceRef(key=key, prefixed=True, raw=more))
     for m in _BARE_NUMBER.finditer(text):
         k = digits_key(m.group(1))
         if k not in found:

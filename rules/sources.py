@@ -14,6 +14,7 @@ from typing import Any
 
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
+from rules.references import Patterns, bank_columns, builtin_patterns, payer_after_prefix
 
 
 class SourceError(ValueError):
@@ -70,8 +71,12 @@ def _text(line: Mapping[str, Any], key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def statement_line_receipt(line: Mapping[str, Any], *, currency: str) -> Receipt:
-    """A Finance API statement line (`bank/statements.json` shape) in the bank account's currency."""
+def statement_line_receipt(line: Mapping[str, Any], *, currency: str, patterns: Patterns | None = None) -> Receipt:
+    """A Finance API statement line (`bank/statements.json` shape) in the bank account's currency. How banks write
+    the payer is data (`[bank]` in rules/patterns.toml): "PAYMENT FROM <name>" as payee, a blank payee with
+    "DIRECT CREDIT FROM <name>" in the narrative, and Particulars / Code / Reference packed as 12-character columns
+    into one field (each column is kept as its own text field too)."""
+    patterns = patterns or builtin_patterns()
     line_id = _text(line, "statementLineId")
     if not line_id:
         raise SourceError("statement line without statementLineId")
@@ -81,18 +86,28 @@ def statement_line_receipt(line: Mapping[str, Any], *, currency: str) -> Receipt
         for key, name in (("isReconciled", "reconciled"), ("isDuplicate", "duplicate"), ("isDeleted", "deleted"))
         if line.get(key) is True
     )
-    text = tuple(
+    text = [
         (name, _text(line, key))
         for key, name in (("reference", "reference"), ("notes", "notes"), ("chequeNo", "cheque number"))
         if _text(line, key)
-    )
+    ]
+    for key in ("reference", "notes"):
+        raw = line.get(key)
+        for column in bank_columns(raw if isinstance(raw, str) else "", patterns.column_width):
+            text.append(("column", column))
+    payee = _text(line, "payee")
+    payer = payer_after_prefix(payee, patterns) if payee else ""
+    if not payee:
+        payer = next((found for _, value in text if (found := payer_after_prefix(value, patterns))), "")
+    if payer:
+        text.append(("payee", payee or payer))  # the bank's words stay where the ignore rules read them
     return Receipt(
         receipt_id=line_id,
         source=ReceiptSource.BANK_LINE,
         received_at=start_of_day(line.get("postedDate") or line.get("transactionDate")),
         money=Money(amount=amount, currency=currency.upper()),
-        payer_name=_text(line, "payee"),
-        text=text,
+        payer_name=payer or payee,
+        text=tuple(text),
         raw_kind=_text(line, "type").upper() or ("DEBIT" if amount < 0 else "CREDIT"),
         flags=flags,
     )
