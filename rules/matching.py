@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import CENT, Money
 from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key
+from rules.payment_references import find_payment_references, one_slip_away, without
 from rules.prefixes import PrefixIndex
 from rules.references import (
     InvoiceRef,
@@ -74,6 +75,7 @@ class OrderBook:
         self.prefixes: set[str] = set()
         self.by_domain: dict[str, list[str]] = {}
         self.by_squashed_domain: dict[str, list[str]] = {}  # "kauricafeconz" -> orders of kauricafe.co.nz
+        self.by_payment_reference: dict[str, list[str]] = {}  # "10004207" -> the orders of that invoice
         self._domain_keys = PrefixIndex()  # (squashed key, order id), for prefix search
         self.by_contact: dict[str, list[str]] = {}
         self.by_amount: dict[tuple[str, Decimal], list[str]] = {}
@@ -111,6 +113,8 @@ class OrderBook:
             self.by_squashed_domain.setdefault(squash(domain), []).append(oid)
             keys.append((squash(domain), oid))
             keys.append((domain_label(domain, self.patterns), oid))
+        if order.payment_reference:
+            self.by_payment_reference.setdefault(order.payment_reference, []).append(oid)
         self.by_contact.setdefault(order.contact.contact_id, []).append(oid)
         amount = (order.amount_due.currency, order.amount_due.cents())
         self.amount_of[oid] = amount
@@ -249,6 +253,7 @@ class Evidence:
     # squashed reference words that start (or are) orders' domains: (word, order ids)
     domain_words: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     payers: list[PayerMatch] = field(default_factory=list)
+    slipped_references: list[str] = field(default_factory=list)  # payment references whose check digit fails
     scores: dict[str, float] = field(default_factory=dict)  # for ranking suggestions; the reasons name the evidence
 
     def credit(self, order_id: str, points: float) -> None:
@@ -282,8 +287,23 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 return name
         return "+".join(where)
 
+    references = find_payment_references(joined) if book.by_payment_reference else []
+    if references:
+        for written in references:
+            hits = book.by_payment_reference.get(written.token, []) if written.valid else []
+            for oid in hits:
+                ev.invoice_refs[oid] = (
+                    f"payment reference {written.token} in {field_of(written.token)} (check digit verifies)"
+                )
+                ev.credit(oid, SCORE["invoice"])
+            if written.valid and not hits and book.by_payment_reference:
+                ev.unknown_invoice_refs.append(f"{written.token} (a payment reference no open invoice has)")
+            elif not written.valid and _could_be_ours(written.token, book):
+                ev.unknown_invoice_refs.append(f"{written.token} (a payment reference whose check digit fails)")
+                ev.slipped_references.append(written.token)
+
     paid_whole = str(int(receipt.money.amount)) if receipt.money.amount == int(receipt.money.amount) else ""
-    for ref in find_invoice_refs(joined, patterns, book.prefixes):
+    for ref in find_invoice_refs(without(joined, references) if references else joined, patterns, book.prefixes):
         if not ref.prefixed and ref.key == paid_whole:
             continue  # "PAID 129" is the amount, not invoice 129
         hits = book.orders_with_key(ref.key)
@@ -361,6 +381,12 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
     return ev
 
 
+def _could_be_ours(token: str, book: OrderBook) -> bool:
+    """A failing eight-digit number is taken for a slipped payment reference only when one slip away from it is a
+    reference one of the book's invoices has (an account or phone number is not)."""
+    return any(candidate in book.by_payment_reference for candidate in one_slip_away(token))
+
+
 def _payers_at_their_domain(email: str, book: OrderBook, known: list[PayerMatch]) -> list[PayerMatch]:
     """Customers whose own domain (one of their orders') the payer's e-mail address is at: a card payer writing
     from jo@kauricafe.co.nz is Kauri Cafe's. Public mail domains are nobody's order, so they never match."""
@@ -413,6 +439,12 @@ def credit_near_misses(ev: Evidence, book: OrderBook, receipt: Receipt) -> None:
                     added.append(oid)
                 if oid not in ev.invoice_refs:
                     ev.credit(oid, SCORE["invoice_near"])  # one typing slip from the number typed
+    for token in ev.slipped_references:
+        for candidate in one_slip_away(token):
+            for oid in book.by_payment_reference.get(candidate, ()):
+                if oid not in ev.scores:
+                    added.append(oid)
+                ev.credit(oid, SCORE["invoice"])  # one slip from a reference the worker issued: the likeliest
     for domain in ev.unknown_domains:
         label = domain_label(domain, book.patterns)
         if len(label) < NEAR_DOMAIN_STEM:
@@ -487,6 +519,9 @@ def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Pro
     ids = tuple(sorted(ev.invoice_refs, key=lambda o: book.orders[o].invoice_number))
     evidence = "; ".join(dict.fromkeys(ev.invoice_refs[o] for o in ids))
     doubt = _payer_conflict(ev, book, ids, receipt.money)
+    if ev.slipped_references and not doubt:
+        # A payment reference one slip from ours is only ever a suggestion; with it, nothing is acted on.
+        doubt = f"payment reference {ev.slipped_references[0]} does not verify (a typing slip?)"
     extra_domains = sorted(set(ev.domain_refs) - set(ids), key=lambda o: book.orders[o].invoice_number)
     if extra_domains:
         both = (*ids, *extra_domains)

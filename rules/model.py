@@ -57,6 +57,7 @@ class Order:
     due: date
     plan: str = ""
     term_years: int = 1
+    payment_reference: str = ""  # with a check digit, on invoices the worker raised (rules.payment_references)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -189,6 +189,7 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
             due=date.fromisoformat(str(data["due"])[:10]),
             plan=str(data.get("plan") or ""),
             term_years=int(data.get("term_years") or 1),
+            payment_reference=str(data.get("payment_reference") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(f"order {data.get('order_id', '?')!r}: {exc}") from exc

@@ -18,6 +18,7 @@ from typing import Any
 from integrations.ports import SupplierBill, SupplierBillLine
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import CENT, Money
+from rules.payment_references import find_payment_references
 from rules.sources import SourceError, parse_amount, parse_xero_date
 
 # A domain name in free text: labels of letters, digits and hyphens, a TLD of letters (IDNs as punycode).
@@ -78,6 +79,8 @@ def orders_from_invoice(invoice: Mapping[str, Any], contact: Contact, item_codes
     due = _day(invoice.get("DueDate"), issued)
     number = str(invoice.get("InvoiceNumber") or invoice.get("InvoiceID"))
     reference = str(invoice.get("Reference") or "")
+    # A reference with a check digit the worker set when it raised the invoice: matching's exact key.
+    payment_reference = next((r.token for r in find_payment_references(reference) if r.valid), "")
     orders: list[Order] = []
     for n, (line, kind) in enumerate(ours, start=1):
         text = str(line.get("Description") or "")
@@ -100,6 +103,7 @@ def orders_from_invoice(invoice: Mapping[str, Any], contact: Contact, item_codes
                 due=due,
                 plan=plan_in(text) if kind is OrderKind.HOSTING else "",
                 term_years=term_years(line, kind),
+                payment_reference=payment_reference,
             )
         )
     return orders

@@ -10,6 +10,7 @@ from integrations.ports import ContactDraft
 from integrations.registrar.fake import FakeRegistrar
 from integrations.xero.fake import FakeAccounting
 from rules.model import OrderKind
+from rules.payment_references import is_valid
 from worker.app import App
 from worker.domains import hold_domain
 from worker.jobs.dispatch import dispatch
@@ -37,7 +38,7 @@ def test_renewal_invoice_is_raised_once_per_domain_and_term(app: App, accounting
     dispatch(app)
     assert raise_renewals(app) == {"due": 0, "queued": 0, "already": 0, "review": 0}
     dispatch(app)
-    [invoice] = [i for i in accounting.invoices.values() if "soon.nz" in i.reference]
+    [invoice] = [i for i in accounting.invoices.values() if "soon.nz" in i.lines[0].description]
     assert invoice.total.amount == 30 and invoice.contact_id == "c-1"
     assert accounting.calls["create_invoice"] == 1
     with app.engine.connect() as conn:
@@ -103,7 +104,7 @@ def test_renewal_invoice_reads_back_as_a_renewal_order(app: App, accounting: Fak
     )
     raise_renewals(app)
     dispatch(app)
-    [invoice] = [i for i in accounting.invoices.values() if "back.co.nz" in i.reference]
+    [invoice] = [i for i in accounting.invoices.values() if "back.co.nz" in i.lines[0].description]
     [line] = invoice.lines
     as_json = {
         "InvoiceID": invoice.invoice_id,
@@ -122,6 +123,9 @@ def test_renewal_invoice_reads_back_as_a_renewal_order(app: App, accounting: Fak
     }
     [order] = orders_from_invoice(as_json, Contact(contact_id="c-1", name="Aroha Ltd"), app.settings.xero.item_codes)
     assert (order.kind, order.domain, order.term_years) == (OrderKind.DOMAIN_RENEWAL, "back.co.nz", 1)
+    # The invoice carries a payment reference with a check digit, read back as the order's exact key.
+    assert is_valid(invoice.reference) and order.payment_reference == invoice.reference
+    assert f"Please pay with reference {invoice.reference}" in line.description
 
 
 def test_sync_with_the_manual_registrar_asks_nothing(app: App, accounting: FakeAccounting, clock: Clock) -> None:

@@ -17,6 +17,7 @@ from config.settings import Settings
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft
 from rules.model import Receipt
 from rules.money import Money
+from rules.payment_references import BASE
 from worker.domains import domain_row
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.store.outbox_tables import domains
@@ -24,6 +25,20 @@ from worker.store.outbox_tables import domains
 if TYPE_CHECKING:
     from worker.app import App
     from worker.outbox import OutboxRow
+
+
+def payment_reference_for(row_id: int) -> str:
+    """The payment reference with a check digit for the invoice an outbox row raises: the row's number on the base
+    (rules.payment_references), then its Damm digit (python-stdnum). Eight digits: it fits a 12-character NZ bank
+    field. The same row always gives the same reference, so a retried invoice carries it too."""
+    from stdnum import damm
+
+    body = str(BASE + row_id % BASE)
+    return body + str(damm.calc_check_digit(body))
+
+
+def _pay_with(reference: str) -> str:
+    return f"Please pay with reference {reference}"
 
 
 def _references(receipt: Receipt) -> set[str]:
@@ -95,11 +110,12 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
     today = app.clock().date()
     years = int(p.get("years", 1))
     price = Money.of(str(p["amount"]), str(p["currency"]))
+    reference = payment_reference_for(row.id)
     draft = InvoiceDraft(
         contact_id=str(p["contact_id"]),
         lines=(
             InvoiceLine(
-                description=f"Renewal of {domain} for {years} year(s) from {expires}",
+                description=f"Renewal of {domain} for {years} year(s) from {expires}. {_pay_with(reference)}",
                 quantity=Decimal(years),
                 unit_amount=price,
                 item_code=str(p.get("item_code", "")),
@@ -108,7 +124,7 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
         ),
         issued=today,
         due=min(today + timedelta(days=app.settings.hosting.invoice_due_days), expires),
-        reference=f"RENEW {domain} {expires}",
+        reference=reference,  # what the customer types into the bank's reference field; matching's exact key
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
     checkpoint("after_xero_write")
@@ -120,7 +136,8 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
             .values(renewal_invoiced_for=expires, renewal_invoice_id=invoice_id, updated_at=app.clock())
         )
 
-    return Done(result={"invoice_id": invoice_id, "invoice_number": number}, record=record)
+    result = {"invoice_id": invoice_id, "invoice_number": number, "payment_reference": reference}
+    return Done(result=result, record=record)
 
 
 def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
@@ -138,12 +155,15 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
         contact_id, contact_note = match.contact_id, match.note
         checkpoint("after_xero_write")
     today = app.clock().date()
+    reference = payment_reference_for(row.id)
     draft = InvoiceDraft(
         contact_id=contact_id,
         lines=(
             InvoiceLine(
                 # The domain is read back out of this line when the invoice becomes an order.
-                description=f"Domain registration - {domain} - {years} year" + ("s" if years != 1 else ""),
+                description=f"Domain registration - {domain} - {years} year"
+                + ("s" if years != 1 else "")
+                + f". {_pay_with(reference)}",
                 quantity=Decimal(1),
                 unit_amount=Money.of(str(p["amount"]), str(p["currency"])),
                 item_code=str(p.get("item_code", "")),
@@ -152,11 +172,16 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
         ),
         issued=today,
         due=today + timedelta(days=app.settings.hosting.invoice_due_days),
-        reference=f"DOMAIN {domain}",
+        reference=reference,  # what the customer types into the bank's reference field; matching's exact key
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
     checkpoint("after_xero_write")
-    result = {"invoice_id": invoice_id, "invoice_number": number, "contact_id": contact_id}
+    result = {
+        "invoice_id": invoice_id,
+        "invoice_number": number,
+        "contact_id": contact_id,
+        "payment_reference": reference,
+    }
     if contact_note:
         result["contact_note"] = contact_note  # e.g. the customer's name was taken, so the contact's name was extended
     return Done(result=result)

@@ -32,6 +32,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "due": order.due.isoformat(),
         "plan": order.plan,
         "term_years": order.term_years,
+        "payment_reference": order.payment_reference,
     }
 
 
@@ -55,6 +56,7 @@ def order_from_row(row: Any) -> Order:
         due=date.fromisoformat(row.due),
         plan=row.plan or "",
         term_years=row.term_years,
+        payment_reference=getattr(row, "payment_reference", "") or "",
     )
 
 

@@ -46,6 +46,8 @@ orders = Table(
     Column("due", String(10), nullable=False),
     Column("plan", String(64), nullable=False, server_default=""),
     Column("term_years", Integer, nullable=False, server_default="1"),
+    # with a check digit, on invoices the worker raised (rules.payment_references); "" for any other invoice
+    Column("payment_reference", String(16), nullable=False, server_default=""),
     # open -> paid (a receipt settled it) -> done (effects applied); or closed (invoice paid/voided elsewhere).
     # part_paid: a person approved a part payment; it owes amount_due less its part_payments, and its effects wait.
     Column("status", String(16), nullable=False, server_default="open"),
