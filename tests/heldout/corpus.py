@@ -26,6 +26,8 @@ from typing import Any
 
 import dkim
 
+from worker.effects.books import payment_reference_for
+
 FIXTURES = Path(__file__).resolve().parents[1] / "notices" / "fixtures"
 TEST_KEY = (FIXTURES / "test-key.pem").read_bytes()
 TODAY = date(2026, 11, 26)
@@ -226,6 +228,8 @@ def _orders(b: Built, per_customer: int) -> None:
                 "issued": issued.isoformat(),
                 "due": (issued + timedelta(days=14)).isoformat(),
             }
+            if b.rng.random() < 0.3:  # an invoice the worker raised: it carries a payment reference
+                order["payment_reference"] = payment_reference_for(len(b.orders) + 1)
             b.orders.append(order)
             b.open_orders.append(order)
 
@@ -401,6 +405,27 @@ def _bank_forms(b: Built) -> None:
         ).upper()
         line = _line(b, _paid_on(b, order), order["amount_due"], payee=payer, reference=f"INV-{_digits(order)}")
         b.label(line, "auto", [order["order_id"]], "bank:trust-or-holding")
+    with_reference = [o for o in b.open_orders if o.get("payment_reference")]
+    for order in with_reference[: 5 * b.scale]:  # the payment reference with its check digit, as typed
+        b.open_orders.remove(order)
+        ref = order["payment_reference"]
+        typed = rng.choice([ref, f"{ref[:4]} {ref[4:]}", f"REF {ref}"])
+        line = _line(
+            b, _paid_on(b, order), order["amount_due"], payee=rng.choice(["J SMITH", "A N OTHER"]), reference=typed
+        )
+        b.label(line, "auto", [order["order_id"]], "bank:payment-reference")
+    for order in with_reference[5 * b.scale : 9 * b.scale]:  # the reference with a typing slip: suggest only
+        b.open_orders.remove(order)
+        ref = order["payment_reference"]
+        at = rng.randrange(1, 6)
+        slipped = (
+            ref[:at] + ref[at + 1] + ref[at] + ref[at + 2 :]
+            if ref[at] != ref[at + 1]
+            else ref[:7] + str((int(ref[7]) + 1) % 10)
+        )
+        customer = _customer_of(b, order)
+        line = _line(b, _paid_on(b, order), order["amount_due"], payee=_bank_name(customer, rng), reference=slipped)
+        b.label(line, "review", [order["order_id"]], "bank:payment-reference-slipped")
     for payee, reference in (("STRIPE PAYMENTS AUSTRALIA", "PAYOUT"), ("INTEREST", "CREDIT INTEREST")):
         line = _line(b, TODAY - timedelta(days=3), "412.50", payee=payee, reference=reference)
         b.label(line, "ignore", [], "bank:not-a-customer-payment")

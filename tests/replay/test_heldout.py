@@ -43,6 +43,8 @@ def test_thresholds_are_met(scored: dict[str, object]) -> None:
         ("bank:payee-is-domain", "auto"),
         ("bank:several-invoices", "auto"),
         ("bank:transposed-digits", "review"),
+        ("bank:payment-reference", "auto"),
+        ("bank:payment-reference-slipped", "review"),
         ("mail:paypal-de", "auto"),
         ("mail:paypal-fr", "auto"),
         ("mail:paypal-es", "auto"),
