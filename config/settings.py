@@ -43,6 +43,7 @@ class Settings:
     web: WebSettings
     # Not problems, but worth a word: an RW_* variable no setting reads (a typo would otherwise be ignored).
     warnings: tuple[str, ...] = ()
+    required_secrets: tuple[str, ...] = ()  # RW_* secrets this configuration cannot load without
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Settings:
@@ -101,7 +102,11 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, base_dir: Pa
             )
     if problems.items:
         raise ConfigError(problems.items)
-    return replace(settings, warnings=unknown_variables(environ, problems.environment, problems.tables))
+    return replace(
+        settings,
+        warnings=unknown_variables(environ, problems.environment, problems.tables),
+        required_secrets=tuple(sorted(problems.required_secrets)),
+    )
 
 
 # RW_* variables that are not settings: the settings file itself, and the test suite's own.

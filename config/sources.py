@@ -19,6 +19,8 @@ class Problems:
     environment: set[str] = field(default_factory=set)
     # Settings that are tables (plans, prices): only the file can hold them; variable name -> "[section] key".
     tables: dict[str, str] = field(default_factory=dict)
+    # Secrets this configuration requires (and found): a command run in another shell needs them set there too.
+    required_secrets: set[str] = field(default_factory=set)
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
@@ -200,6 +202,8 @@ class Reader:
         value = self.environ.get(env, "")
         if required and not value:
             self.problems.add(f"environment {env}", "is required")
+        if required:
+            self.problems.required_secrets.add(env)
         return value
 
     def finish(self) -> None:

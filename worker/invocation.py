@@ -27,7 +27,13 @@ def cli_prefix(settings: Settings) -> str:
 
 
 def environment_note(settings: Settings) -> str:
-    """What a printed command also needs that it cannot carry itself ('' when nothing)."""
+    """What a printed command also needs that it cannot carry itself: the secrets (and a database URL) that only
+    the environment holds, by name ('' when nothing)."""
+    names = list(settings.required_secrets)
     if settings.worker.database_url_from_env:
-        return "Run these commands where RW_WORKER_DATABASE_URL is set as it is for the worker."
-    return ""
+        names.append("RW_WORKER_DATABASE_URL")
+    if not names:
+        return ""
+    listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    verb = "is" if len(names) == 1 else "are"
+    return f"Run them where {listed} {verb} set, as for the worker."

@@ -483,3 +483,22 @@ def test_send_report_job_failure_is_recorded_and_boundary_kept(settings, sqlite_
     assert run_job(app, "send_report", send_report) is None
     with sqlite_engine.connect() as conn:
         assert last_sent(conn) is None
+
+
+def test_commands_say_which_secrets_they_need(tmp_path: Path) -> None:
+    """A secret is never printed; a command pasted elsewhere needs it set there too, so the report names it."""
+    from config.settings import load_settings
+    from worker.invocation import environment_note
+
+    env = {
+        "RW_WORKER_DATA_DIR": str(tmp_path),
+        "RW_XERO_MODE": "custom_connection",
+        "RW_XERO_CLIENT_ID": "id",
+        "RW_XERO_CLIENT_SECRET": "s3cret",
+    }
+    settings = load_settings(None, env, base_dir=tmp_path)
+    assert settings.required_secrets == ("RW_XERO_CLIENT_ID", "RW_XERO_CLIENT_SECRET")
+    note = environment_note(settings)
+    assert note == "Run them where RW_XERO_CLIENT_ID and RW_XERO_CLIENT_SECRET are set, as for the worker."
+    assert "s3cret" not in note
+    assert environment_note(load_settings(None, {"RW_WORKER_DATA_DIR": str(tmp_path)}, base_dir=tmp_path)) == ""

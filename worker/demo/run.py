@@ -152,6 +152,11 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
             f"demo: Xero sandbox received {sandbox.count()} API calls; database {settings.worker.database_url}",
             file=out,
         )
+        print(
+            "demo: to run the report's commands in another shell, first "
+            f"`export RW_GATEWAYS_STRIPE_API_KEY={demo_payouts.DEMO_STRIPE_KEY}` (the demo's Stripe emulator key)",
+            file=out,
+        )
     return 1 if failed else 0
 
 
