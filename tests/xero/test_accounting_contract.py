@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.errors import AmountExceedsDue, NotConfigured, PermanentError
+from integrations.errors import AmountExceedsDue, NotConfigured
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, RepeatingInvoiceDraft
 from rules.model import Contact, OrderKind, ReceiptSource
 from rules.money import Money
@@ -75,7 +75,8 @@ def test_payment_is_recorded_once_per_key_and_closes_a_paid_invoice(books: Books
 
 
 def test_overpayment_is_refused(books: Books) -> None:
-    """A payment larger than the amount due is a permanent error, and nothing is recorded."""
+    """A payment larger than the amount due is refused as AmountExceedsDue naming what is owing (so the caller can
+    record that much instead of sending the same call again), and nothing is recorded."""
     order = an_order(3, amount="12.00")
     books.seed_order(order)
     draft = PaymentDraft(
@@ -85,8 +86,9 @@ def test_overpayment_is_refused(books: Books) -> None:
         reference="x",
         account_code="090",
     )
-    with pytest.raises(PermanentError):
+    with pytest.raises(AmountExceedsDue) as refused:
         books.accounting.record_payment(draft, idempotency_key="pay-over")
+    assert Decimal(refused.value.amount_due) == Decimal("12.00")
     assert books.count_payments(order.invoice_id) == 0
 
 
@@ -246,23 +248,6 @@ def test_history_note_is_kept_within_250_characters(books: Books) -> None:
     books.accounting.add_history_note(order.invoice_id, note, idempotency_key="n-8")
     [kept] = books.history_notes(order.invoice_id)
     assert len(kept) == 250 and kept.startswith("Domain example-8.co.nz renewed;")
-
-
-def test_overpayment_is_refused_with_what_is_owing(books: Books) -> None:
-    """More than the invoice still owes is AmountExceedsDue naming what is owing: to record that much, not retry."""
-    order = an_order(9, amount="12.00")
-    books.seed_order(order)
-    draft = PaymentDraft(
-        invoice_id=order.invoice_id,
-        amount=_nzd("50.00"),
-        paid_on=date(2026, 11, 3),
-        reference="x",
-        account_code="090",
-    )
-    with pytest.raises(AmountExceedsDue) as refused:
-        books.accounting.record_payment(draft, idempotency_key="pay-over-9")
-    assert Decimal(refused.value.amount_due) == Decimal("12.00")
-    assert books.count_payments(order.invoice_id) == 0
 
 
 PROVIDER = Contact(contact_id="22222222-0000-4000-8000-000000000001", name="Upstream Hosting Ltd")
