@@ -140,3 +140,55 @@ def test_every_settled_payout_empties_its_clearing_account_into_the_bank(
 
 def _refs(carried: dict[str, Any], key: str, receipts: list[Receipt]) -> set[str]:
     return {r.gateway_txn_id for r in receipts if carried.get(r.receipt_id) == key}
+
+
+def test_a_transfer_the_accountant_reconciled_is_the_second_evidence(
+    engine: Engine, tmp_path: Path, sandbox: XeroSandbox
+) -> None:
+    """Without a bank feed the worker can read, the payout reached the bank when Xero shows its transfer reconciled
+    (the accountant matched the payout's bank line to it); Xero is asked at most hourly."""
+    from integrations.xero.sandbox.banking import reconcile_transfer
+    from rules.payouts import Sighting, SightingSource
+    from worker.jobs.payouts import add_sighting
+
+    from .conftest import Clock
+
+    clock = Clock(now=datetime.now(UTC))
+    app = make_app(engine, gateway_settings(tmp_path), clock, make_adapter(sandbox, space_polls=False))
+    cards = [
+        _paid_by_card(app, sandbox, n, a, TODAY - timedelta(days=9), "stripe") for n, a in ((1, "45.00"), (2, "30.00"))
+    ]
+    _cycle(app)
+    amount = Money(amount=net("45.00", "30.00"), currency="NZD")
+    with app.engine.begin() as conn:
+        add_sighting(
+            conn,
+            Sighting(
+                source=SightingSource.NOTICE,
+                ref="payout-9@stripe.com",
+                gateway="stripe",
+                net=amount,
+                on=TODAY - timedelta(days=2),
+            ),
+            clock(),
+        )
+    _cycle(app)
+    with app.engine.connect() as conn:
+        [payout] = conn.execute(select(payouts)).all()
+    assert payout.state == "waiting" and payout.matched == 1
+    [transfer] = [t for t in sandbox.books.bank_transfers.values() if t.data.get("Reference") == payout.reference]
+    asked = lambda: sandbox.count("GET", "/BankTransfers")  # noqa: E731
+    before = asked()
+    clock.now += timedelta(hours=2)
+    match_payouts(app)  # not reconciled yet: asked once, still waiting
+    assert asked() == before + 1
+    match_payouts(app)  # asked again only after an hour
+    assert asked() == before + 1
+    reconcile_transfer(sandbox.books, transfer.data["BankTransferID"])
+    clock.now += timedelta(hours=2)
+    assert match_payouts(app)["settled"] == 1
+    with app.engine.connect() as conn:
+        [payout] = conn.execute(select(payouts)).all()
+        states = {r.receipt_id: r.state for r in conn.execute(select(card_payments))}
+    assert payout.state == "settled" and payout.bank_line == "reconciled in Xero"
+    assert states == {c.receipt_id: "settled" for c in cards}

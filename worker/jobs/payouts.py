@@ -35,7 +35,7 @@ from worker.store.card_payments import insert_card_payment, unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
 from worker.store.receipts import receipt_from_row
 from worker.store.review_items import raise_review_item
-from worker.store.tables import decisions, receipts, review_items
+from worker.store.tables import decisions, outbox, receipts, review_items
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -46,6 +46,8 @@ LOOKBACK = timedelta(days=60)  # bank lines and payouts older than this are not 
 SERVICE_LOOKBACK = timedelta(days=30)  # how far back the service's API is asked for payouts
 SERVICE_WAIT = timedelta(days=2)  # with the API set up, a payout seen elsewhere waits this long for its record
 ATTACH_DAYS = 10  # sightings are compared with payouts this many days either side
+RECHECK = timedelta(hours=1)  # how often Xero is asked whether a booked payout's transfer was reconciled
+RECONCILED_IN_XERO = "reconciled in Xero"  # the bank line a payout matched, when only Xero's reconciliation shows it
 
 REVIEW_ACTIONS = {
     "payout_unknown": "Find what the payout holds that the worker has no record of (a payment taken outside the "
@@ -74,6 +76,7 @@ def match_payouts(app: App) -> dict[str, int | str]:
     counts["sighted"] += _sight_service_records(app, services, now, counts)
     with app.engine.begin() as conn:
         counts["settled"] += _attach(conn, services, now)
+    counts["settled"] += _reconciled_in_xero(app, now)
     for key in _undecided(app):
         with app.engine.begin() as conn:
             outcome = _decide(conn, key, services, now, bank_code=app.settings.xero.bank_account_code)
@@ -363,6 +366,46 @@ def _reached_the_bank(conn: Connection, key: str, now: datetime) -> int:
             update(card_payments).where(card_payments.c.payout_key == key).values(state="settled", settled_at=now)
         )
     return int(done or 0)
+
+
+def _reconciled_in_xero(app: App, now: datetime, *, limit: int = 20) -> int:
+    """Second evidence without a bank feed the worker can read: the accountant matched the payout's bank line to the
+    worker's transfer, so Xero shows the transfer reconciled on the bank side. Each matched payout not yet seen at
+    the bank is asked about at most once per RECHECK, a few per run (one call each)."""
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(payouts)
+            .where(
+                payouts.c.matched == 1,
+                payouts.c.state == "waiting",
+                payouts.c.bank_line == "",
+                payouts.c.updated_at <= now - RECHECK,
+            )
+            .order_by(payouts.c.updated_at)
+            .limit(limit)
+        ).all()
+        booked = {
+            r.idempotency_key
+            for r in conn.execute(
+                select(outbox.c.idempotency_key).where(outbox.c.kind == "payout_transfer", outbox.c.status == "done")
+            )
+        }
+    settled = 0
+    for row in rows:
+        if effect_key("payout-transfer", row.key) not in booked:
+            continue
+        try:
+            entries = app.accounting.transfers_with(reference=row.reference, currency=row.currency)
+        except IntegrationError as exc:
+            log.warning("payout_transfer_unreadable", payout=row.key, error=str(exc))
+            break
+        with app.engine.begin() as conn:
+            if any(e.reconciled and e.status == "AUTHORISED" for e in entries):
+                conn.execute(update(payouts).where(payouts.c.key == row.key).values(bank_line=RECONCILED_IN_XERO))
+                settled += _reached_the_bank(conn, row.key, now)
+            else:
+                conn.execute(update(payouts).where(payouts.c.key == row.key).values(updated_at=now))
+    return settled
 
 
 # ---- decide and apply ------------------------------------------------------------------------------------------
