@@ -264,7 +264,7 @@ def settle_by_window(
         ),
         key=lambda p: (p.paid_on, p.payment_id),
     )
-    who = f"{_service(sighting)} payout of {net} on {sighting.on.isoformat()}"
+    who = f"{_service(sighting)} payout of {net} on {sighting.on.isoformat()}"  # plain: reasons are also logged
     if not pool:
         return Settlement(
             outcome=Outcome.REVIEW,
@@ -296,7 +296,7 @@ def settle_by_window(
             strategy="window",
             net=net,
             payments=tuple(p.payment_id for p in pool[:max_candidates]),
-            reason=f"{who} is more than all {len(pool)} waiting payments through {_service(sighting)} add up to",
+            reason=f"{who} is more than its {len(pool)} waiting payment(s)",
             missing=("more money than the worker has a record of",),
             review_kind="payout_unknown",
         )

@@ -8,6 +8,7 @@ package's own retries off so the policy is the only one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ class StripePaymentService:
     ) -> None:
         if not api_key:
             raise NotConfigured("no Stripe API key (RW_GATEWAYS_STRIPE_API_KEY)", system=SYSTEM)
+        # The package logs every request at INFO; our own summary line per job says what was read.
+        logging.getLogger("stripe").setLevel(logging.WARNING)
         bases = {"api": api_base} if api_base else None
         self._client = stripe.StripeClient(
             api_key,

@@ -114,7 +114,8 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
     today = date.fromisoformat(context["today"])
     clock = running_clock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
     stripe = StripeEmulator(api_key=demo_payouts.DEMO_STRIPE_KEY, clock=clock)
-    with XeroSandbox(clock=clock) as sandbox, stripe.serve() as stripe_url:
+    # The demo's days pass in seconds: Xero's 60 calls a minute would park the payouts' bookings for a minute.
+    with XeroSandbox(clock=clock, minute_limit=600) as sandbox, stripe.serve() as stripe_url:
         seeded = seed_demo(
             sandbox, orders=_load(data / "orders.json"), payments=None, statements=_load(data / "bank/statements.json")
         )

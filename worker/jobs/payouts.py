@@ -459,8 +459,8 @@ def _decide(conn: Connection, key: str, services: dict[str, GatewaySettings], no
         settlement = settle(main, unsettled_payments(conn, payout.gateway), gateway.terms)
         if record is None and gateway.api != "none" and settlement.outcome is Outcome.REVIEW:
             service = SERVICE_NAMES.get(payout.gateway, payout.gateway)
-            reason = f"{service}'s API reports no payout like this one; {settlement.reason}"
-            settlement = replace(settlement, reason=reason)
+            missing = (*settlement.missing, f"{service}'s own records have no such payout")
+            settlement = replace(settlement, missing=missing)
     if settlement.outcome is Outcome.EXACT:
         return apply_settlement(conn, payout, settlement, gateway, now, bank_code=bank_code)
     _hold(conn, payout, settlement, now)

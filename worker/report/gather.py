@@ -19,6 +19,7 @@ from worker.invocation import environment_note
 from worker.report import sections
 from worker.report.inputs import Builder, ReportInputs
 from worker.report.model import Alert, MorningReport
+from worker.report.payouts import payouts
 from worker.review_list import review_entries
 
 # The report's sections in the order it shows them. A new area adds its builder here (and its figures say where
@@ -29,6 +30,7 @@ SECTIONS: tuple[Builder, ...] = (
     sections.decisions,
     sections.registrar,
     sections.part_paid,
+    payouts,
     sections.expiring,
     sections.done,
     sections.health,
@@ -80,7 +82,8 @@ def gather_report(
         timezone=timezone,
         alerts=alerts,
         summary=tuple(figures),
-        sections=tuple(section for section, _ in built),
+        # A section with nothing to show and no sentence for it (an area that is not set up) is left out.
+        sections=tuple(section for section, _ in built if section.count or section.empty or section.intro),
         expiring=sections.expiring_domains(inputs),
         expiring_within_days=expiring_within_days,
         done=sections.done_lines(inputs),

@@ -40,7 +40,8 @@ from worker.store.review_tables import part_payments
 from worker.store.tables import decisions as decisions_table
 from worker.store.tables import orders, outbox, receipts
 
-QUIET_ACTIONS = frozenset({"history_note"})
+# A payout's fee and transfer are told by the payouts section (worker.report.payouts), not as sales.
+QUIET_ACTIONS = frozenset({"history_note", "payout_fee", "payout_transfer"})
 REGISTRAR_ACTIONS = frozenset({"register_domain", "renew_domain"})
 
 
