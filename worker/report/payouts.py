@@ -47,9 +47,9 @@ def payouts(inputs: ReportInputs) -> Built:
         invoices = joined(list(card.invoices)) or "no invoice"
         items.append(
             Item(
+                # Late: look for a refund, a dispute or a held payout at the service before counting on it.
                 headline=f"{service}: {money_words(card.money)} for {invoices} on "
-                f"{day_words(card.paid_on, today=inputs.today)}, not paid out (due by "
-                f"{day_words(due, today=inputs.today)}).",
+                f"{day_words(card.paid_on, today=inputs.today)}, not paid out by {day_words(due, today=inputs.today)}.",
                 commands=(f"{inputs.prefix} payouts list",),
                 tone="attention",
                 label="never paid out",
@@ -68,9 +68,6 @@ def payouts(inputs: ReportInputs) -> Built:
         key="payouts",
         title="Payouts",
         count=n,
-        intro="Not paid out in time: look for a refund, a dispute or a held payout before counting on it."
-        if items
-        else "",
         items=tuple(items),
         notes=notes,
         empty="Every card payment was paid out in time, and every payout added up.",
