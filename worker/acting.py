@@ -122,7 +122,7 @@ def effect_words(kind: str, p: Mapping[str, Any]) -> str:
         return f"move hosting service {p.get('service_id')} to plan {p.get('plan')}"
     if kind == "stop_hosting":
         return f"end the repeating invoice of hosting service {p.get('service_id')}"
-    if kind in ("renewal_invoice", "order_invoice"):
+    if kind in ("renewal_invoice", "order_invoice", "setup_invoice"):
         return f"raise an invoice in Xero for {p.get('domain')} ({_money(p.get('amount'), p.get('currency'))})"
     return f"{kind.replace('_', ' ')} {invoice}".strip()
 

@@ -25,6 +25,7 @@ from rules.money import Money
 from rules.settlement import payment_date, payment_reference
 from worker.hosting_history import open_period
 from worker.store.card_payments import note_card_payment
+from worker.store.first_payments import link_service, take_waiting
 from worker.store.outbox_tables import hosting_services, outbox_orders
 from worker.store.review_items import raise_review_item
 from worker.store.tables import orders as orders_table
@@ -168,21 +169,28 @@ def queue_order_effect(conn: Connection, *, order: Order, receipt_id: str, sale:
             "receipt_id": receipt_id,
         }
         return key if enqueue(conn, key=key, kind=f"{action}_domain", payload=payload, now=now) else ""
-    if order.kind is OrderKind.SETUP and order.plan and order.domain:
+    if order.kind is OrderKind.SETUP and order.domain:
+        # A start held for this first payment goes live now, on the plan and from the day it asked for.
+        held = take_waiting(conn, domain=order.domain.lower(), order_id=order.order_id, now=now)
+        plan = held.plan if held is not None else order.plan
+        if not plan:
+            return ""
         key = effect_key("hosting", "setup", order.order_id)
         queued = queue_hosting_start(
             conn,
             key=key,
             domain=order.domain.lower(),
-            plan=order.plan,
-            contact_id=order.contact.contact_id,
+            plan=plan,
+            contact_id=held.contact_id if held is not None else order.contact.contact_id,
             rate=None,
             currency=order.amount_due.currency,
-            start=now.date(),
+            start=max(held.start, now.date()) if held is not None else now.date(),
             source=order.order_id,
             order_id=order.order_id,
             now=now,
         )
+        if held is not None:
+            link_service(conn, request_id=held.id, source=order.order_id)
         return key if queued else ""
     return ""
 

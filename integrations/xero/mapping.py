@@ -101,7 +101,7 @@ def orders_from_invoice(invoice: Mapping[str, Any], contact: Contact, item_codes
                 amount_due=Money(amount=owed.quantize(CENT), currency=currency),
                 issued=issued,
                 due=due,
-                plan=plan_in(text) if kind is OrderKind.HOSTING else "",
+                plan=plan_in(text) if kind in (OrderKind.HOSTING, OrderKind.SETUP) else "",
                 term_years=term_years(line, kind),
                 payment_reference=payment_reference,
             )

@@ -84,8 +84,10 @@ def test_a_file_that_is_not_utf8_is_refused(engine: Engine, tmp_path: Path) -> N
 
 
 def config_file(tmp_path: Path) -> Path:
+    """A configuration whose database `db upgrade` has created."""
     config = tmp_path / "worker.toml"
     config.write_text(f'[worker]\ndata_dir = "{tmp_path / "var"}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
     return config
 
 

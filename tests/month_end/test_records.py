@@ -70,7 +70,10 @@ def build_october(app: App, accounting: FakeAccounting, clock: Clock) -> App:
     ):
         at(clock, start)
         code = hosting_start(
-            app.engine, app.settings, args(domain=domain, plan=plan, contact="c-1", start=start), clock
+            app.engine,
+            app.settings,
+            args(domain=domain, plan=plan, contact="c-1", start=start, without_first_payment=True, reason=""),
+            clock,
         )
         assert code == 0
     dispatch(app)

@@ -105,14 +105,9 @@ def test_hosting_start_change_stop(
     """start creates a monthly repeating invoice at the plan's rate; change replaces it (Xero cannot edit one: the
     old is deleted, a new one at the new rate starts at its next billing date); stop ends the current one."""
     accounting.add_contact("c-9", ContactDraft(name="K"))
-    assert (
-        hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
-        == 0
-    )
-    assert (
-        hosting_start(app.engine, settings, _args(domain="site.nz", plan="starter", contact="c-9", start=None), clock)
-        == 1
-    )
+    start = _args(domain="site.nz", plan="starter", contact="c-9", start=None, without_first_payment=True, reason="")
+    assert hosting_start(app.engine, settings, start, clock) == 0
+    assert hosting_start(app.engine, settings, start, clock) == 1
     dispatch(app)
     [(rid, rep)] = accounting.repeating.items()
     assert rep.draft.lines[0].unit_amount.amount == Decimal("25.00") and rep.draft.period_months == 1

@@ -77,20 +77,12 @@ def run(ctx: CommandContext) -> int:
     return _report(ctx, month, as_json=args.json, csv_path=Path(args.csv) if args.csv else None)
 
 
-def _engine(ctx: CommandContext) -> Any:
-    from worker.store.database import make_engine, upgrade
-
-    engine = make_engine(ctx.settings().worker.database_url)
-    upgrade(engine)
-    return engine
-
-
 def _import(ctx: CommandContext, path: Path, month: Any) -> int:
     from rules.provider_bill import StatementError
     from worker.bills import import_statement
 
     settings = ctx.settings()
-    engine = _engine(ctx)
+    engine = ctx.engine()
     try:
         done = import_statement(engine, path, currency=settings.registrar.price_currency, now=utc_now(), month=month)
     except StatementError as exc:
@@ -116,7 +108,7 @@ def _report(ctx: CommandContext, month: Any, *, as_json: bool, csv_path: Path | 
     from worker.month_end_output import render_month_end_csv, render_month_end_json, render_month_end_text
 
     settings = ctx.settings()
-    engine = _engine(ctx)
+    engine = ctx.engine()
     try:
         with engine.connect() as conn:
             result = month_end(conn, settings, month, now=utc_now())

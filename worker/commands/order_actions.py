@@ -18,6 +18,7 @@ from worker.audit import shell_actor
 from worker.chores import parse_cost, record_done, retry_action
 from worker.commands import order_input
 from worker.effects.hosting import retire_if_never_started
+from worker.first_payment import cancel_waiting, hold_until_paid, paid_first_payment, record_started
 from worker.hosting_history import change_plan, end_service
 from worker.outbox import effect_key, enqueue, queue_hosting_start
 from worker.store.orders import owed_from_row, part_paid_sums
@@ -193,10 +194,19 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
         print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
         return 2
     now = clock()
+    override = bool(getattr(args, "without_first_payment", False))
     with engine.begin() as conn:
         if _active_service(conn, args.domain, now) is not None:
             print(f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`")
             return 1
+        start = args.start or now.date()
+        if not override:
+            held = hold_until_paid(
+                conn, settings, domain=args.domain, plan=args.plan, contact_id=args.contact, start=start, now=now
+            )
+            if held is not None:
+                print(held.message)
+                return 1 if held.already else 0
         key = effect_key("hosting", "start", args.domain.lower(), now.strftime("%Y%m%dT%H%M%S%f"))
         queue_hosting_start(
             conn,
@@ -206,12 +216,24 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
             contact_id=args.contact,
             rate=rate,
             currency=settings.worker.home_currency,
-            start=args.start or now.date(),
+            start=start,
             source="cli",
             now=now,
         )
+        record_started(
+            conn,
+            domain=args.domain,
+            plan=args.plan,
+            contact_id=args.contact,
+            start=start,
+            now=now,
+            override=override,
+            reason=str(getattr(args, "reason", "") or ""),
+            paid_by="" if override else paid_first_payment(conn, args.domain, args.contact) or "",
+        )
+    unpaid = " without a first payment (recorded)" if override else ""
     print(
-        f"hosting for {args.domain} on {args.plan} at {rate} {settings.worker.home_currency}/month queued; "
+        f"hosting for {args.domain} on {args.plan} at {rate} {settings.worker.home_currency}/month queued{unpaid}; "
         "the next dispatch creates its repeating invoice"
     )
     return 0
@@ -254,6 +276,9 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
     with engine.begin() as conn:
         service = _active_service(conn, args.domain, now)
         if service is None:
+            if cancel_waiting(conn, domain=args.domain, now=now):
+                print(f"{args.domain} was waiting for its first payment: no longer; void its setup invoice in Xero")
+                return 0
             print(f"{args.domain} has no active hosting service")
             return 1
         conn.execute(

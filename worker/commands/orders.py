@@ -94,7 +94,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     start = hsub.add_parser(
         "start",
         help="a site went live: start billing its plan",
-        description="Start a hosting service and queue its monthly repeating invoice.",
+        description="Start a hosting service and queue its monthly repeating invoice. The customer pays first: "
+        "unless they have paid a setup or hosting invoice for the site, a setup invoice ([hosting] setup_fees, else a "
+        "month of the plan) is raised once and the start waits until it is paid (the report lists sites waiting); "
+        "--without-first-payment starts it now and records that.",
     )
     start.add_argument("--domain", required=True, type=domain_name, help="the site's domain")
     start.add_argument("--plan", required=True, help="a plan name from [hosting] plans")
@@ -102,6 +105,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "--contact", required=True, type=contact_id, help="the Xero ContactID to bill (checked in Xero first)"
     )
     start.add_argument("--start", type=iso_date, default=None, help="first invoice date (default today)")
+    start.add_argument(
+        "--without-first-payment",
+        action="store_true",
+        help="start it now although the customer has paid no setup or first-month invoice for it (recorded)",
+    )
+    start.add_argument("--reason", default="", help="with --without-first-payment: why, for the record")
     start.set_defaults(handler=lambda ctx: _with_db(ctx, "hosting_start"))
     change = hsub.add_parser(
         "change",

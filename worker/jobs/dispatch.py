@@ -22,6 +22,7 @@ from worker.effects.hosting import change_hosting, start_hosting, stop_hosting
 from worker.effects.orders import settle_orders
 from worker.effects.payouts import book_payout_fee, transfer_payout
 from worker.effects.registrations import register_domain, renew_domain
+from worker.effects.setup import raise_setup_invoice
 from worker.outbox import OutboxPolicy, OutboxRow, claim, complete, fail, reschedule
 from worker.store.outbox_tables import outbox_orders
 
@@ -39,6 +40,7 @@ HANDLERS: dict[str, Handler] = {
     "history_note": add_history_note,
     "renewal_invoice": raise_renewal_invoice,
     "order_invoice": raise_order_invoice,
+    "setup_invoice": raise_setup_invoice,
     "start_hosting": start_hosting,
     "change_hosting": change_hosting,
     "stop_hosting": stop_hosting,
@@ -52,6 +54,7 @@ SYSTEM_OF = {
     "history_note": "xero",
     "renewal_invoice": "xero",
     "order_invoice": "xero",
+    "setup_invoice": "xero",
     "start_hosting": "xero",
     "change_hosting": "xero",
     "stop_hosting": "xero",
@@ -72,6 +75,8 @@ _WHAT_BY_HAND = {
     "Xero by hand, dated on the payout.",
     "renewal_invoice": "Raise the renewal invoice in Xero by hand.",
     "order_invoice": "Raise the invoice for this domain order in Xero by hand (item code for a registration).",
+    "setup_invoice": "Raise the setup invoice for this site in Xero by hand (item code for setup, the plan and the "
+    "domain in the line); its payment puts the site live.",
     "start_hosting": "Create the repeating invoice for this hosting service in Xero by hand.",
     "change_hosting": "Replace the repeating invoice in Xero by hand (delete it; create one at the new rate).",
     "stop_hosting": "End the repeating invoice in Xero by hand.",
