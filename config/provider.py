@@ -23,6 +23,7 @@ class ProviderSettings:
     boundary_days: int  # actions this close to a month's edge may be billed in the neighbouring month
     balance_days_ahead: int  # the prepaid balance must cover renewals due within this many days
     read_bills_at: str  # HH:MM, the worker's time zone: the daily read of the provider's Xero bills
+    balance_check_minutes: int  # how often the prepaid registrar balance is read
 
 
 def read_provider(r: Reader) -> ProviderSettings:
@@ -43,4 +44,5 @@ def read_provider(r: Reader) -> ProviderSettings:
         boundary_days=r.int("boundary_days", 3, minimum=0, maximum=10),
         balance_days_ahead=r.int("balance_days_ahead", 30, minimum=0, maximum=365),
         read_bills_at=_hh_mm(r, "read_bills_at", "06:30"),
+        balance_check_minutes=r.int("balance_check_minutes", 60, minimum=5, maximum=1440),
     )

@@ -319,6 +319,18 @@ class RegistrarResult:
     pending: str = ""
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountBalance:
+    """A prepaid registrar account's funds, as the registrar reports them."""
+
+    balance: Money
+    locked: Money  # held for orders in progress: not available
+
+    @property
+    def available(self) -> Money:
+        return self.balance - self.locked if self.locked.currency == self.balance.currency else self.balance
+
+
 class Registrar(Protocol):
     def is_available(self, domain: str) -> bool: ...
     def availability(self, domain: str) -> Availability: ...
@@ -326,6 +338,7 @@ class Registrar(Protocol):
     def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult: ...
     def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult: ...
     def price(self, domain: str, *, action: str, years: int) -> Money | None: ...
+    def balance(self) -> AccountBalance | None: ...  # None: no prepaid account the worker can read
 
 
 # ---- Mailer (SMTP) -----------------------------------------------------------------------------------------

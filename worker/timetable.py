@@ -21,6 +21,7 @@ DAEMON_JOBS: tuple[str, ...] = (
     "raise_renewals",
     "sync_registrar",
     "sync_provider_bills",
+    "check_registrar_balance",
     "send_report",
 )
 INBOX_FALLBACK = "poll_inbox"
@@ -85,6 +86,8 @@ def plan_jobs(settings: Settings, available: Iterable[str]) -> list[JobPlan]:
             plans.append(JobPlan(name=chosen, at=_clock(schedule.sync_registrar_at), run_at_start=False))
         elif name == "sync_provider_bills":
             plans.append(JobPlan(name=chosen, at=_clock(settings.provider.read_bills_at), run_at_start=False))
+        elif name == "check_registrar_balance":
+            plans.append(JobPlan(name=chosen, every=timedelta(minutes=settings.provider.balance_check_minutes)))
         else:
             seconds = schedule.seconds(name) or 300
             # IDLE holds its connection while it waits for mail, so the inbox gets its own thread and never

@@ -19,7 +19,7 @@ from typing import Any
 from filelock import FileLock
 
 from integrations.errors import IntegrationError, PermanentError, TransientError
-from integrations.ports import ACTIVE, Availability, DomainDetails, RegistrarResult
+from integrations.ports import ACTIVE, AccountBalance, Availability, DomainDetails, RegistrarResult
 from integrations.registrar.terms import UpstreamPrices, add_years
 from rules.money import Money
 
@@ -93,6 +93,11 @@ class FakeRegistrar:
         """While short, renewals are accepted and queued; `add_funds` runs them."""
         with self._state() as s:
             s["funds_short"] = short
+
+    def set_balance(self, amount: str, *, locked: str = "0", currency: str | None = None) -> None:
+        """A prepaid account holding `amount` (of which `locked` is held for orders in progress)."""
+        with self._state() as s:
+            s["balance"] = [amount, locked, currency or self.prices.currency]
 
     def add_funds(self) -> None:
         with self._state() as s:
@@ -236,6 +241,14 @@ class FakeRegistrar:
 
     def price(self, domain: str, *, action: str, years: int) -> Money | None:
         return self.prices.price(domain, action=action, years=years)
+
+    def balance(self) -> AccountBalance | None:
+        with self._call("balance") as s:
+            held = s.get("balance")
+        if not held:
+            return None
+        amount, locked, currency = held
+        return AccountBalance(balance=Money.of(amount, currency), locked=Money.of(locked, currency))
 
     # ---- internals -------------------------------------------------------------------------------------------
 

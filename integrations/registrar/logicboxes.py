@@ -16,7 +16,7 @@ import requests
 import structlog
 
 from integrations.errors import IntegrationError, PermanentError, RateLimited, TransientError
-from integrations.ports import Availability, DomainDetails, RegistrarResult
+from integrations.ports import AccountBalance, Availability, DomainDetails, RegistrarResult
 from integrations.registrar.terms import UpstreamPrices, add_years, tld_of
 from integrations.retrying import transient_retry
 from rules.money import Money
@@ -220,6 +220,35 @@ class LogicBoxesRegistrar:
 
     def price(self, domain: str, *, action: str, years: int) -> Money | None:
         return self.prices.price(domain, action=action, years=years)
+
+    def balance(self) -> AccountBalance | None:
+        """The prepaid account's funds. LogicBoxes KB 1110 ("Getting a Sub-Reseller's Available Balance"):
+        GET billing/reseller-balance.json with auth-userid, api-key and reseller-id; the reply holds
+        sellingcurrencysymbol, sellingcurrencybalance and sellingcurrencylockedbalance. It is documented for a
+        sub-reseller's id; public clients pass their own (the ResellerClub WHMCS add-on,
+        yashodhank/whmcs-free-resellerclubmods includes/hooks/resellerclubmods_fundthreshold.php), and take the
+        locked amount off the balance for what is available, as `AccountBalance.available` does: the lower reading,
+        so a warning comes early rather than late. Amounts arrive as JSON numbers (go clients type them float64) or
+        strings; both are read."""
+
+        def read() -> AccountBalance:
+            body = self._get("billing/reseller-balance.json", {"reseller-id": self._auth["auth-userid"]})
+            if not isinstance(body, dict) or "sellingcurrencybalance" not in body:
+                raise PermanentError(f"unexpected balance answer: {body!r}"[:300], system=SYSTEM)
+            currency = str(body.get("sellingcurrencysymbol", "")).strip().upper()
+            if len(currency) != 3 or not currency.isalpha():
+                log.warning("registrar_balance_currency_unknown", symbol=currency, assumed=self.prices.currency)
+                currency = self.prices.currency
+            try:
+                amount = Decimal(str(body["sellingcurrencybalance"]))
+                locked = Decimal(str(body.get("sellingcurrencylockedbalance") or "0"))
+            except InvalidOperation:
+                raise PermanentError(f"unreadable balance: {body!r}"[:300], system=SYSTEM) from None
+            return AccountBalance(
+                balance=Money(amount=amount, currency=currency), locked=Money(amount=locked, currency=currency)
+            )
+
+        return self._retry(read)()
 
     # ---- internals -------------------------------------------------------------------------------------------
 

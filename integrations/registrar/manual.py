@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from integrations.ports import Availability, DomainDetails, RegistrarResult
+from integrations.ports import AccountBalance, Availability, DomainDetails, RegistrarResult
 from integrations.registrar.terms import UpstreamPrices
 from rules.money import Money
 
@@ -67,3 +67,6 @@ class ManualRegistrar:
 
     def price(self, domain: str, *, action: str, years: int) -> Money | None:
         return self.prices.price(domain, action=action, years=years)
+
+    def balance(self) -> AccountBalance | None:
+        return None  # whatever account a person buys from, the worker cannot see it

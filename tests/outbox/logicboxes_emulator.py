@@ -55,6 +55,8 @@ class LogicBoxesEmulator:
         self.funds_short = False  # renewals are queued until add_funds()
         self.registrations_pending = False  # new orders stay InActive until activate()
         self.error_style = "ERROR"  # or "error": the two error shapes the public clients handle
+        # The prepaid account (KB 1110): balance, the part locked for orders in progress, the selling currency.
+        self.funds: dict[str, Any] = {"balance": Decimal("500.00"), "locked": Decimal("0.00"), "currency": "NZD"}
         self._next = 562990
         self._eaq = 9000
         for method, base, path, handler in (
@@ -63,6 +65,7 @@ class LogicBoxesEmulator:
             ("GET", BASE, "domains/orderid.json", self._orderid),
             ("POST", BASE, "domains/register.json", self._register),
             ("POST", BASE, "domains/renew.json", self._renew),
+            ("GET", BASE, "billing/reseller-balance.json", self._balance),
         ):
             mock.add_callback(method, f"{base}/{path}", callback=self._wrap(path, handler))
 
@@ -107,6 +110,9 @@ class LogicBoxesEmulator:
                 entry["endtime"] = _epoch(add_years(current, action["years"]))
                 self.applied[("renew", name)] += 1
             entry["queued"] = []
+
+    def set_balance(self, balance: str, *, locked: str = "0.00", currency: str = "NZD") -> None:
+        self.funds = {"balance": Decimal(balance), "locked": Decimal(locked), "currency": currency}
 
     def activate(self, domain: str) -> None:
         self.domains[domain]["status"] = "Active"
@@ -271,6 +277,20 @@ class LogicBoxesEmulator:
                 "actionstatusdesc": "Domain renewed successfully",
                 "sellingcurrencysymbol": "NZD",
                 "sellingamount": f"-{15 * years}.000",
+            }
+        )
+
+    def _balance(self, p: dict[str, list[str]]) -> Reply:
+        # LogicBoxes KB 1110 "Getting a Sub-Reseller's Available Balance": GET billing/reseller-balance.json,
+        # reseller-id required; a hash map of sellingcurrencysymbol, sellingcurrencybalance and
+        # sellingcurrencylockedbalance, or the ERROR shape. Numbers as JSON numbers, as go clients decode them.
+        if p.get("reseller-id") != [USER]:
+            return self._error("Invalid reseller-id")
+        return _ok(
+            {
+                "sellingcurrencysymbol": self.funds["currency"],
+                "sellingcurrencybalance": float(self.funds["balance"]),
+                "sellingcurrencylockedbalance": float(self.funds["locked"]),
             }
         )
 

@@ -13,11 +13,13 @@ CYCLE_ORDER: tuple[str, ...] = (
     "raise_renewals",
     "sync_registrar",
     "sync_provider_bills",
+    "check_registrar_balance",
 )
 
 
 def registry() -> dict[str, Job]:
     """Name -> job function; imported here, on call, so importing the package builds nothing."""
+    from worker.balance import check_registrar_balance
     from worker.jobs.dispatch import dispatch_outbox
     from worker.jobs.inbox import poll_inbox, watch_inbox
     from worker.jobs.match import match_receipts
@@ -36,4 +38,5 @@ def registry() -> dict[str, Job]:
         "raise_renewals": raise_renewals,
         "sync_registrar": sync_registrar,
         "sync_provider_bills": sync_provider_bills,
+        "check_registrar_balance": check_registrar_balance,
     }
