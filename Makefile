@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/month_end.py
 
 test-browser: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \

@@ -261,11 +261,15 @@ def _rate_on(spans: Sequence[HostingSpan], day: date) -> Money | None:
 
 
 def _group(key: str, lines: Sequence[MarginLine], zero: Money) -> MarginGroup:
-    sale, cost = zero, zero
-    for ln in lines:
-        sale = sale + ln.sale
-        cost = cost + ln.cost
-    return MarginGroup(key=key, lines=len(lines), sale=sale, cost=cost)
+    """Sums of lines in `zero`'s currency (the caller keeps every other currency apart), added as Decimals."""
+    sale = sum((ln.sale.amount for ln in lines), zero.amount)
+    cost = sum((ln.cost.amount for ln in lines), zero.amount)
+    return MarginGroup(
+        key=key,
+        lines=len(lines),
+        sale=Money(amount=sale, currency=zero.currency),
+        cost=Money(amount=cost, currency=zero.currency),
+    )
 
 
 def _groups(lines: Sequence[MarginLine], key: Callable[[MarginLine], str], zero: Money) -> tuple[MarginGroup, ...]:

@@ -101,7 +101,8 @@ class CustomerBilling:
 
     def invoice_days(self, period: Period) -> list[date]:
         days: list[date] = []
-        n = 0
+        # Start at the schedule's first month that can fall in the period, not at its first invoice.
+        n = max(0, (period.start.year - self.start.year) * 12 + period.start.month - self.start.month - 1)
         while True:
             day = _add_months(self.start, n)
             if day > period.end or (self.end is not None and day > self.end):
@@ -608,14 +609,10 @@ def _customer_billing(
         runs = billing_by_site.get(site, [])
         live = [(s, p) for s in site_spans if (p := s.within(period)) is not None]
         if live:
-            gaps = [
-                day
-                for _s, p in live
-                for day in _days(p)
-                if not any(b.start <= day and (b.end is None or day <= b.end) for b in runs)
-            ]
+            gaps = [gap for _s, p in live for gap in _uncovered(p, runs)]
             if gaps:
                 span = live[-1][0]
+                days = sum(g.days for g in gaps)
                 out.append(
                     Difference(
                         kind=DifferenceKind.LIVE_NOT_INVOICED,
@@ -623,8 +620,8 @@ def _customer_billing(
                         action="hosting",
                         customer=span.customer,
                         where=f"hosting {site} on {span.plan}",
-                        detail=f"{site} was live for {len(gaps)} day(s) of {month} (from {gaps[0]}) with no repeating "
-                        f"invoice to {span.customer or 'its customer'}.",
+                        detail=f"{site} was live for {days} day(s) of {month} (from {min(g.start for g in gaps)}) with "
+                        f"no repeating invoice to {span.customer or 'its customer'}.",
                         suggestion="Check `orders list` and the failed actions for its repeating invoice; create it "
                         "in Xero by hand if it is missing, and invoice the days already live.",
                         expected=span.sale_rate,
@@ -656,8 +653,21 @@ def _customer_billing(
     return out
 
 
-def _days(period: Period) -> Iterable[date]:
-    day = period.start
-    while day <= period.end:
-        yield day
-        day += timedelta(days=1)
+def _uncovered(period: Period, runs: Sequence[CustomerBilling]) -> list[Period]:
+    """The parts of `period` no repeating invoice ran on (a run covers its start to its end, both included)."""
+    left = [period]
+    for run in runs:
+        covered = Period(start=run.start, end=run.end if run.end is not None else period.end)
+        if covered.end < covered.start:
+            continue
+        nxt: list[Period] = []
+        for piece in left:
+            if piece.overlap(covered) is None:
+                nxt.append(piece)
+                continue
+            if piece.start < covered.start:
+                nxt.append(Period(start=piece.start, end=covered.start - timedelta(days=1)))
+            if piece.end > covered.end:
+                nxt.append(Period(start=covered.end + timedelta(days=1), end=piece.end))
+        left = nxt
+    return left

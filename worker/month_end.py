@@ -81,8 +81,21 @@ def _domain_work(
     margin_days = settings.provider.boundary_days + 1
     early = datetime.combine(month.first - timedelta(days=margin_days), datetime.min.time(), tzinfo=zone)
     late = datetime.combine(month.last + timedelta(days=margin_days), datetime.min.time(), tzinfo=zone)
+    ra = registrar_actions.c
     rows = conn.execute(
-        select(registrar_actions, orders.c.contact_id, orders.c.contact, orders.c.invoice_number)
+        select(
+            ra.idempotency_key,
+            ra.action,
+            ra.domain,
+            ra.years,
+            ra.completed_at,
+            ra.sale,
+            ra.sale_currency,
+            ra.registrar_order_id,
+            ra.reference,
+            orders.c.contact_id,
+            orders.c.invoice_number,
+        )
         .outerjoin(orders, orders.c.order_id == registrar_actions.c.order_id)
         .where(
             registrar_actions.c.status == "done",
@@ -95,10 +108,7 @@ def _domain_work(
         on = _local_day(r.completed_at, zone)
         if on is None or r.action not in ("register", "renew"):
             continue
-        customer = ""
-        if isinstance(r.contact, Mapping):
-            customer = str(r.contact.get("name", ""))
-        customer = customer or names.get(str(r.contact_id or ""), "")
+        customer = names.get(str(r.contact_id or ""), "")
         out.append(
             DomainWork(
                 key=r.idempotency_key,
