@@ -136,6 +136,20 @@ class Difference:
     expected: Money | None = None
 
     @property
+    def money_words(self) -> str:
+        """The money of this difference in words: what was charged or expected, lost or over-billed."""
+        if self.kind is DifferenceKind.LIVE_NOT_INVOICED:
+            return f"{_money_text(self.expected)} a month not invoiced" if self.expected else ""
+        if self.kind is DifferenceKind.STOPPED_SITE_INVOICED:
+            return f"{_money_text(self.expected)} invoiced after the stop" if self.expected else ""
+        bits = []
+        if self.charged is not None:
+            bits.append(f"charged {self.charged}")
+        if self.expected is not None:
+            bits.append(f"expected {self.expected}")
+        return ", ".join(bits)
+
+    @property
     def at_stake(self) -> Money | None:
         """The money this difference is worth: over-charged or lost (positive), or in the reseller's favour."""
         if self.charged is not None and self.expected is not None and self.charged.currency == self.expected.currency:
@@ -477,8 +491,8 @@ def _reconcile_hosting(
                             action="hosting",
                             customer=customer,
                             where=charge.source,
-                            detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site was "
-                            f"stopped after {last_live}; its live days come to {chosen.cost}.",
+                            detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site's last "
+                            f"live day was {last_live}; its live days come to {chosen.cost}.",
                             suggestion="Ask the provider to credit the days after the site was stopped.",
                             charged=charge.amount,
                             expected=chosen.cost,
@@ -535,8 +549,8 @@ def _reconcile_hosting(
                     action="hosting",
                     customer=customer,
                     where=charge.source,
-                    detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site was stopped "
-                    f"after {last_live}.",
+                    detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site was stopped; "
+                    f"its last live day was {last_live}.",
                     suggestion="Ask the provider to cancel the site's hosting and credit the charge.",
                     charged=charge.amount,
                 )

@@ -130,21 +130,25 @@ def _hosting(
     conn: Connection, settings: Settings, month: Month, names: Mapping[str, str]
 ) -> tuple[list[HostingSpan], list[CustomerBilling]]:
     """The plan periods of every service started by the month's end, and the repeating invoice of each: running
-    from the service's start once created, until the stop was carried out in Xero."""
+    from the service's start (or from the day it was created in Xero, when that was later) until the stop was
+    carried out in Xero."""
     zone = settings.worker.zone
     home = settings.worker.home_currency
     price_currency = settings.registrar.price_currency
     services = {
         s.id: s for s in conn.execute(select(hosting_services).where(hosting_services.c.started_on <= month.last)).all()
     }
+    # When the repeating invoice was created (start_hosting done) and ended (stop_hosting done) in Xero.
+    created: dict[int, date] = {}
     stops: dict[int, date] = {}
-    for payload, status, updated_at in conn.execute(
-        select(outbox.c.payload, outbox.c.status, outbox.c.updated_at).where(outbox.c.kind == "stop_hosting")
+    for kind, payload, updated_at in conn.execute(
+        select(outbox.c.kind, outbox.c.payload, outbox.c.updated_at).where(
+            outbox.c.kind.in_(("start_hosting", "stop_hosting")), outbox.c.status == "done"
+        )
     ):
-        if status == "done" and isinstance(payload, Mapping) and "service_id" in payload:
-            day = _local_day(updated_at, zone)
-            if day is not None:
-                stops[int(payload["service_id"])] = day
+        day = _local_day(updated_at, zone)
+        if day is not None and isinstance(payload, Mapping) and "service_id" in payload:
+            (created if kind == "start_hosting" else stops)[int(payload["service_id"])] = day
     spans: list[HostingSpan] = []
     for p in conn.execute(
         select(hosting_periods).where(hosting_periods.c.started_on <= month.last).order_by(hosting_periods.c.id)
@@ -167,7 +171,9 @@ def _hosting(
     for s in services.values():
         if not s.repeating_invoice_id:
             continue
-        billing.append(CustomerBilling(site=s.domain, start=s.started_on, end=stops.get(s.id)))
+        # A repeating invoice created after the site went live invoices the customer from then on, not before.
+        start = max(s.started_on, created.get(s.id, s.started_on))
+        billing.append(CustomerBilling(site=s.domain, start=start, end=stops.get(s.id)))
     return spans, billing
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from rules.margin import MarginGroup, MarginLine
 from rules.money import Money
-from rules.month_end import DIFFERENCE_TITLES, Difference, DifferenceKind
+from rules.month_end import DIFFERENCE_TITLES, Difference, DifferenceKind, HostingRule
 from worker.month_end import MonthEnd
 
 
@@ -37,12 +37,8 @@ def by_kind(differences: Sequence[Difference]) -> list[tuple[DifferenceKind, lis
 
 
 def _money_bits(d: Difference) -> str:
-    bits = []
-    if d.charged is not None:
-        bits.append(f"charged {d.charged}")
-    if d.expected is not None:
-        bits.append(f"expected {d.expected}")
-    return f" ({', '.join(bits)})" if bits else ""
+    words = d.money_words
+    return f" ({words})" if words else ""
 
 
 def _table(groups: Sequence[MarginGroup], title: str) -> list[str]:
@@ -62,9 +58,10 @@ def _table(groups: Sequence[MarginGroup], title: str) -> list[str]:
 def render_month_end_text(result: MonthEnd, *, line_limit: int | None = None) -> str:
     """The whole month-end: bills, differences by kind, then the margin tables and the negative lines."""
     out = [f"Month-end {result.month}", bills_line(result)]
-    rule = result.hosting_rule.value.replace("_", " ")
+    rule = "in whole months" if result.hosting_rule is HostingRule.WHOLE_MONTHS else "per day"
     out.append(
-        f"{result.charges} bill line(s) checked against {len(result.recon.matched)} paired, hosting charged {rule}."
+        f"{result.charges} bill line(s) checked, {len(result.recon.matched)} paired with what the worker did; "
+        f"hosting is charged {rule}."
     )
     out.append("")
     diffs = result.recon.differences

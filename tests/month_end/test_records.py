@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from integrations.ports import ContactDraft
 from integrations.registrar.manual import ManualRegistrar
 from integrations.registrar.terms import UpstreamPrices
 from integrations.xero.fake import FakeAccounting
@@ -76,7 +77,7 @@ def build_october(app: App, accounting: FakeAccounting, clock: Clock) -> App:
             clock,
         )
         assert code == 0
-    dispatch(app)
+        dispatch(app)  # its repeating invoice is created the day it starts
     at(clock, date(2026, 10, 15))
     assert hosting_change(app.engine, app.settings, args(domain="moved-up.nz", plan="business"), clock) == 0
     at(clock, date(2026, 10, 10))
@@ -178,3 +179,20 @@ def test_before_the_bill_costs_come_from_the_price_tables(app: App, accounting: 
     lines = {(ln.action, ln.item): ln for ln in result.margin.lines}
     assert lines[("register", "dear.com")].cost == Money(amount=Decimal("18.00"), currency="NZD")
     assert "No bill from the provider for 2026-10 yet" in render_month_end_text(result)
+
+
+def test_a_repeating_invoice_created_after_the_site_went_live_leaves_those_days_uninvoiced(
+    app: App, accounting: FakeAccounting, clock: Clock
+) -> None:
+    """The site went live on 12 October; Xero was reached only on the 30th: 18 days had no repeating invoice."""
+    accounting.add_contact("c-1", ContactDraft(name="Aroha Ltd"))
+    at(clock, date(2026, 10, 12))
+    start = args(domain="late.nz", plan="business", contact="c-1", start=None, without_first_payment=True, reason="")
+    assert hosting_start(app.engine, app.settings, start, clock) == 0
+    at(clock, date(2026, 10, 30))
+    dispatch(app)
+    assert len(accounting.repeating) == 1
+    with app.engine.connect() as conn:
+        result = month_end(conn, app.settings, OCT, now=datetime(2026, 11, 2, tzinfo=UTC))
+    [lost] = result.recon.of_kind(DifferenceKind.LIVE_NOT_INVOICED)
+    assert lost.item == "late.nz" and "18 day(s)" in lost.detail and "2026-10-12" in lost.detail
