@@ -21,10 +21,14 @@ from config.settings import Settings, load_settings
 from integrations.stripe.emulator import StripeEmulator
 from integrations.xero.sandbox.demo import apply_payments, seed_demo
 from integrations.xero.sandbox.server import XeroSandbox
+from rules.provider_bill import Month
 from worker.app import build_app
 from worker.cycle import run_cycle
 from worker.demo import payouts as demo_payouts
+from worker.demo.history import seed_last_month
 from worker.jobs.runner import run_job
+from worker.month_end import month_end
+from worker.month_end_output import render_month_end_text
 from worker.report.sending import build_report, default_html_path, write_html
 from worker.report.text import render_text
 from worker.store.opening import open_database
@@ -82,6 +86,13 @@ price_currency = "NZD"
 [hosting.plans]
 starter = "25.00"
 business = "45.00"
+
+[provider]
+xero_contact = "Upstream Web Services Ltd"
+
+[provider.hosting_prices]
+starter = "10.00"
+business = "30.00"
 """
 
 
@@ -124,6 +135,8 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
         # A fresh directory, so its database is created here, as `db upgrade` would.
         open_database(settings.worker.database_url, settings.worker.data_dir, create=True).dispose()
         app = build_app(settings, clock=clock)
+        # Last month as the worker recorded it, and the provider's bill for it in Xero.
+        seed_last_month(app, sandbox, _load(data / "provider" / "october.json"))
         print(
             f"demo: Xero sandbox at {sandbox.base_url} with {seeded['invoices']} open invoices, "
             f"{seeded['statement_lines']} bank lines; {len(list((data / 'mail').glob('*.eml')))} notices in "
@@ -149,6 +162,8 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
         print(demo_payouts.summary(app.engine, settings, clock().date(), paid_out), file=out)
         html = write_html(report, default_html_path(settings, report))
         print(f"demo: HTML report written to {html}", file=out)
+        with app.engine.connect() as conn:
+            print(render_month_end_text(month_end(conn, settings, Month.parse("2026-10"), now=clock())), file=out)
         print(
             f"demo: Xero sandbox received {sandbox.count()} API calls; database {settings.worker.database_url}",
             file=out,
