@@ -154,24 +154,16 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
         )
         contact_id, contact_note = match.contact_id, match.note
         checkpoint("after_xero_write")
-    today = app.clock().date()
     reference = payment_reference_for(row.id)
-    draft = InvoiceDraft(
+    draft = order_invoice(
+        app,
         contact_id=contact_id,
-        lines=(
-            InvoiceLine(
-                # The domain is read back out of this line when the invoice becomes an order.
-                description=f"Domain registration - {domain} - {years} year"
-                + ("s" if years != 1 else "")
-                + f". {_pay_with(reference)}",
-                quantity=Decimal(1),
-                unit_amount=Money.of(str(p["amount"]), str(p["currency"])),
-                item_code=str(p.get("item_code", "")),
-                account_code=app.settings.hosting.account_code,
-            ),
-        ),
-        issued=today,
-        due=today + timedelta(days=app.settings.hosting.invoice_due_days),
+        # The domain is read back out of this line when the invoice becomes an order.
+        description=f"Domain registration - {domain} - {years} year"
+        + ("s" if years != 1 else "")
+        + f". {_pay_with(reference)}",
+        amount=Money.of(str(p["amount"]), str(p["currency"])),
+        item_code=str(p.get("item_code", "")),
         reference=reference,  # what the customer types into the bank's reference field; matching's exact key
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
@@ -185,3 +177,26 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
     if contact_note:
         result["contact_note"] = contact_note  # e.g. the customer's name was taken, so the contact's name was extended
     return Done(result=result)
+
+
+def order_invoice(
+    app: App, *, contact_id: str, description: str, amount: Money, item_code: str, reference: str
+) -> InvoiceDraft:
+    """A one-line invoice for something a customer ordered, raised today and due after `[hosting] invoice_due_days`;
+    its line text is what the order is read back from."""
+    today = app.clock().date()
+    return InvoiceDraft(
+        contact_id=contact_id,
+        lines=(
+            InvoiceLine(
+                description=description,
+                quantity=Decimal(1),
+                unit_amount=amount,
+                item_code=item_code,
+                account_code=app.settings.hosting.account_code,
+            ),
+        ),
+        issued=today,
+        due=today + timedelta(days=app.settings.hosting.invoice_due_days),
+        reference=reference,
+    )

@@ -3,15 +3,13 @@ any other) puts the site live."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, update
 
-from integrations.ports import InvoiceDraft, InvoiceLine
 from rules.money import Money
 from worker.effects import Checkpoint, Done, Outcome
+from worker.effects.books import order_invoice
 from worker.store.month_end_tables import first_payments
 
 if TYPE_CHECKING:
@@ -22,21 +20,13 @@ if TYPE_CHECKING:
 def raise_setup_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     p = row.payload
     domain, plan = str(p["domain"]), str(p["plan"])
-    today = app.clock().date()
-    draft = InvoiceDraft(
+    draft = order_invoice(
+        app,
         contact_id=str(p["contact_id"]),
-        lines=(
-            InvoiceLine(
-                # Read back as a setup order: the domain and the plan come out of this text.
-                description=f"Setup - {plan} plan - {domain}",
-                quantity=Decimal(1),
-                unit_amount=Money.of(str(p["amount"]), str(p["currency"])),
-                item_code=str(p.get("item_code", "")),
-                account_code=app.settings.hosting.account_code,
-            ),
-        ),
-        issued=today,
-        due=today + timedelta(days=app.settings.hosting.invoice_due_days),
+        # Read back as a setup order: the domain and the plan come out of this text.
+        description=f"Setup - {plan} plan - {domain}",
+        amount=Money.of(str(p["amount"]), str(p["currency"])),
+        item_code=str(p.get("item_code", "")),
         reference=f"SETUP {domain}",
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
