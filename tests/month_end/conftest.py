@@ -8,9 +8,21 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings, load_settings
-from tests.outbox.conftest import Clock, accounting, app, clock, registrar
+from integrations.registrar.manual import ManualRegistrar
+from integrations.registrar.terms import UpstreamPrices
+from integrations.xero.fake import FakeAccounting
+from tests.outbox.conftest import Clock, accounting, app, clock, make_app, registrar
+from worker.app import App
+from worker.domains import domain_book
 
 __all__ = ["Clock", "accounting", "app", "clock", "registrar"]
+
+
+def with_manual_registrar(app: App, accounting: FakeAccounting, clock: Clock) -> App:
+    """The same App with the manual registrar: registrations become to-dos, `orders done` records them."""
+    manual = ManualRegistrar(prices=UpstreamPrices(currency="NZD"), book=domain_book(app.engine))
+    return make_app(app.engine, app.settings, clock, accounting, manual)
+
 
 PROVIDER_SETTINGS = """\
 [worker]

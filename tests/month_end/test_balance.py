@@ -22,12 +22,13 @@ from integrations.xero.fake import FakeAccounting
 from rules.money import Money
 from worker.app import App
 from worker.balance import check_registrar_balance, registrar_outlook
-from worker.domains import domain_book, hold_domain
+from worker.domains import hold_domain
 from worker.store.month_end_tables import registrar_balances
 
-from ..outbox.conftest import Clock, make_app, new_order, pay
+from ..outbox.conftest import Clock, new_order, pay
 from ..outbox.logicboxes_emulator import LogicBoxesEmulator
 from ..outbox.test_registrar_contract import logicboxes
+from .conftest import with_manual_registrar
 
 
 def nzd(amount: str) -> Money:
@@ -120,13 +121,7 @@ def test_a_balance_that_covers_them_is_quiet_and_every_reading_is_kept(
 
 
 def test_without_a_prepaid_account_nothing_is_read(app: App, accounting: FakeAccounting, clock: Clock) -> None:
-    manual = make_app(
-        app.engine,
-        app.settings,
-        clock,
-        accounting,
-        ManualRegistrar(prices=UpstreamPrices(currency="NZD"), book=domain_book(app.engine)),
-    )
+    manual = with_manual_registrar(app, accounting, clock)
     assert check_registrar_balance(manual) == {"skipped": "no prepaid registrar account"}
     with app.engine.connect() as conn:
         assert registrar_outlook(conn, app.settings, now=clock()) is None

@@ -12,8 +12,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from integrations.ports import ContactDraft
-from integrations.registrar.manual import ManualRegistrar
-from integrations.registrar.terms import UpstreamPrices
 from integrations.xero.fake import FakeAccounting
 from rules.margin import CostFrom
 from rules.model import OrderKind
@@ -23,13 +21,13 @@ from rules.provider_bill import Month
 from worker.app import App
 from worker.bills import import_statement
 from worker.commands.order_actions import hosting_change, hosting_start, hosting_stop, orders_done
-from worker.domains import domain_book
 from worker.jobs.dispatch import dispatch
 from worker.month_end import month_end
 from worker.month_end_output import render_month_end_text
 from worker.store.month_end_tables import hosting_periods
 
-from ..outbox.conftest import Clock, make_app, new_order, pay
+from ..outbox.conftest import Clock, new_order, pay
+from .conftest import with_manual_registrar
 
 OCT = Month(year=2026, month=10)
 
@@ -48,13 +46,7 @@ def build_october(app: App, accounting: FakeAccounting, clock: Clock) -> App:
     pay(app, accounting, new_order("ORD-0001", domain="api-reg.co.nz", amount="35.00"))
     pay(app, accounting, new_order("ORD-0002", domain="dear.com", amount="30.00"))
     dispatch(app)
-    manual = make_app(
-        app.engine,
-        app.settings,
-        clock,
-        accounting,
-        ManualRegistrar(prices=UpstreamPrices(currency="NZD"), book=domain_book(app.engine)),
-    )
+    manual = with_manual_registrar(app, accounting, clock)
     at(clock, date(2026, 10, 12))
     renewal = new_order("ORD-0003", kind=OrderKind.DOMAIN_REGISTRATION, domain="byhand.nz", amount="35.00")
     pay(manual, accounting, renewal)
