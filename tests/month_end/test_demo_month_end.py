@@ -12,6 +12,7 @@ from config.settings import load_settings
 from rules.money import Money
 from rules.month_end import DIFFERENCE_TITLES, DifferenceKind
 from rules.provider_bill import Month
+from worker.demo import payouts as demo_payouts
 from worker.demo.run import demo_data, run_demo
 from worker.month_end import month_end
 from worker.store.database import make_engine
@@ -24,7 +25,7 @@ def test_the_demo_months_bill_shows_one_of_each_difference(tmp_path: Path) -> No
     printed = out.getvalue()
     expected = json.loads((demo_data() / "provider" / "october.json").read_text(encoding="utf-8"))["expected"]
     assert set(expected) == {k.value for k in DifferenceKind} - {DifferenceKind.UNREADABLE.value}
-    settings = load_settings(work / "demo.toml", {"RW_WORKER_DATA_DIR": str(work)}, base_dir=work)
+    settings = load_settings(work / "demo.toml", demo_payouts.environment(""), base_dir=work)
     engine = make_engine(settings.worker.database_url)
     try:
         with engine.connect() as conn:

@@ -44,7 +44,9 @@ def running(settings: Settings, engine: Engine) -> Iterator[tuple[App, SandboxBo
             open_mailbox=None,
         )
         contact = an_order(1).contact.contact_id
-        args = argparse.Namespace(domain="site.co.nz", plan="starter", contact=contact, start=None)
+        args = argparse.Namespace(
+            domain="site.co.nz", plan="starter", contact=contact, start=None, without_first_payment=True
+        )
         assert hosting_start(engine, settings, args, _now) == 0
         dispatch(app)
         yield app, books
