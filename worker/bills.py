@@ -186,13 +186,13 @@ def unreported_months(conn: Connection) -> list[Month]:
     return sorted(Month.parse(m) for m in found)
 
 
-def mark_reported(conn: Connection, months: Sequence[Month], *, now: datetime) -> None:
-    if months:
-        conn.execute(
-            provider_bills.update()
-            .where(provider_bills.c.month.in_([str(m) for m in months]), provider_bills.c.reported_at.is_(None))
-            .values(reported_at=now)
-        )
+def mark_reported(conn: Connection, *, imported_before: datetime, now: datetime) -> None:
+    """Bills stored before a report was built were in it: a later report does not show them again."""
+    conn.execute(
+        provider_bills.update()
+        .where(provider_bills.c.imported_at <= imported_before, provider_bills.c.reported_at.is_(None))
+        .values(reported_at=now)
+    )
 
 
 # ---- `month-end import FILE.csv` ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from config.settings import Settings
 from worker.invocation import environment_note
-from worker.report import sections
+from worker.report import month_end_sections, sections
 from worker.report.inputs import Builder, ReportInputs
 from worker.report.model import Alert, MorningReport
 from worker.report.payouts import payouts
@@ -27,12 +27,15 @@ from worker.review_list import review_entries
 SECTIONS: tuple[Builder, ...] = (
     sections.fraud,
     sections.failed,
+    month_end_sections.registrar_funds,
     sections.decisions,
     sections.registrar,
+    month_end_sections.first_payments,
     sections.part_paid,
     payouts,
     sections.expiring,
     sections.done,
+    month_end_sections.provider_bill,
     sections.health,
 )
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from config.settings import Settings
 from integrations.mailsignin.providers import sign_in_problem
 from integrations.ports import Mailer, OutgoingMail
+from worker.bills import mark_reported
 from worker.health import read_job_states
 from worker.report.gather import gather_report
 from worker.report.html import render_html
@@ -112,6 +113,8 @@ def send(mailer: Mailer | None, settings: Settings, engine: Engine, report: Morn
     )
     with engine.begin() as conn:
         record_sent(conn, report.generated_at)
+        # The provider's bills this report showed are not shown again (month-end keeps them).
+        mark_reported(conn, imported_before=report.generated_at, now=report.generated_at)
     return True
 
 
