@@ -20,7 +20,8 @@ Two forms:
   reseller-worker month-end import FILE.csv [--month YYYY-MM]
       Import the provider's CSV statement (columns in the README). Every line that cannot be read is listed with
       its line number and nothing is imported; the same file imported twice changes nothing.
-Bills from the provider's Xero contact ([provider] xero_contact) are read by the daemon's Xero sync."""
+Bills from the provider's Xero contact ([provider] xero_contact) are read by the daemon each day at [provider]
+read_bills_at (the sync_provider_bills job), and by every `reseller-worker cycle`."""
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
