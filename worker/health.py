@@ -59,7 +59,9 @@ def read_job_states(
     late_factor: int,
     grace: timedelta,
 ) -> list[JobState]:
-    """The state of each planned job; a job never run is judged from when the daemon started."""
+    """The state of each planned job, judged from its last success or from when the daemon started, whichever is
+    later: a daemon that was down across a job's time is not late for it the moment it is back (it runs missed
+    daily jobs at start), and a job never run is judged from the start too."""
     rows = {row.job: row for row in conn.execute(select(job_runs))}
     states: list[JobState] = []
     for plan in plans:
@@ -67,7 +69,7 @@ def read_job_states(
         success = aware(row.last_success_at) if row else None
         failure = aware(row.last_failure_at) if row else None
         started = aware(row.last_started_at) if row else None
-        reference = success or daemon_since
+        reference = max((t for t in (success, daemon_since) if t is not None), default=None)
         late = reference is None or now - reference > plan.late_after(late_factor, grace)
         failing = failure is not None and (success is None or failure > success)
         states.append(
@@ -99,14 +101,15 @@ class Health:
         out = [f"daemon   {'running, ' + self.daemon.describe() if self.daemon else 'NOT RUNNING'}"]
         for job in self.jobs:
             word = "LATE" if job.late else ("FAILING" if job.failing else "ok")
-            ago = _ago(now, job.last_success_at)
-            out.append(f"{word:<8} {job.name:<16} last success {ago} ({job.plan})")
+            since = ago(now, job.last_success_at)
+            out.append(f"{word:<8} {job.name:<16} last success {since} ({job.plan})")
             if job.failing:
                 out.append(f"{'':<8} {'':<16} last error: {job.last_error[:300]}")
         return out
 
 
-def _ago(now: datetime, value: datetime | None) -> str:
+def ago(now: datetime, value: datetime | None) -> str:
+    """How long before `now`, in words ("never" for None)."""
     if value is None:
         return "never"
     seconds = max(0, int((now - value).total_seconds()))

@@ -96,6 +96,7 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": schedule.misfire_grace_seconds},
     )
     now = app.clock().astimezone(zone)
+    successes = _last_successes(app)
     for plan in plans:
         trigger: Any
         if plan.every is not None:
@@ -105,6 +106,10 @@ def build_scheduler(
         else:  # pragma: no cover - plan_jobs never builds one
             continue
         extra: dict[str, Any] = {"next_run_time": now} if plan.run_at_start else {}
+        if plan.missed(successes.get(plan.name), now, zone):
+            # Its time passed while the daemon was down (a restart across 03:30 or 07:00): run it now, once.
+            log.info("job_missed_running_now", job=plan.name, due=str(plan.last_due(now, zone)))
+            extra = {"next_run_time": now}
         scheduler.add_job(
             _guarded(app, plan.name, jobs[plan.name], stopping),
             trigger=trigger,
@@ -115,6 +120,17 @@ def build_scheduler(
             **extra,
         )
     return scheduler
+
+
+def _last_successes(app: App) -> dict[str, datetime]:
+    from sqlalchemy import select
+
+    from worker.health import aware
+    from worker.store.tables import job_runs
+
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(job_runs.c.job, job_runs.c.last_success_at)).all()
+    return {row.job: when for row in rows if (when := aware(row.last_success_at)) is not None}
 
 
 def serve(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from config.settings import Settings
 
@@ -49,6 +50,22 @@ class JobPlan:
             return DAY + grace + timedelta(hours=1)
         return self.every * late_factor + grace
 
+    def last_due(self, now: datetime, zone: ZoneInfo) -> datetime | None:
+        """For a daily job, the latest time it was due at or before `now`; None for an interval job."""
+        if self.every is not None or self.at is None:
+            return None
+        local = now.astimezone(zone)
+        due = datetime.combine(local.date(), self.at, tzinfo=zone)
+        if due > local:
+            due = datetime.combine(local.date() - DAY, self.at, tzinfo=zone)
+        return due
+
+    def missed(self, last_success: datetime | None, now: datetime, zone: ZoneInfo) -> bool:
+        """A daily job whose time came while the daemon was down: it runs once at start rather than a day late.
+        One that never ran waits for its time (the first morning report comes at its hour, not at install)."""
+        due = self.last_due(now, zone)
+        return due is not None and last_success is not None and last_success < due
+
     def describe(self) -> str:
         if self.every is not None:
             return f"every {_span(self.every)}"
@@ -70,12 +87,15 @@ def _clock(value: str) -> time:
 
 
 def plan_jobs(settings: Settings, available: Iterable[str]) -> list[JobPlan]:
-    """The plans for the daemon jobs that exist (`available` names), in DAEMON_JOBS order."""
+    """The plans for the daemon jobs that exist (`available` names) and have something to do, in DAEMON_JOBS
+    order."""
     names = set(available)
     schedule = settings.report.schedule
     plans: list[JobPlan] = []
     for name in DAEMON_JOBS:
         chosen = name
+        if name == "watch_inbox" and settings.inbox.kind == "none":
+            continue  # no inbox: nothing to watch (and no "skipped" line every few seconds, nor a health line)
         if name == "watch_inbox" and name not in names and INBOX_FALLBACK in names:
             chosen = INBOX_FALLBACK
         if chosen not in names:

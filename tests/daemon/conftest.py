@@ -37,6 +37,11 @@ def make_app(settings: Settings, engine: Engine, clock: Callable[[], datetime] =
     )  # type: ignore[arg-type]
 
 
+def with_inbox(settings: Settings) -> Settings:
+    """Settings with an inbox to watch (a Maildir), so the daemon plans watch_inbox."""
+    return dataclasses.replace(settings, inbox=dataclasses.replace(settings.inbox, kind="maildir"))
+
+
 def with_schedule(settings: Settings, **changes: object) -> Settings:
     schedule = dataclasses.replace(settings.report.schedule, **changes)  # type: ignore[arg-type]
     return dataclasses.replace(settings, report=dataclasses.replace(settings.report, schedule=schedule))

@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import Engine, select
 
 from config.settings import Settings
-from tests.daemon.conftest import make_app, url_for
+from tests.daemon.conftest import make_app, url_for, with_inbox
 from worker.app import App
 from worker.scheduler import build_scheduler, serve
 from worker.single_instance import AlreadyRunning, acquire_instance_lock, current_holder
@@ -51,6 +51,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 def test_scheduler_holds_each_job_with_safe_defaults(settings: Settings, sqlite_engine: Engine) -> None:
     """Every daemon job is scheduled once, coalesced, one instance, with the misfire grace, in the worker's zone."""
+    settings = with_inbox(settings)
     jobs = {name: nothing for name in ALL_JOBS}
     app = make_app(settings, sqlite_engine)
     scheduler = build_scheduler(app, jobs, plan_jobs(settings, jobs), stopping=threading.Event())
@@ -75,6 +76,7 @@ def test_scheduler_holds_each_job_with_safe_defaults(settings: Settings, sqlite_
 
 def test_only_provided_jobs_are_planned(settings: Settings) -> None:
     """Jobs nobody has written are left out; poll_inbox stands in for watch_inbox; send_report is daily at 07:00."""
+    settings = with_inbox(settings)
     plans = {p.name: p for p in plan_jobs(settings, ["poll_inbox", "match_receipts", "send_report", "other"])}
     assert set(plans) == {"poll_inbox", "match_receipts", "send_report"}
     assert plans["poll_inbox"].every == timedelta(seconds=5)
@@ -199,7 +201,7 @@ def test_a_job_that_takes_stop_is_told_when_the_daemon_stops(settings: Settings,
         return {"waits": 1}
 
     stop = threading.Event()
-    app = make_app(settings, sqlite_engine)
+    app = make_app(with_inbox(settings), sqlite_engine)
     thread = threading.Thread(
         target=serve,
         args=(app, {"watch_inbox": watch_inbox}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -232,7 +232,7 @@ def _mailbox_sign_in(settings: Settings) -> str:
 def show_status(ctx: CommandContext) -> int:
     from sqlalchemy import func, inspect, select
 
-    from worker.app import build_app, utc_now
+    from worker.app import utc_now
     from worker.daemon_jobs import daemon_jobs
     from worker.store.tables import outbox, watermarks
     from worker.timetable import missing_jobs
@@ -249,14 +249,7 @@ def show_status(ctx: CommandContext) -> int:
     missing = missing_jobs(daemon_jobs())
     if missing:
         print(f"not provided yet: {', '.join(missing)}")
-    try:
-        quota = build_app(settings, migrate=False).accounting.quota()
-        print(
-            f"xero quota: minute {_or_unknown(quota.minute_remaining)}, day {_or_unknown(quota.day_remaining)}"
-            + (f", parked until {quota.parked_until:%Y-%m-%d %H:%M %Z}" if quota.parked_until else "")
-        )
-    except Exception as exc:  # status must show whatever it can
-        print(f"xero quota: unknown ({type(exc).__name__}: {exc})")
+    print(xero_quota_line(health, utc_now()))
     with engine.connect() as conn:
         marks = list(conn.execute(select(watermarks).order_by(watermarks.c.name)))
         if not marks:
@@ -285,8 +278,24 @@ def show_status(ctx: CommandContext) -> int:
     return 0
 
 
-def _or_unknown(value: int | None) -> str:
+def _or_unknown(value: object) -> str:
     return "unknown" if value is None else str(value)
+
+
+def xero_quota_line(health: Health, now: datetime) -> str:
+    """The quota as Xero last stated it to the sync (kept with its run): a new process has made no call itself."""
+    sync = next((job for job in health.jobs if job.name == "sync_xero"), None)
+    seen = sync.last_summary if sync is not None else {}
+    if sync is None or not any(k in seen for k in ("day_remaining", "minute_remaining")):
+        return "xero quota: not known yet (no sync has been answered by Xero)"
+    when = max((t for t in (sync.last_success_at, sync.last_failure_at) if t is not None), default=None)
+    parked = f", parked until {seen['parked_until']}" if seen.get("parked_until") else ""
+    from worker.health import ago
+
+    return (
+        f"xero quota: minute {_or_unknown(seen.get('minute_remaining'))}, day {_or_unknown(seen.get('day_remaining'))}"
+        f"{parked} (as of the last sync, {ago(now, when)})"
+    )
 
 
 # ---- report ----------------------------------------------------------------------------------------------------

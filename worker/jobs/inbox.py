@@ -33,6 +33,7 @@ from integrations.notices.headers import content_digest
 from integrations.ports import Folder, Mailbox, MailMessage
 from rules.model import DecisionKind, NoticeReading, Receipt
 from rules.repeats import REUSED_ACTION, REUSED_MESSAGE_ID
+from worker.jobs.runner import mark_delivered
 from worker.store.inbox_tables import inbox_messages, inbox_state
 from worker.store.receipts import clean_text, receipt_payload
 from worker.store.review_items import raise_review_item
@@ -173,10 +174,12 @@ def watch_inbox(
             while time.monotonic() < deadline and not (stop and stop()):
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
             raise
+        mark_delivered()  # the inbox is read: health counts that now, not when this long run ends
         while (remaining := deadline - time.monotonic()) > 0 and not (stop and stop()):
             totals["waits"] += 1
             if mailbox.wait_for_mail(min(remaining, WATCH_SLICE_SECONDS)):
                 _add(totals, process_inbox(app, mailbox, read=reader))
+            mark_delivered()  # an IDLE wait that ended normally: the connection is alive and watched
     finally:
         mailbox.close()
     return dict(totals)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from integrations.errors import RateLimited
 from rules.model import Order, Receipt, ReceiptSource
+from worker.jobs.runner import NOT_DELIVERED
 from worker.store.orders import order_values
 from worker.store.receipts import receipt_payload
 from worker.store.tables import orders, receipts, watermarks
@@ -157,8 +158,15 @@ def sync_xero(app: App) -> dict[str, int | str]:
     except RateLimited as exc:
         counts["rate_limited"] = exc.limit
         counts["retry_after_s"] = int(exc.retry_after)
+        # Whatever was stored, the sync did not finish: health and status say so instead of "ok".
+        counts[NOT_DELIVERED] = f"Xero's {exc.limit} rate limit (429); retry after {int(exc.retry_after)} s"
         log.warning("xero_sync_rate_limited", limit=exc.limit, retry_after=exc.retry_after)
+    # What Xero last said of the quota, kept with the run so `status` can show it from another process.
     quota = accounting.quota()
     if quota.day_remaining is not None:
         counts["day_remaining"] = quota.day_remaining
+    if quota.minute_remaining is not None:
+        counts["minute_remaining"] = quota.minute_remaining
+    if quota.parked_until is not None:
+        counts["parked_until"] = quota.parked_until.isoformat()
     return counts
