@@ -47,9 +47,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Start a loopback Xero sandbox holding a demo organisation (customers, open invoices for "
         "registrations, renewals and hosting, payments, bank lines), put sample card-payment notices (one forged) "
         "in a Maildir, run one full cycle with the manual registrar, then print the exceptions report and the "
-        "path of its HTML. Uses its own directory (default var/demo), wiped at each run.",
+        "path of its HTML. Uses its own directory (default var/demo), wiped at each run, where it leaves its "
+        "settings (worker.toml, for RW_CONFIG) and its log (demo.log). With --serve the sandbox stays up until "
+        "Ctrl-C, so every command can be tried against it.",
     )
     demo.add_argument("--dir", default="var/demo", help="working directory for the demo (default: var/demo)")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards keep the Xero sandbox up (until Ctrl-C) and print the commands to carry on with it",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -85,4 +92,4 @@ def run_demo(ctx: CommandContext) -> int:
 
     from worker.demo.run import run_demo as demo
 
-    return demo(sys.stdout, Path(ctx.args.dir).resolve())
+    return demo(sys.stdout, Path(ctx.args.dir).resolve(), serve=ctx.args.serve)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import mailbox
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -42,11 +44,28 @@ def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def running_clock(start: datetime) -> Callable[[], datetime]:
+class DemoClock:
     """The demo's own time: it starts on the data's `today` and moves on with the real clock, so watermarks
-    and If-Modified-Since behave as they do in production while the data reads the same on any day."""
-    t0 = time.monotonic()
-    return lambda: start + timedelta(seconds=time.monotonic() - t0)
+    and If-Modified-Since behave as they do in production while the data reads the same on any day. Once the demo
+    is served to commands run by hand (which use the real clock), `go_live()` makes it the real time, so the
+    sandbox's "today" is theirs too (Xero refuses a bank statement period that ends after its today)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._t0 = time.monotonic()
+        self._live = False
+
+    def __call__(self) -> datetime:
+        if self._live:
+            return datetime.now(UTC)
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+    def go_live(self) -> None:
+        self._live = True
+
+
+def running_clock(start: datetime) -> DemoClock:
+    return DemoClock(start)
 
 
 def prepare(work_dir: Path, data: Path) -> dict[str, Any]:
@@ -64,7 +83,8 @@ def prepare(work_dir: Path, data: Path) -> dict[str, Any]:
 
 
 DEMO_SETTINGS = """\
-# Written by `reseller-worker demo`: the demo organisation's prices, so the report can show margins.
+# Written by `reseller-worker demo`: its whole configuration but the demo Stripe key (a secret, so environment
+# only: see demo.env beside this file). The demo organisation's prices, so the report can show margins.
 [registrar]
 kind = "manual"
 price_currency = "NZD"
@@ -101,7 +121,11 @@ def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any], *, str
     the report prints, `--config .../demo.toml`, act on the demo's database from any shell."""
     config = work_dir / "demo.toml"
     values = {
-        "worker": {"data_dir": str(work_dir), "home_currency": context["home_currency"]},
+        "worker": {
+            "data_dir": str(work_dir),
+            "home_currency": context["home_currency"],
+            "timezone": "Pacific/Auckland",
+        },
         "xero": {"mode": "sandbox", "base_url": base_url},
         "inbox": {"kind": "maildir", "maildir": str(work_dir / "maildir"), "username": context["inbox"]},
         # Offline DKIM keys: the demo's signers are not in public DNS.
@@ -115,18 +139,27 @@ def demo_settings(work_dir: Path, base_url: str, context: dict[str, Any], *, str
         for section, items in values.items()
     )
     config.write_text(DEMO_SETTINGS + demo_payouts.SETTINGS + tables, encoding="utf-8")
-    return load_settings(config, demo_payouts.environment(stripe_url), base_dir=work_dir)
+    environment = demo_payouts.environment(stripe_url)
+    # The rest for another shell: the settings file and the demo Stripe key (the emulator's, not a real one).
+    lines = [f"RW_CONFIG={config}", *(f"{k}={v}" for k, v in sorted(environment.items()))]
+    (work_dir / "demo.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_settings(config, environment, base_dir=work_dir)
 
 
-def run_demo(out: TextIO, work_dir: Path) -> int:
+def run_demo(
+    out: TextIO, work_dir: Path, *, serve: bool = False, stop: threading.Event | None = None, port: int = 0
+) -> int:
+    """The demo; with `serve`, the Xero sandbox stays up afterwards (until `stop` is set, or SIGINT/SIGTERM) so
+    every command can be tried against it with the settings file the demo wrote."""
     data = demo_data()
     context = prepare(work_dir, data)
+    log_file = _log_to_file(work_dir / "demo.log")
     zone = ZoneInfo("Pacific/Auckland")
     today = date.fromisoformat(context["today"])
     clock = running_clock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
     stripe = StripeEmulator(api_key=demo_payouts.DEMO_STRIPE_KEY, clock=clock)
     # The demo's days pass in seconds: Xero's 60 calls a minute would park the payouts' bookings for a minute.
-    with XeroSandbox(clock=clock, minute_limit=600) as sandbox, stripe.serve() as stripe_url:
+    with log_file, XeroSandbox(clock=clock, port=port, minute_limit=600) as sandbox, stripe.serve() as stripe_url:
         seeded = seed_demo(
             sandbox, orders=_load(data / "orders.json"), payments=None, statements=_load(data / "bank/statements.json")
         )
@@ -165,15 +198,53 @@ def run_demo(out: TextIO, work_dir: Path) -> int:
         with app.engine.connect() as conn:
             print(render_month_end_text(month_end(conn, settings, Month.parse("2026-10"), now=clock())), file=out)
         print(
-            f"demo: Xero sandbox received {sandbox.count()} API calls; database {settings.worker.database_url}",
+            f"demo: Xero sandbox received {sandbox.count()} API calls; database {settings.worker.database_url}; "
+            f"log {log_file.name}",
             file=out,
         )
+        env_file = work_dir / "demo.env"
+        if not serve:
+            print(
+                f"demo: carry on in a shell with `set -a; . {env_file}; set +a`, then `reseller-worker review list` "
+                "(or report, status, inbox status); `reseller-worker demo --serve` keeps the Xero sandbox up for "
+                "cycle, check and run too",
+                file=out,
+            )
+            return 1 if failed else 0
         print(
-            "demo: to run the report's commands in another shell, first "
-            f"`export RW_GATEWAYS_STRIPE_API_KEY={demo_payouts.DEMO_STRIPE_KEY}` (the demo's Stripe emulator key)",
+            f"demo: serving the Xero sandbox at {sandbox.base_url} until Ctrl-C. In another terminal:\n"
+            f"  set -a; . {env_file}; set +a  # RW_CONFIG and the demo's Stripe key\n"
+            "  reseller-worker check          # every part PASS\n"
+            "  reseller-worker review list    # what needs a person, with the commands that resolve it\n"
+            "  reseller-worker cycle          # every job once more, against the sandbox and the Maildir\n"
+            "  reseller-worker run            # the daemon; `reseller-worker status` and `health` beside it",
             file=out,
+            flush=True,
         )
+        clock.go_live()
+        _serve_until_stopped(stop or threading.Event())
+        print("demo: sandbox stopped", file=out)
     return 1 if failed else 0
+
+
+def _log_to_file(path: Path) -> TextIO:
+    """The demo's log lines go to a file, so the terminal shows the report (and where the log is)."""
+    from worker.logs import configure_logging
+
+    stream = path.open("a", encoding="utf-8")
+    configure_logging("json", stream=stream)
+    return stream
+
+
+def _serve_until_stopped(stop: threading.Event) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    while not stop.wait(0.5):
+        pass
 
 
 def _job(name: str) -> Callable[..., Any]:
