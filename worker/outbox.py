@@ -37,12 +37,15 @@ MAX_KEY = 128  # Xero's Idempotency-Key limit; the key is passed on as it is
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OutboxPolicy:
     """How hard the outbox tries: attempts, exponential backoff, and how long a claim lasts before a crashed
-    worker's row may be taken over (longer than any handler can run: timeouts x retries)."""
+    worker's row may be taken over. A live worker renews its claims every `heartbeat` while its handlers run, so
+    the lease need only outlast a few missed heartbeats, not the longest handler: a dead worker's rows are taken
+    over about a minute after it died."""
 
     max_attempts: int = 8
     first_backoff: timedelta = timedelta(minutes=1)
     max_backoff: timedelta = timedelta(hours=6)
-    lease: timedelta = timedelta(minutes=15)
+    lease: timedelta = timedelta(seconds=60)
+    heartbeat: timedelta = timedelta(seconds=15)
     batch: int = 200
 
 
@@ -338,6 +341,15 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, policy: OutboxPolicy
         )
         for r in rows
     ]
+
+
+def renew_claims(engine: Engine, *, token: str, now: datetime) -> int:
+    """The heartbeat: extend the lease of every row this claim still holds; returns how many."""
+    with engine.begin() as conn:
+        renewed = conn.execute(
+            update(outbox).where(outbox.c.claimed_by == token, outbox.c.status == "running").values(claimed_at=now)
+        )
+    return int(renewed.rowcount or 0)
 
 
 def _ours(row: OutboxRow) -> Any:

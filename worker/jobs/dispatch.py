@@ -23,6 +23,7 @@ from worker.effects.orders import settle_orders
 from worker.effects.payouts import book_payout_fee, transfer_payout
 from worker.effects.registrations import register_domain, renew_domain
 from worker.effects.setup import raise_setup_invoice
+from worker.jobs.claims import ClaimHeartbeat
 from worker.outbox import OutboxPolicy, OutboxRow, claim, complete, fail, reschedule
 from worker.store.outbox_tables import outbox_orders
 
@@ -125,15 +126,18 @@ def dispatch(
             break
         counts["claimed"] += len(rows)
         completed: list[OutboxRow] = []
-        for row in rows:
-            system = SYSTEM_OF.get(row.kind, "")
-            if system in parked:
-                outcome_name = _park(app, row, until=parked[system], error=f"{system} rate limit")
-            else:
-                outcome_name = _run(app, row, table, policy, checkpoint, parked)
-            counts[outcome_name] += 1
-            if outcome_name == "done":
-                completed.append(row)
+        # The whole batch stays claimed while its rows run one by one: a heartbeat renews them all.
+        beat = min(policy.heartbeat, policy.lease / 3)
+        with ClaimHeartbeat(app, rows[0].claimed_by, every=beat):
+            for row in rows:
+                system = SYSTEM_OF.get(row.kind, "")
+                if system in parked:
+                    outcome_name = _park(app, row, until=parked[system], error=f"{system} rate limit")
+                else:
+                    outcome_name = _run(app, row, table, policy, checkpoint, parked)
+                counts[outcome_name] += 1
+                if outcome_name == "done":
+                    completed.append(row)
         counts["orders_done"] += _settle(app, completed)
     return dict(counts)
 
