@@ -46,7 +46,11 @@ GONE = ("Deleted", "Archived")
 
 
 class FakeRegistrar:
-    """Behaves like a registry: a second registration is refused, a renewal must name the current expiry."""
+    """Behaves like a registry: a second registration of a name is refused (it is no longer available). A renewal
+    must name the current expiry, as LogicBoxes' `exp-date` demands (its Renew Domain API); with
+    `exp_date_guard=False` it behaves like the registrars whose renew call takes no such guard: a renewal sent
+    twice extends the domain, and is charged, twice, so only the worker's own checks keep it from happening.
+    `attempts(op, domain)` counts every call that reached the registrar, refused or not."""
 
     def __init__(
         self,
@@ -54,8 +58,10 @@ class FakeRegistrar:
         clock: Callable[[], datetime] = _utc_now,
         prices: UpstreamPrices | None = None,
         state_file: Path | None = None,
+        exp_date_guard: bool = True,
     ) -> None:
         self.clock = clock
+        self.exp_date_guard = exp_date_guard
         self.prices = (
             prices
             if prices is not None
@@ -135,6 +141,11 @@ class FakeRegistrar:
         with self._state() as s:
             return int(s["applied"][op].get(domain, 0))
 
+    def attempts(self, op: str, domain: str) -> int:
+        """How many times `op` was asked for `domain`, whatever the answer."""
+        with self._state() as s:
+            return int(s.get("attempts", {}).get(op, {}).get(domain, 0))
+
     def calls(self, op: str) -> int:
         with self._state() as s:
             return int(s["calls"].get(op, 0))
@@ -178,6 +189,7 @@ class FakeRegistrar:
 
     def register(self, domain: str, *, years: int, contact_ref: str, idempotency_key: str) -> RegistrarResult:
         with self._call("register") as s:
+            _count_attempt(s, "register", domain)
             if self._ours(s, domain) or domain in s["taken"]:
                 raise PermanentError(f"Domain is not available: {domain} is in use", system="registrar")
             if domain in s["premium"]:
@@ -205,6 +217,7 @@ class FakeRegistrar:
 
     def renew(self, domain: str, *, years: int, current_expiry: date, idempotency_key: str) -> RegistrarResult:
         with self._call("renew") as s:
+            _count_attempt(s, "renew", domain)
             entry = s["domains"].get(domain)
             if entry is None or not self._ours(s, domain):
                 raise PermanentError(f"{domain} is not in this account", system="registrar")
@@ -219,7 +232,9 @@ class FakeRegistrar:
                     cost=cost,
                     pending=f"the registrar has not renewed {domain} yet: a renewal is already queued there",
                 )
-            if entry["expires"] != current_expiry.isoformat():
+            if not self.exp_date_guard:
+                target = add_years(date.fromisoformat(entry["expires"]), years)  # extends whatever it is now
+            elif entry["expires"] != current_expiry.isoformat():
                 # The exp-date guard: a replayed renewal names an expiry that is no longer current.
                 raise PermanentError(
                     f"exp-date {current_expiry} does not match the current expiry {entry['expires']}",
@@ -305,6 +320,11 @@ class FakeRegistrar:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(s, sort_keys=True))
         tmp.replace(self.state_file)
+
+
+def _count_attempt(s: dict[str, Any], op: str, domain: str) -> None:
+    by_domain = s.setdefault("attempts", {}).setdefault(op, {})
+    by_domain[domain] = by_domain.get(domain, 0) + 1
 
 
 class _LostReply(Exception):

@@ -881,6 +881,17 @@ class XeroAccounting(XeroClearing):
             idempotency_key=idempotency_key,
         )
 
+    def history_notes(self, invoice_id: str) -> Sequence[str]:
+        """GET /Invoices/{InvoiceID}/History: the Details of each record (notes and Xero's own entries)."""
+        response, _ = self._call(
+            "GET Invoices/History",
+            self._accounting.get_invoice_history,
+            self.tenant_id,
+            invoice_id,
+            _preload_content=False,
+        )
+        return [str(r.get("Details") or "") for r in self._json(response).get("HistoryRecords") or []]
+
     def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> ContactMatch:
         """By ContactNumber, then e-mail, then name, archived contacts included (a customer's archived contact is
         restored, not duplicated). Names are unique among active contacts, so when the name belongs to another

@@ -340,6 +340,9 @@ class FakeAccounting:
 
         self._write("add_history_note", idempotency_key, apply)
 
+    def history_notes(self, invoice_id: str) -> Sequence[str]:
+        return self._read("history_notes", lambda: list(self.history.get(invoice_id, [])))
+
     def find_or_create_contact(self, draft: ContactDraft, *, idempotency_key: str) -> ContactMatch:
         """As the adapter: by number, e-mail, then name (archived included, and restored); a name another customer
         holds among active contacts is extended."""

@@ -80,6 +80,10 @@ class FileAccounting:
         with self._state() as s:
             s["notes"].append({"invoice_id": invoice_id, "note": note, "key": idempotency_key})
 
+    def history_notes(self, invoice_id: str) -> list[str]:
+        with self._state() as s:
+            return [n["note"] for n in s["notes"] if n["invoice_id"] == invoice_id]
+
     def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> tuple[str, str]:
         with self._state() as s:
             iid = str(uuid.uuid4())

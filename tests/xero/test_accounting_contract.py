@@ -250,6 +250,15 @@ def test_history_note_is_kept_within_250_characters(books: Books) -> None:
     assert len(kept) == 250 and kept.startswith("Domain example-8.co.nz renewed;")
 
 
+def test_an_invoices_history_is_read_back_through_the_port(books: Books) -> None:
+    """What the worker wrote is what it reads before writing a note again (after a crash, once Xero has let the
+    Idempotency-Key go)."""
+    order = an_order(10)
+    books.seed_order(order)
+    books.accounting.add_history_note(order.invoice_id, "Registered example-10.co.nz", idempotency_key="n-10")
+    assert "Registered example-10.co.nz" in books.accounting.history_notes(order.invoice_id)
+
+
 PROVIDER = Contact(contact_id="22222222-0000-4000-8000-000000000001", name="Upstream Hosting Ltd")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, update
 
 from config.settings import Settings
-from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft
+from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, fit_history_note
 from rules.model import Receipt
 from rules.money import Money
 from rules.payment_references import BASE
@@ -90,8 +90,14 @@ def payment_account(settings: Settings, gateway: str) -> str:
 
 
 def add_history_note(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
-    # The port cannot read History back, so the check is ours (the row is done once) plus Xero's Idempotency-Key.
-    app.accounting.add_history_note(str(row.payload["invoice_id"]), str(row.payload["note"]), idempotency_key=row.key)
+    invoice_id, note = str(row.payload["invoice_id"]), str(row.payload["note"])
+    # An earlier attempt may have written it and died before recording that (Xero keeps Idempotency-Keys only for
+    # a while): look first. The first attempt cannot have, so it costs no extra call.
+    if row.attempts > 1 and fit_history_note(note) in {
+        fit_history_note(n) for n in app.accounting.history_notes(invoice_id)
+    }:
+        return Done(result={"noted": True, "already": True})
+    app.accounting.add_history_note(invoice_id, note, idempotency_key=row.key)
     checkpoint("after_xero_write")
     return Done(result={"noted": True})
 
