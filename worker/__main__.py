@@ -2,6 +2,6 @@
 
 import sys
 
-from worker.cli import main
+from worker.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,6 +11,7 @@ from worker.commands import core, daemon, inbox, month_end, notices, orders, pay
 from worker.commands.arguments import OneLineParser
 from worker.commands.context import CommandContext
 from worker.commands.failures import fail
+from worker.data_dir import PRIVATE_UMASK
 from worker.logs import configure_logging
 
 GROUPS = (core, replay, xero, inbox, notices, orders, payouts, month_end, daemon, web)
@@ -84,5 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(exc, database=ctx.database_shown())
 
 
+def entry() -> int:
+    """The `reseller-worker` program: what it creates (database, reports, logs) is the worker's alone."""
+    os.umask(PRIVATE_UMASK)
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

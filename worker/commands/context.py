@@ -36,6 +36,9 @@ class CommandContext:
                 # The same as RW_WORKER_DATA_DIR, which the flag overrides.
                 environ["RW_WORKER_DATA_DIR"] = str(Path(data_dir).resolve())
             self._settings = load_settings(self.config_path(), environ)
+            from worker.data_dir import tighten
+
+            tighten(self._settings.worker.data_dir)
             if not self.args.log_format and self._settings.worker.log_format != "auto":
                 # [worker] log_format (RW_WORKER_LOG_FORMAT) applies unless --log-format was given.
                 from worker.logs import configure_logging

@@ -19,6 +19,7 @@ from config.settings import Settings
 from integrations.mailsignin.providers import sign_in_problem
 from integrations.ports import Mailer, OutgoingMail
 from worker.bills import mark_reported
+from worker.data_dir import private_dir, private_file
 from worker.health import read_job_states
 from worker.report.gather import gather_report
 from worker.report.html import render_html
@@ -93,9 +94,10 @@ def with_sign_in_alert(report: MorningReport, problem: str) -> MorningReport:
 
 
 def write_html(report: MorningReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        private_dir(path.parent)
     path.write_text(render_html(report), encoding="utf-8")
-    return path
+    return private_file(path)  # customers' names and payments
 
 
 def default_html_path(settings: Settings, report: MorningReport) -> Path:

@@ -17,9 +17,11 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
+from worker.data_dir import private_dir, private_file
 from worker.store.database import make_engine, upgrade
 
 MARKER = "database-in-use.json"
+_SIDE = ("-wal", "-shm")  # SQLite's write-ahead log and its index, beside the database file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 RESTORE = 'restore your latest backup (README, "Backups and restore")'
 START_OVER = "to start over with an empty database instead, run `reseller-worker db upgrade --new`"
@@ -85,6 +87,9 @@ def open_database(url: str, data_dir: Path, *, create: bool = False, new: bool =
         if migrate:
             _check_tables(engine, place)
         _remember(data_dir, place)
+        if place.sqlite_path is not None:
+            for path in (place.sqlite_path, *(place.sqlite_path.with_name(place.sqlite_path.name + s) for s in _SIDE)):
+                private_file(path)  # customers' names and payments: the worker's alone
     except DatabaseUnusable:
         engine.dispose()
         raise
@@ -239,7 +244,7 @@ def _remember(data_dir: Path, place: Place) -> None:
         return
     entries[place.shown] = {"since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         tmp = data_dir / (MARKER + ".tmp")
         tmp.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, data_dir / MARKER)
