@@ -15,6 +15,8 @@ RUN groupadd --system --gid 10001 worker \
  && mkdir -p /data /etc/reseller-worker \
  && chown worker:worker /data
 COPY --from=build /install /usr/local
+# The example's settings, so a container started without your own says which placeholders to replace and stops
+# (mount your worker.toml over this file: deploy/docker-compose.yml does).
 COPY config/example.toml /etc/reseller-worker/worker.toml
 ENV RW_CONFIG=/etc/reseller-worker/worker.toml \
     RW_WORKER_DATA_DIR=/data \

@@ -85,7 +85,18 @@ CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:
-    results = [CheckResult(part="config", ok=True, detail=f"loaded from {settings.source}")]
+    from config.placeholders import placeholders
+
+    left = placeholders(settings)
+    results = [
+        CheckResult(part="config", ok=True, detail=f"loaded from {settings.source}")
+        if not left
+        else CheckResult(
+            part="config",
+            ok=False,
+            detail=f"{settings.source} still holds the example's placeholders: {'; '.join(left)}",
+        )
+    ]
     for part, check in CHECKS:
         try:
             results.append(CheckResult(part=part, ok=True, detail=check(settings)))

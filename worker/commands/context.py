@@ -72,7 +72,10 @@ class CommandContext:
 
     def app(self) -> App:
         if self._app is None:
+            from config.placeholders import refuse_placeholders
             from worker.app import build_app
 
+            # Acting on the example's values would read, write and mail to placeholders.
+            refuse_placeholders(self.settings())
             self._app = build_app(self.settings())
         return self._app
