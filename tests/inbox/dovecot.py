@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 from imapclient import IMAPClient
 
 from integrations.mailbox import ImapMailbox
+from tests.tls import self_signed_certificate
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -145,6 +146,7 @@ class Dovecot:
     tls: bool = False  # a self-signed certificate for 127.0.0.1 (cert.pem): IMAPS on tls_port, STARTTLS on port
     tls_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    owns_directory: bool = False  # made by start_dovecot: removed by stop()
 
     @property
     def conf(self) -> Path:
@@ -163,11 +165,7 @@ class Dovecot:
             self.port = _free_port()
         if self.tls:
             self.tls_port = self.tls_port or _free_port()
-            subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-                check=True, capture_output=True, timeout=60,
-            )  # fmt: skip
+            self_signed_certificate(d)
         self.conf.write_text(_config(d, self.port, self.capability, self.oauth2_url, self.tls_port))
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -186,6 +184,7 @@ class Dovecot:
         raise RuntimeError("dovecot did not start listening")
 
     def stop(self) -> None:
+        """Stop the server; a directory `start_dovecot` made for it goes too (its mail, state and certificate)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -194,6 +193,8 @@ class Dovecot:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self.owns_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def new_user(self) -> str:
         """A user nobody else uses: its mailbox starts empty."""
@@ -258,7 +259,7 @@ class Introspection:
 
 def start_dovecot(capability: str = "", oauth2_url: str = "", tls: bool = False) -> Dovecot:
     directory = Path(tempfile.mkdtemp(prefix="rw-dovecot-"))
-    server = Dovecot(directory=directory, capability=capability, oauth2_url=oauth2_url, tls=tls)
+    server = Dovecot(directory=directory, capability=capability, oauth2_url=oauth2_url, tls=tls, owns_directory=True)
     server.start()
     return server
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -251,8 +250,6 @@ def test_xoauth2_login_asks_the_token_source_at_every_connection() -> None:
 def test_imaps_and_starttls_verify_the_server_certificate() -> None:
     """IMAPS and STARTTLS work with a trusted certificate; an untrusted one is refused, not retried."""
     require_service(dovecot_available(), "dovecot not installed")
-    if shutil.which("openssl") is None:  # only makes the test certificate; not a service the product needs
-        pytest.skip("openssl command missing")
     server = start_dovecot(tls=True)
     try:
         trusted = ssl.create_default_context(cafile=str(server.directory / "cert.pem"))
@@ -305,3 +302,13 @@ def test_watch_inbox_stores_mail_within_seconds_and_stops_when_asked(
     watcher.join(timeout=10)
     assert not watcher.is_alive() and result["receipts"] >= 1
     assert folder_sizes(dovecot, user, "Processed")["Processed"] == result["receipts"]
+
+
+def test_a_stopped_test_server_leaves_no_folder_behind() -> None:
+    """The Dovecot helper removes the directory it made (mail, state, certificate) when the server stops."""
+    require_service(dovecot_available(), "dovecot not installed")
+    server = start_dovecot(tls=True)
+    where = server.directory
+    assert (where / "cert.pem").exists()
+    server.stop()
+    assert not where.exists()

@@ -3,10 +3,8 @@ then what only SMTP has: STARTTLS and implicit TLS with a certificate made for t
 
 from __future__ import annotations
 
-import shutil
 import socket
 import ssl
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -21,6 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from integrations.errors import NotConfigured, PermanentError, TransientError
 from integrations.mailer import FakeMailer, SmtpMailer
 from integrations.ports import Mailer, OutgoingMail
+from tests.tls import self_signed_certificate
 
 MAIL = OutgoingMail(
     to=("owner@example.nz", "books@example.nz"),
@@ -103,34 +102,8 @@ class Certificate:
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    """A self-signed certificate for 127.0.0.1, made now with the openssl command line tool."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: TLS tests cannot make a certificate (plain loopback still tested)")
-    where = tmp_path_factory.mktemp("tls")
-    cert, key = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    """A self-signed certificate for 127.0.0.1, made in-process: no openssl command needed, so nothing skips."""
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("tls"))
     return Certificate(cert=cert, key=key)
 
 

@@ -204,7 +204,8 @@ def morning_report(engine: Engine) -> MorningReport:
 
 
 def test_text_report_matches_golden_file(engine: Engine) -> None:
-    """The plain-text report of a full morning is exactly the reviewed golden file (UPDATE_GOLDEN=1 rewrites)."""
+    """The plain-text report of a full morning is exactly the reviewed golden file (UPDATE_GOLDEN=1 rewrites it
+    on a developer's machine, never under CI, where it would make the test pass whatever the output)."""
     text = render_text(morning_report(engine))
     path = GOLDEN / "morning.txt"
     if os.environ.get("UPDATE_GOLDEN") == "1":
