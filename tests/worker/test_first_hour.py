@@ -162,6 +162,7 @@ CASES: tuple[Case, ...] = (
     Case("review list on a new data directory", ("review", "list"), 2, ("no database", "db upgrade")),
     Case("cycle on a new data directory", ("cycle",), 2, ("no database", "db upgrade")),
     Case("health on a new data directory", ("health",), 1, ("UNHEALTHY", "no database")),
+    Case("run on a new data directory", ("run",), 2, ("no database", "db upgrade")),
     # Bad paths.
     Case(
         "--config names a directory",
@@ -208,6 +209,7 @@ CASES: tuple[Case, ...] = (
     Case("cycle on a zero-byte database", ("cycle",), 2, ("empty (0 bytes)", "backup"), emptied_database),
     Case("review list on a zero-byte database", ("review", "list"), 2, ("empty (0 bytes)",), emptied_database),
     Case("db upgrade on a zero-byte database", ("db", "upgrade"), 2, ("empty (0 bytes)", "--new"), emptied_database),
+    Case("run on a zero-byte database", ("run",), 2, ("empty (0 bytes)", "backup"), emptied_database),
     Case("db upgrade on a zero-byte file never used", ("db", "upgrade"), 2, ("empty (0 bytes)",), zero_byte_never_used),
     Case("status on a deleted database", ("status",), 2, ("is gone", "used it since", "backup"), deleted_database),
     Case("db upgrade on a deleted database", ("db", "upgrade"), 2, ("is gone", "backup"), deleted_database),
@@ -219,6 +221,7 @@ CASES: tuple[Case, ...] = (
     Case("health on damaged pages", ("health",), 1, ("UNHEALTHY", "damaged"), garbage_pages),
     Case("status on unreachable PostgreSQL", ("status",), 1, ("cannot reach", "127.0.0.1"), unreachable_postgres),
     Case("cycle on unreachable PostgreSQL", ("cycle",), 1, ("cannot reach",), unreachable_postgres),
+    Case("run on unreachable PostgreSQL", ("run",), 1, ("cannot reach",), unreachable_postgres),
     Case("review list on unreachable PostgreSQL", ("review", "list"), 1, ("cannot reach",), unreachable_postgres),
     Case("db upgrade on unreachable PostgreSQL", ("db", "upgrade"), 1, ("cannot reach",), unreachable_postgres),
     # Settings: the value is blamed on where it came from; an unknown variable is pointed out.
