@@ -184,12 +184,20 @@ CASES: tuple[Case, ...] = (
         ("cannot use var", "directory"),
         used_database,
     ),
+    Case("report --html onto a full disk", ("report", "--html", "/dev/full"), 1, ("No space left",), used_database),
     # Bad numbers and dates.
     Case(
         "review reject with a huge id", ("review", "reject", "999999999999999999999"), 2, ("argument ID", "not an id")
     ),
     Case("review approve with a word for an id", ("review", "approve", "seven"), 2, ("argument ID", "not a number")),
     Case("orders list --limit 0", ("orders", "list", "--limit", "0"), 2, ("--limit", "out of range")),
+    Case(
+        "serve --port 99999 (once wrapped round to another port)",
+        ("serve", "--port", "99999"),
+        2,
+        ("--port", "out of range"),
+    ),
+    Case("inbox connect --wait -5", ("inbox", "connect", "--wait", "-5"), 2, ("--wait", "out of range")),
     Case(
         "orders done --expires with a bad date",
         ("orders", "done", "ORD-1", "--ref", "R", "--expires", "2026-13-01"),

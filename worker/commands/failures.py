@@ -66,7 +66,7 @@ def _os_error(exc: OSError) -> str:
     if exc.filename is not None:
         target = f"{exc.filename} -> {exc.filename2}" if exc.filename2 is not None else str(exc.filename)
         return f"cannot use {target}: {reason}"
-    return f"{reason}{': ' + str(exc) if str(exc) and str(exc) != reason else ''}"
+    return reason  # str(exc) would only repeat it, with its errno
 
 
 def _say(message: str, status: int) -> int:

@@ -7,6 +7,7 @@ import argparse
 import json
 from typing import Any
 
+from worker.commands.arguments import bounded_count, seconds
 from worker.commands.context import CommandContext
 
 
@@ -45,10 +46,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     connect.add_argument(
         "--provider", choices=("microsoft", "google"), default=None, help="who keeps the mailbox ([inbox] auth)"
     )
-    connect.add_argument("--port", type=int, default=None, help="Google: loopback port for the redirect (8766)")
+    connect.add_argument(
+        "--port",
+        type=bounded_count(65535, minimum=0),
+        default=None,
+        help="Google: loopback port for the redirect (8766)",
+    )
     connect.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=900.0,
         help="Google: seconds to wait for the redirect (900; Microsoft's code lasts 15 min)",
     )

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from worker.commands.arguments import bounded_count
 from worker.commands.context import CommandContext
 
 
@@ -18,7 +19,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "review and orders commands. Put it behind a TLS reverse proxy to reach it from elsewhere (README). "
         "`run` serves it too when [web] enabled = true.",
     )
-    serve.add_argument("--port", type=int, default=None, help="listen on this port instead of [web] port")
+    serve.add_argument(
+        "--port", type=bounded_count(65535), default=None, help="listen on this port instead of [web] port"
+    )
     serve.set_defaults(handler=serve_page)
 
     web = sub.add_parser(
