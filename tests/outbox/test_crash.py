@@ -82,11 +82,17 @@ def _crash(engine: Engine, state: Path, crash_at: str) -> subprocess.CompletedPr
 
 
 def _restart(engine: Engine, state: Path) -> dict[str, int | str]:
+    return dispatch(worker_app(engine, state), policy=OutboxPolicy(lease=timedelta(0)))
+
+
+def worker_app(engine: Engine, state: Path) -> App:
+    """A fresh worker (in the test process) on the same database and the same remote state as the driver."""
+
     def clock() -> datetime:
         return datetime.now(UTC)
 
     settings = load_settings(None, {"RW_WORKER_DATA_DIR": str(state)})
-    app = App(
+    return App(
         settings=settings,
         engine=engine,
         clock=clock,
@@ -95,7 +101,6 @@ def _restart(engine: Engine, state: Path) -> dict[str, int | str]:
         mailer=None,
         open_mailbox=None,
     )
-    return dispatch(app, policy=OutboxPolicy(lease=timedelta(0)))
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)

@@ -24,7 +24,7 @@ from worker.outbox import OutboxPolicy, OutboxRow, enqueue
 from worker.store.tables import outbox
 
 from .conftest import make_app
-from .test_crash import DRIVER, ROOT, _env, _restart, _seed
+from .test_crash import DRIVER, ROOT, _env, _restart, _seed, worker_app
 
 pytestmark = pytest.mark.faults
 
@@ -77,26 +77,11 @@ def test_a_dead_workers_claims_are_taken_over_when_its_lease_runs_out(engine: En
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     killed_at = time.monotonic()
     lease = OutboxPolicy(lease=timedelta(seconds=4))
-    from worker.app import App
-
-    def worker() -> App:
-        from config.settings import load_settings
-        from tests.outbox.file_accounting import FileAccounting
-
-        return App(
-            settings=load_settings(None, {"RW_WORKER_DATA_DIR": str(tmp_path)}),
-            engine=engine,
-            clock=now,
-            accounting=FileAccounting(tmp_path / "accounting.json"),
-            registrar=FakeRegistrar(clock=now, state_file=tmp_path / "registrar.json", exp_date_guard=False),
-            mailer=None,
-            open_mailbox=None,
-        )
-
     with engine.connect() as conn:
         held = {r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.status == "running"))}
     assert held, "the dead worker held claims"
-    dispatch(worker(), policy=lease, worker_id="restart")  # runs what was never claimed, leaves the dead claims
+    # A restart at once runs what was never claimed and leaves the dead worker's claims alone.
+    dispatch(worker_app(engine, tmp_path), policy=lease, worker_id="restart")
     with engine.connect() as conn:
         still = {r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.status == "running"))}
     assert time.monotonic() - killed_at < 4, "too slow a machine to tell"
