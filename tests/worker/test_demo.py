@@ -18,6 +18,12 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), **extra}
 
 
+def demo_env(demo: Path) -> dict[str, str]:
+    """What `set -a; . DIR/demo.env; set +a` puts in a shell: RW_CONFIG and the demo's Stripe key."""
+    lines = (demo / "demo.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip())
+
+
 def test_the_demo_prints_the_report_not_log_lines(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "worker", "demo", "--dir", str(tmp_path / "demo")],
@@ -31,10 +37,11 @@ def test_the_demo_prints_the_report_not_log_lines(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert not [line for line in done.stdout.splitlines() if line.startswith("{") or "[info" in line]
     assert "morning report" in done.stdout
-    assert f"RW_CONFIG={tmp_path / 'demo' / 'worker.toml'}" in done.stdout
+    assert f". {tmp_path / 'demo' / 'demo.env'}" in done.stdout
     assert "job_finished" in (tmp_path / "demo" / "demo.log").read_text()
     # Without the sandbox, what needs only the database and the Maildir still works.
-    config = {"RW_CONFIG": str(tmp_path / "demo" / "worker.toml")}
+    config = demo_env(tmp_path / "demo")
+    assert config["RW_CONFIG"] == str(tmp_path / "demo" / "demo.toml")
     for argv in (["review", "list"], ["inbox", "status"], ["status"], ["report"], ["orders", "list"]):
         ran = subprocess.run(
             [sys.executable, "-m", "worker", *argv], cwd=tmp_path, env=_env(**config), capture_output=True, text=True
@@ -65,13 +72,13 @@ def test_demo_serve_keeps_a_setup_every_suggested_command_works_with(tmp_path: P
                 break
         said = "".join(lines)
         assert "serving the Xero sandbox" in said, said[-2000:]
-        config = str(tmp_path / "demo" / "worker.toml")
-        assert f"export RW_CONFIG={config}" in said
+        assert f". {tmp_path / 'demo' / 'demo.env'}" in said
+        config = demo_env(tmp_path / "demo")
         for argv in (["check"], ["cycle"], ["review", "list"], ["inbox", "status"], ["status"]):
             ran = subprocess.run(
                 [sys.executable, "-m", "worker", *argv],
                 cwd=tmp_path,
-                env=_env(RW_CONFIG=config),
+                env=_env(**config),
                 capture_output=True,
                 text=True,
                 timeout=120,

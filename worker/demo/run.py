@@ -158,8 +158,13 @@ def run_demo(
     today = date.fromisoformat(context["today"])
     clock = running_clock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
     stripe = StripeEmulator(api_key=demo_payouts.DEMO_STRIPE_KEY, clock=clock)
-    # The demo's days pass in seconds: Xero's 60 calls a minute would park the payouts' bookings for a minute.
-    with log_file, XeroSandbox(clock=clock, port=port, minute_limit=600) as sandbox, stripe.serve() as stripe_url:
+    # The demo's days pass in seconds, and with --serve the commands typed next would meet Xero's 60 calls a
+    # minute at once: the sandbox allows ten times that.
+    with (
+        log_file,
+        XeroSandbox(clock=clock, port=port, minute_limit=600) as sandbox,
+        stripe.serve() as stripe_url,
+    ):
         seeded = seed_demo(
             sandbox, orders=_load(data / "orders.json"), payments=None, statements=_load(data / "bank/statements.json")
         )
