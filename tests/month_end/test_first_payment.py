@@ -66,9 +66,10 @@ def test_an_unpaid_site_is_held_and_its_setup_invoice_raised_once(
     assert rows(app.engine, hosting_services) == []
     dispatch(app)
     dispatch(app)
-    [invoice] = [i for i in accounting.invoices.values() if i.reference == f"SETUP {SITE}"]
+    [invoice] = accounting.invoices.values()
     [line] = invoice.lines
-    assert line.description == f"Setup - business plan - {SITE}" and line.item_code == "SETUP"
+    assert line.description == f"Setup - business plan - {SITE}. Please pay with reference {invoice.reference}"
+    assert line.item_code == "SETUP" and invoice.reference.isdigit() and len(invoice.reference) == 8
     assert line.unit_amount.amount == Decimal("45.00")
     assert accounting.calls["create_invoice"] == 1
     assert accounting.repeating == {}
@@ -199,11 +200,12 @@ def test_held_start_goes_live_through_xero_end_to_end(tmp_path: Path) -> None:
         app = build_app(settings, clock=clock)
         assert hosting_start(app.engine, settings, start_args(contact=customer), clock) == 0
         run_cycle(app)
-        [setup] = [r for r in sb.books.invoices.values() if r.data.get("Reference") == f"SETUP {SITE}"]
+        [setup] = [r for r in sb.books.invoices.values() if r.data["LineItems"][0]["Description"].startswith("Setup")]
         assert setup.data["LineItems"][0]["ItemCode"] == "SETUP"
         run_cycle(app)  # the worker reads its own setup invoice back as an open setup order
         with app.engine.connect() as conn:
-            assert conn.execute(select(orders.c.kind, orders.c.plan)).one() == ("setup", "business")
+            read_back = conn.execute(select(orders.c.kind, orders.c.plan, orders.c.payment_reference)).one()
+        assert read_back == ("setup", "business", setup.data["Reference"])  # a bank payment's exact key
         sb.books.add_payment(
             {"Invoice": {"InvoiceID": setup.data["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": "45.00"}
         )

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, update
 
 from rules.money import Money
 from worker.effects import Checkpoint, Done, Outcome
-from worker.effects.books import order_invoice
+from worker.effects.books import _pay_with, order_invoice, payment_reference_for
 from worker.store.month_end_tables import first_payments
 
 if TYPE_CHECKING:
@@ -20,14 +20,15 @@ if TYPE_CHECKING:
 def raise_setup_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     p = row.payload
     domain, plan = str(p["domain"]), str(p["plan"])
+    reference = payment_reference_for(row.id)
     draft = order_invoice(
         app,
         contact_id=str(p["contact_id"]),
         # Read back as a setup order: the domain and the plan come out of this text.
-        description=f"Setup - {plan} plan - {domain}",
+        description=f"Setup - {plan} plan - {domain}. {_pay_with(reference)}",
         amount=Money.of(str(p["amount"]), str(p["currency"])),
         item_code=str(p.get("item_code", "")),
-        reference=f"SETUP {domain}",
+        reference=reference,  # as on the worker's other invoices: the exact key a bank payment is matched by
     )
     invoice_id, number = app.accounting.create_invoice(draft, idempotency_key=row.key)
     checkpoint("after_xero_write")
@@ -39,4 +40,6 @@ def raise_setup_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
             .values(note=f"setup invoice {number} raised")
         )
 
-    return Done(result={"invoice_id": invoice_id, "invoice_number": number}, record=record)
+    return Done(
+        result={"invoice_id": invoice_id, "invoice_number": number, "payment_reference": reference}, record=record
+    )
