@@ -37,15 +37,9 @@ class Sale:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class MarginLine:
-    action: str  # register, renew, transfer, hosting, setup, unreadable
-    item: str  # domain or site
-    customer: str
-    plan: str  # hosting and setup
-    ending: str  # the domain ending: co.nz, com, ...
+class SaleAndCost:
     sale: Money
     cost: Money
-    cost_from: CostFrom
 
     @property
     def margin(self) -> Money:
@@ -57,19 +51,19 @@ class MarginLine:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class MarginGroup:
+class MarginLine(SaleAndCost):
+    action: str  # register, renew, transfer, hosting, setup, unreadable
+    item: str  # domain or site
+    customer: str
+    plan: str  # hosting and setup
+    ending: str  # the domain ending: co.nz, com, ...
+    cost_from: CostFrom
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MarginGroup(SaleAndCost):
     key: str
     lines: int
-    sale: Money
-    cost: Money
-
-    @property
-    def margin(self) -> Money:
-        return self.sale - self.cost
-
-    @property
-    def negative(self) -> bool:
-        return self.margin.amount < 0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
