@@ -273,16 +273,13 @@ def reconcile(
     for charge in charges:
         if charge.action is None and inside(charge.on):
             differences.append(
-                Difference(
+                _on_charge(
+                    charge,
                     kind=DifferenceKind.UNREADABLE,
-                    item=charge.item,
-                    action="",
                     customer=known.get(charge.item, ""),
-                    where=charge.source,
                     detail=f"The line {charge.text!r} names no action, domain or plan the worker can read.",
                     suggestion="Check it against the provider's panel; write the provider's lines with the action, "
                     "the domain and (hosting) the plan.",
-                    charged=charge.amount,
                 )
             )
             extra.append(charge)
@@ -357,33 +354,27 @@ def _reconcile_domains(
         customer = known.get(charge.item, candidates[0].customer if candidates else "")
         if twin is not None:
             differences.append(
-                Difference(
+                _on_charge(
+                    charge,
                     kind=DifferenceKind.CHARGED_TWICE,
-                    item=charge.item,
-                    action=charge.action.value,
                     customer=customer,
-                    where=charge.source,
                     detail=f"{charge.action.value} of {charge.item} for {charge.years} year(s) is charged again; "
                     f"{twin.source} already charges it and the worker did it once.",
                     suggestion="Ask the provider to credit the second charge.",
-                    charged=charge.amount,
                 )
             )
             continue
         differences.append(
-            Difference(
+            _on_charge(
+                charge,
                 kind=DifferenceKind.NOT_DONE,
-                item=charge.item,
-                action=charge.action.value,
                 customer=customer,
-                where=charge.source,
                 detail=f"{charge.action.value} of {charge.item} for {charge.years} year(s) on {charge.on} was not "
                 "done by the worker: done in the provider's panel, or renewed automatically there.",
                 suggestion=(
                     "Invoice the customer if they asked for it; otherwise turn off auto-renew at the provider and "
                     "ask for a credit."
                 ),
-                charged=charge.amount,
             )
         )
     unbilled: list[DomainWork] = []
@@ -415,6 +406,29 @@ def _reconcile_domains(
     return matched, unbilled, differences, extra
 
 
+def _on_charge(
+    charge: Charge,
+    *,
+    kind: DifferenceKind,
+    customer: str,
+    detail: str,
+    suggestion: str,
+    expected: Money | None = None,
+) -> Difference:
+    """A difference about one bill line: its domain or site, action, place on the bill and amount."""
+    return Difference(
+        kind=kind,
+        item=charge.item,
+        action=charge.action.value if charge.action is not None else "",
+        customer=customer,
+        where=charge.source,
+        detail=detail,
+        suggestion=suggestion,
+        charged=charge.amount,
+        expected=expected,
+    )
+
+
 def _month_end(day: date) -> date:
     return Month.of(day).last
 
@@ -432,15 +446,12 @@ def _price_difference(charge: Charge, work: DomainWork) -> Difference:
             f"table says {work.table_cost} for {work.years} year(s)."
         )
         suggestion = "Ask the provider why, or update the price table if their price changed."
-    return Difference(
+    return _on_charge(
+        charge,
         kind=DifferenceKind.PRICE,
-        item=work.domain,
-        action=work.action.value,
         customer=work.customer,
-        where=charge.source,
         detail=detail,
         suggestion=suggestion,
-        charged=charge.amount,
         expected=work.table_cost,
     )
 
@@ -485,16 +496,13 @@ def _reconcile_hosting(
                 over = chosen.cost is not None and charge.amount.currency == chosen.cost.currency
                 if past_stop and over and chosen.cost is not None and charge.amount.amount > chosen.cost.amount:
                     differences.append(
-                        Difference(
+                        _on_charge(
+                            charge,
                             kind=DifferenceKind.STOPPED_SITE_CHARGED,
-                            item=site,
-                            action="hosting",
                             customer=customer,
-                            where=charge.source,
                             detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site's last "
                             f"live day was {last_live}; its live days come to {chosen.cost}.",
                             suggestion="Ask the provider to credit the days after the site was stopped.",
-                            charged=charge.amount,
                             expected=chosen.cost,
                         )
                     )
@@ -505,18 +513,15 @@ def _reconcile_hosting(
                         else f" on plan {chosen.plan}"
                     )
                     differences.append(
-                        Difference(
+                        _on_charge(
+                            charge,
                             kind=DifferenceKind.PRICE,
-                            item=site,
-                            action="hosting",
                             customer=customer,
-                            where=charge.source,
                             detail=f"Hosting of {site} for {chosen.period} is charged {charge.amount}{plan_note}; "
                             f"by the provider's price list and rule ({terms.hosting_rule.value.replace('_', ' ')}) it "
                             f"comes to {_money_text(chosen.cost)}.",
                             suggestion="Ask the provider why, or update [provider] hosting_prices if their price "
                             "changed.",
-                            charged=charge.amount,
                             expected=chosen.cost,
                         )
                     )
@@ -528,46 +533,37 @@ def _reconcile_hosting(
         )
         if twin is not None:
             differences.append(
-                Difference(
+                _on_charge(
+                    charge,
                     kind=DifferenceKind.CHARGED_TWICE,
-                    item=site,
-                    action="hosting",
                     customer=customer,
-                    where=charge.source,
                     detail=f"Hosting of {site} for {period} is charged again; {twin.source} already charges it.",
                     suggestion="Ask the provider to credit the second charge.",
-                    charged=charge.amount,
                 )
             )
             continue
         last_live = _last_live(spans_by_site.get(site, []))
         if site in spans_by_site and last_live is not None and last_live < period.start:
             differences.append(
-                Difference(
+                _on_charge(
+                    charge,
                     kind=DifferenceKind.STOPPED_SITE_CHARGED,
-                    item=site,
-                    action="hosting",
                     customer=customer,
-                    where=charge.source,
                     detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site was stopped; "
                     f"its last live day was {last_live}.",
                     suggestion="Ask the provider to cancel the site's hosting and credit the charge.",
-                    charged=charge.amount,
                 )
             )
             continue
         differences.append(
-            Difference(
+            _on_charge(
+                charge,
                 kind=DifferenceKind.NOT_DONE,
-                item=site,
-                action="hosting",
                 customer=customer,
-                where=charge.source,
                 detail=f"Hosting of {site} ({charge.plan or 'no plan named'}) for {period} is charged, but the worker "
                 "never started hosting for it: set up in the provider's panel.",
                 suggestion="Start it with `hosting start` if it is a customer's site, so the customer is invoiced; "
                 "otherwise cancel it at the provider.",
-                charged=charge.amount,
             )
         )
     unbilled = [e for e in expected if id(e) not in taken]
