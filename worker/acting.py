@@ -122,6 +122,16 @@ def effect_words(kind: str, p: Mapping[str, Any]) -> str:
         return f"move hosting service {p.get('service_id')} to plan {p.get('plan')}"
     if kind == "stop_hosting":
         return f"end the repeating invoice of hosting service {p.get('service_id')}"
+    if kind == "payout_fee":
+        return (
+            f"book {_money(p.get('amount'), p.get('currency'))} of {p.get('gateway')} fees out of clearing account "
+            f"{p.get('clearing_account')} to account {p.get('fee_account')} in Xero, dated {p.get('on')}"
+        )
+    if kind == "payout_transfer":
+        return (
+            f"transfer {_money(p.get('amount'), p.get('currency'))} from clearing account {p.get('clearing_account')} "
+            f"to bank account {p.get('bank_account')} in Xero, dated {p.get('on')} (the {p.get('gateway')} payout)"
+        )
     if kind in ("renewal_invoice", "order_invoice", "setup_invoice"):
         return f"raise an invoice in Xero for {p.get('domain')} ({_money(p.get('amount'), p.get('currency'))})"
     return f"{kind.replace('_', ' ')} {invoice}".strip()

@@ -1,5 +1,6 @@
 """What a person did by hand and tells the worker: a registration or renewal done at the registrar (`orders done`),
-a failed action given another go (`orders retry`). The command line and the review page both call these.
+a failed action given another go (`orders retry`), a payout settled by hand (`payouts accept`). The command line
+and the review page both call these.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -14,6 +16,9 @@ from rules.money import Money
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
 from worker.outbox import requeue
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -57,3 +62,24 @@ def retry_action(conn: Connection, key: str, *, now: datetime) -> ChoreOutcome:
     if not requeue(conn, key, now=now):
         return ChoreOutcome(ok=False, message=f"no failed action with key {key!r}")
     return ChoreOutcome(ok=True, message=f"{key} queued again; the next dispatch runs it")
+
+
+def settle_payout(
+    conn: Connection,
+    settings: Settings,
+    key: str,
+    *,
+    payments: list[str] | None,
+    recorded_by_hand: Decimal,
+    now: datetime,
+) -> ChoreOutcome:
+    """`payouts accept`: the payout's fees and the transfer of its net are queued, or the refusal says why."""
+    from worker.payouts import AcceptRefused, accept_payout
+
+    try:
+        done = accept_payout(conn, settings, key, payments=payments, recorded_by_hand=recorded_by_hand, now=now)
+    except AcceptRefused as exc:
+        return ChoreOutcome(ok=False, message=f"refused: {exc}")
+    return ChoreOutcome(
+        ok=True, message=f"queued: fees {done.fees} and a transfer of {done.net} for {key}; {done.reason}"
+    )

@@ -37,4 +37,3 @@ def test_summary_and_health_pages_say_the_mailbox_needs_signing_in_again(
     # No daemon runs here, so every job is late; the count is of those jobs, not of the mailbox.
     jobs = re.search(r"(\d+) jobs? needs? attention", health)
     assert jobs is not None and int(jobs.group(1)) == health.count('<span class="tag bad">late</span>')
-

@@ -95,19 +95,30 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _accept(ctx: CommandContext) -> int:
-    from worker.payouts import AcceptRefused, accept_payout, parse_amount
+    from worker.acting import act
+    from worker.audit import shell_actor
+    from worker.chores import settle_payout
+    from worker.payouts import AcceptRefused, parse_amount
 
     settings = ctx.settings()
     engine = ctx.engine()
     payments = [p.strip() for p in ctx.args.payments.split(",") if p.strip()] if ctx.args.payments else None
     try:
         by_hand: Decimal = parse_amount(ctx.args.recorded_by_hand)
-        with engine.begin() as conn:
-            settlement = accept_payout(
-                conn, settings, ctx.args.key, payments=payments, recorded_by_hand=by_hand, now=datetime.now(UTC)
-            )
     except AcceptRefused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    print(f"queued: fees {settlement.fees} and a transfer of {settlement.net} for {ctx.args.key}; {settlement.reason}")
-    return 0
+    acted = act(
+        engine,
+        lambda conn, now: settle_payout(
+            conn, settings, ctx.args.key, payments=payments, recorded_by_hand=by_hand, now=now
+        ),
+        now=datetime.now(UTC),
+        actor=shell_actor(),
+        via="cli",
+        action="payout",
+        subject=ctx.args.key,
+        request={"payments": ctx.args.payments or "", "recorded_by_hand": ctx.args.recorded_by_hand},
+    )
+    print(acted.message, file=sys.stdout if acted.ok else sys.stderr)
+    return 0 if acted.ok else 1

@@ -47,6 +47,8 @@ def register_pages(app: Flask) -> None:
     app.add_url_rule("/history", "history", history_page)
     app.add_url_rule("/history/<int:entry_id>", "entry", entry_page)
     app.add_url_rule("/health", "health", health_page)
+    app.add_url_rule("/payouts", "payouts", payouts_page)
+    app.add_url_rule("/payouts/accept", "payout_accept", payout_accept, methods=["GET", "POST"])
     app.add_url_rule("/month-end", "month_end", month_end_page)
     app.add_url_rule("/month-end.csv", "month_end_csv", month_end_csv)
     app.context_processor(_navigation)
@@ -153,6 +155,56 @@ def health_page() -> str:
     with ctx.engine.connect() as conn:
         counts = queries.counts(conn)
     return render_template("health.html", report=report, holder=holder, outbox_counts=counts)
+
+
+def payouts_page() -> str:
+    """What `payouts list` shows: each payout with gross, fees, net, its bank line, its state and its payments,
+    then card payments never paid out; a payout that does not add up can be settled here."""
+    from worker.payouts import list_payouts, never_paid
+
+    ctx = context()
+    state = request.args.get("state", "")
+    with ctx.engine.connect() as conn:
+        views = list_payouts(conn, limit=100, state=state if state in ("settled", "waiting", "mismatch") else "")
+        late = never_paid(conn, ctx.settings, ctx.clock().date())
+        waiting = {v.key: queries.payout_candidates(conn, v.key) for v in views if v.state != "settled"}
+    return render_template(
+        "payouts.html", views=views, late=late, waiting=waiting, services=ctx.settings.gateways.services, state=state
+    )
+
+
+def payout_accept() -> Any:
+    from worker.chores import settle_payout
+    from worker.payouts import AcceptRefused, parse_amount
+
+    params = _params()
+    settings = context().settings
+    key = params.get("key", "").strip()[:128]
+    chosen = [p.strip() for p in params.getlist("payments") if p.strip()]
+    error = "" if key else "Choose the payout to settle."
+    by_hand = Decimal(0)
+    try:
+        by_hand = parse_amount(params.get("recorded_by_hand", "").strip() or "0")
+    except AcceptRefused as exc:
+        error = f"What you recorded by hand must be an amount like -20.00: {exc}."
+    return _run(
+        Proposal(
+            title=f"Settle payout {key}",
+            action="payout",
+            button="Confirm: settle the payout",
+            back=url_for("payouts"),
+            subject=key,
+            fields=_fields(params, "key", "payments", "recorded_by_hand"),
+            run=None
+            if error
+            else (
+                lambda conn, now: settle_payout(
+                    conn, settings, key, payments=chosen or None, recorded_by_hand=by_hand, now=now
+                )
+            ),
+            error=error,
+        )
+    )
 
 
 def _month(text: str | None) -> Any:

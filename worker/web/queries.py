@@ -367,3 +367,12 @@ def find_customers(conn: Connection, text: str, *, limit: int = 20) -> list[Cust
         if any(needle in v.casefold() for v in (name, email, cid, *domains.get(cid, ())))
     ]
     return sorted(found, key=lambda c: c.name.casefold())[:limit]
+
+
+def payout_candidates(conn: Connection, key: str) -> tuple[str, ...]:
+    """The card payments the worker thinks a payout carried (its review detail), for the settle form."""
+    from worker.store.payout_tables import payouts
+
+    row = conn.execute(select(payouts.c.detail).where(payouts.c.key == key)).first()
+    detail = row.detail if row is not None and isinstance(row.detail, Mapping) else {}
+    return tuple(str(c) for c in detail.get("candidates") or ())
