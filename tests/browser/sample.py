@@ -11,6 +11,7 @@ from worker.report.model import (
     DoneLine,
     Figure,
     Item,
+    Link,
     MorningReport,
     Row,
     Section,
@@ -252,6 +253,25 @@ def sample_report() -> MorningReport:
         ),
         Figure(label="Margin earned", value="NZ$37.00 on 2 domains", rank=70, section="done"),
     )
+    people = Section(
+        key="people",
+        title="Decided by people",
+        count=2,
+        intro="Who decided what since the last report, and what it did.",
+        items=(
+            Item(
+                label="review page",
+                headline="aroha approved #12, 26 Nov 07:14.",
+                lines=(
+                    "#12 approved: receipt pays INV-0042; 2 actions queued. " + LONG,
+                    "https://worker.example.nz/history/" + "9" * 60,
+                ),
+                links=(Link(text="https://worker.example.nz/history/" + "9" * 60, url="https://worker.example.nz/h"),),
+            ),
+            Item(label="command line", headline=f"{HOSTILE} ignored #13, 26 Nov 07:20.", lines=("#13 ignored",)),
+        ),
+    )
+    sections = (*sections[:-1], people, sections[-1])
     return MorningReport(
         generated_at=NOW,
         since=NOW - timedelta(days=1),

@@ -20,6 +20,7 @@ from worker.report import month_end_sections, sections
 from worker.report.inputs import Builder, ReportInputs
 from worker.report.model import Alert, MorningReport
 from worker.report.payouts import payouts
+from worker.report.people import people, with_page_links
 from worker.review_list import review_entries
 
 # The report's sections in the order it shows them. A new area adds its builder here (and its figures say where
@@ -36,6 +37,7 @@ SECTIONS: tuple[Builder, ...] = (
     sections.expiring,
     sections.done,
     month_end_sections.provider_bill,
+    people,
     sections.health,
 )
 
@@ -86,7 +88,10 @@ def gather_report(
         alerts=alerts,
         summary=tuple(figures),
         # A section with nothing to show and no sentence for it (an area that is not set up) is left out.
-        sections=tuple(section for section, _ in built if section.count or section.empty or section.intro),
+        sections=with_page_links(
+            tuple(section for section, _ in built if section.count or section.empty or section.intro),
+            settings.web.base_url,
+        ),
         expiring=sections.expiring_domains(inputs),
         expiring_within_days=expiring_within_days,
         done=sections.done_lines(inputs),
