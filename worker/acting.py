@@ -91,6 +91,19 @@ class Acted:
     fingerprint: str = ""
     audit_id: int | None = None
     stale: bool = False  # the confirmed plan no longer holds: nothing was done
+    plan: tuple[str, ...] = ()  # the action's own account of what it records and does (an approval's plan)
+    options: tuple[tuple[str, str], ...] = ()  # after a refusal: (flags, what they would do) the action offers
+
+
+def _planned(result: Result) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """An approval's plan in sentences, and the ways out of its refusal, when the result carries them."""
+    plan = getattr(result, "plan", None)
+    if plan is None:
+        return (), ()
+    lines = tuple(str(line) for line in plan.lines()) if callable(getattr(plan, "lines", None)) else ()
+    refusal = getattr(plan, "refusal", None)
+    options = tuple((str(o.flags), str(o.says)) for o in getattr(refusal, "options", ()) or ())
+    return (lines if result.ok else ()), options
 
 
 def _money(amount: Any, currency: Any) -> str:
@@ -178,8 +191,14 @@ def rehearse(engine: Engine, run: Run, *, now: datetime) -> Acted:
             changes = _read_changes(conn, now) if result.ok else Changes()
         finally:
             transaction.rollback()
+    plan, options = _planned(result)
     return Acted(
-        ok=result.ok, message=result.message, changes=changes, fingerprint=changes.digest() if result.ok else ""
+        ok=result.ok,
+        message=result.message,
+        changes=changes,
+        fingerprint=changes.digest() if result.ok else "",
+        plan=plan,
+        options=options,
     )
 
 
@@ -234,6 +253,7 @@ def act(
             if transaction.is_active:
                 transaction.rollback()
             raise
+    plan, options = _planned(result)
     return Acted(
         ok=result.ok and not stale,
         message=message,
@@ -241,4 +261,6 @@ def act(
         fingerprint=fingerprint,
         audit_id=audit_id,
         stale=stale,
+        plan=plan,
+        options=options,
     )

@@ -153,7 +153,8 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
     _shot(driver, "item")
     _press(driver, "Approve…")
     plan = driver.find_element(By.CSS_SELECTOR, ".plan").text
-    assert "record a payment of 45.00 NZD on INV-1 in Xero" in plan and "register aroha.nz" in plan
+    assert "Record a payment in Xero on INV-1 (Aroha Ltd): NZ$45.00 into account 090" in plan
+    assert "register aroha.nz for 1 year at the registrar" in plan
     _shot(driver, "approve-plan")
     _press(driver, "Confirm: approve")
     assert "Done: #1 approved" in driver.find_element(By.CSS_SELECTOR, "main").text

@@ -4,6 +4,7 @@ but the page's own (sessions, sign-ins, audit) must then be equal, row for row."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -365,3 +366,36 @@ def test_month_end_shows_what_the_command_shows(
     assert main(["--config", str(settings.source), "month-end", month, "--csv", str(tmp_path / "m.csv")]) == 0
     assert csv.mimetype == "text/csv" and csv.get_data(as_text=True) == (tmp_path / "m.csv").read_text()
     assert signed_in.get("/month-end?month=2026-13").status_code == 400
+
+
+def test_a_refused_approval_offers_its_ways_forward(signed_in: FlaskClient, engine: Engine, settings: Settings) -> None:
+    """27.00 for an order owing 45.00: refused with the difference; the page offers the part payment, and that
+    plan (the CLI's own words) records 27.00 and leaves the registration waiting."""
+    short_receipt(engine, settings)
+    refused = signed_in.get("/decisions/1/approve?orders=ORD-1")
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Ways forward" in body and "See the plan with --part" in body
+    option = re.search(
+        r'<form method="get" action="/decisions/1/approve" class="stack option">(.*?)</form>', body, re.S
+    )
+    assert option is not None
+    params = re.findall(r'name="([^"]+)" value="([^"]*)"', option.group(1))
+    assert ("part", "1") in params and ("orders", "ORD-1") in params
+    plan = signed_in.get("/decisions/1/approve", query_string=params)
+    text = plan.get_data(as_text=True)
+    assert plan.status_code == 200 and "NZ$27.00" in text and "Confirm: approve" in text
+    with engine.connect() as conn:
+        assert conn.execute(select(outbox)).first() is None
+
+
+def test_money_in_another_currency_asks_what_arrived(
+    signed_in: FlaskClient, engine: Engine, settings: Settings
+) -> None:
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd")
+        add_receipt(conn, "r-1", amount="30.00", currency="AUD", payer_name="A. Smith")
+        add_review(conn, "foreign_currency", "r-1", "paid in AUD", candidates=["ORD-1"])
+    body = signed_in.get("/decisions/1/approve?orders=ORD-1").get_data(as_text=True)
+    assert "See the plan with --home-amount" in body and 'name="home_amount"' in body and "What arrived, in NZD" in body
+    plan = signed_in.get("/decisions/1/approve?orders=ORD-1&home_amount=45.00")
+    assert plan.status_code == 200 and "Confirm: approve" in plan.get_data(as_text=True)

@@ -61,3 +61,4 @@ def register_filters(app: Flask, settings: Settings) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.jinja_env.globals["timezone"] = settings.worker.timezone
+    app.jinja_env.globals["home_currency"] = settings.worker.home_currency
