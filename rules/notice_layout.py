@@ -54,9 +54,11 @@ class LayoutError(ValueError):
 class Layout:
     """One service's labels, compiled for reading by layout (see the module's docstring)."""
 
-    typed: Mapping[str, re.Pattern[str]]  # amount, net, fee, txn_id: label, gap, a value of the field's type
-    text: Mapping[str, re.Pattern[str]]  # currency, payer_name, payer_email, payer: a label that starts a line
-    payer_written: Mapping[str, re.Pattern[str]]  # the payer's fields: a label that starts a line
+    # Each compiled as one pattern, group f_<field> around each field's alternative, so one scan of the text finds
+    # every field (groups label_<field>, value_<field>, and next_<field> for a value on the next line).
+    typed: re.Pattern[str] | None  # amount, net, fee, txn_id: label, gap, a value of the field's type
+    text: re.Pattern[str] | None  # currency, payer_name, payer_email, payer: a label that starts a line
+    payer_written: re.Pattern[str] | None  # the payer's fields: a label that starts a line
     # Needed only for collapsed text and blocks that span lines: kept as patterns, compiled on first use (a
     # reader process compiles every format it loads, and most notices never need these).
     flat_typed_patterns: Mapping[str, str]  # typed fields inside a collapsed line
@@ -91,37 +93,43 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
         except re.error as exc:
             raise LayoutError(f"labels.{field}: {exc}") from exc
 
-    typed: dict[str, re.Pattern[str]] = {}
-    text: dict[str, re.Pattern[str]] = {}
-    payer: dict[str, re.Pattern[str]] = {}
+    typed: list[str] = []
+    text: list[str] = []
+    payer: list[str] = []
     flat_typed: dict[str, str] = {}
     flat_text: dict[str, str] = {}
     flat_payer: dict[str, str] = {}
     for field, alternatives in labels.items():
         if not alternatives:
             continue
+        build(field, _alternatives(alternatives))  # names the field whose labels do not compile
         label = f"(?P<label>{_alternatives(alternatives)}){_LABEL_END}"
+        named = f"(?P<label_{field}>{_alternatives(alternatives)}){_LABEL_END}"
         if field in _TYPED_FIELDS:
             value = _TXN_VALUE if field == "txn_id" else f"(?P<value>{money})"
-            typed[field] = build(field, f"{_LINE_START}{label}{_TYPED_GAP}{value}")
+            typed.append(f"(?P<f_{field}>{named}{_TYPED_GAP}{value.replace('?P<value>', f'?P<value_{field}>')})")
             flat_typed[field] = f"{_MID_LINE}{label}{_TYPED_GAP}{value}"
         elif field in _TEXT_FIELDS:
-            text[field] = build(
-                field,
-                f"{_LINE_START}{label}(?:{_SAME_LINE_SEPARATOR}(?P<value>[^\\n]{{1,200}})"
-                f"|[ \\t]*[:：]?[ \\t]*\\n[ \\t]*(?P<next>[^\\n]{{1,200}}))",
+            text.append(
+                f"(?P<f_{field}>{named}(?:{_SAME_LINE_SEPARATOR}(?P<value_{field}>[^\\n]{{1,200}})"
+                f"|[ \\t]*[:：]?[ \\t]*\\n[ \\t]*(?P<next_{field}>[^\\n]{{1,200}})))"
             )
             flat_text[field] = f"{_MID_LINE}{label}[ \\t]*[:：][ \\t]*"
         else:
-            payer[field] = build(field, f"{_LINE_START}{label}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - )?[ \\t]*")
+            payer.append(f"(?P<f_{field}>{named}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - )?[ \\t]*)")
             flat_payer[field] = f"{_MID_LINE}{label}[ \\t]*[:：]?[ \\t]*"
+
+    def union(parts: list[str], what: str) -> re.Pattern[str] | None:
+        # The line-start test is factored out: anywhere but at a line's start, the scan moves on at once.
+        return build(what, f"{_LINE_START}(?:{'|'.join(parts)})") if parts else None
+
     for heading in headings:
         build("headings", heading)
     every = [p for alternatives in labels.values() for p in alternatives] + list(headings)
     return Layout(
-        typed=typed,
-        text=text,
-        payer_written=payer,
+        typed=union(typed, "amount"),
+        text=union(text, "payer"),
+        payer_written=union(payer, "memo"),
         flat_typed_patterns=flat_typed,
         flat_text_patterns=flat_text,
         flat_payer_patterns=flat_payer,
@@ -192,17 +200,16 @@ def payer_blocks(body: str, layout: Layout) -> list[PayerBlock]:
     """Where the payer's own text is: each payer-written label and the value after it (the rest of its line; or,
     when the label ends its line, the lines below; or, in a collapsed line, up to the next label)."""
     blocks: list[PayerBlock] = []
-    for field, pattern in layout.payer_written.items():
-        for found in pattern.finditer(body):
-            _, line_end = _line_bounds(body, found.start())
-            if line_end - _line_bounds(body, found.start())[0] > FLAT_LINE:
-                continue  # a collapsed line: read below, up to the next label
-            rest = body[found.end() : line_end].strip(" \t*")
-            # A note begun on its label's line may go on over the next lines (a payer can type line breaks): they
-            # are the payer's too, up to a blank line or the next label.
-            end = _block_after(body, layout, line_end, started=bool(rest))
-            value = body[found.end() : end]
-            blocks.append(PayerBlock(field=field, start=found.start(), end=end, value=_tidy(value)))
+    for found in layout.payer_written.finditer(body) if layout.payer_written else ():
+        field = (found.lastgroup or "f_memo")[2:]
+        line_start, line_end = _line_bounds(body, found.start())
+        if line_end - line_start > FLAT_LINE:
+            continue  # a collapsed line: read below, up to the next label
+        rest = body[found.end() : line_end].strip(" \t*")
+        # A note begun on its label's line may go on over the next lines (a payer can type line breaks): they are
+        # the payer's too, up to a blank line or the next label.
+        end = _block_after(body, layout, line_end, started=bool(rest))
+        blocks.append(PayerBlock(field=field, start=found.start(), end=end, value=_tidy(body[found.end() : end])))
     for line_start, line_end in _flat_lines(body):
         for field, pattern in layout.flat_payer_written().items():
             for found in pattern.finditer(body, line_start, line_end):
@@ -253,31 +260,27 @@ class Statement:
 
 
 def typed_statements(service_text: str, layout: Layout) -> list[Statement]:
-    """Every labelled amount, fee, net amount and transaction id: labels that start a line, and labels inside a
-    collapsed line."""
+    """Every labelled amount, fee, net amount and transaction id: labels that start a line (one scan), and labels
+    inside a collapsed line."""
     out: list[Statement] = []
+    counted: dict[str, int] = {}
+
+    def take(field: str, label: str, value: str, start: int, end: int) -> None:
+        counted[field] = counted.get(field, 0) + 1
+        if counted[field] > MAX_STATEMENTS or (field == "txn_id" and not _ID_SHAPE.search(value)):
+            return
+        shown = value if field == "txn_id" else around(service_text, start, end)
+        out.append(Statement(field=field, position=start, text=shown, source=f"label {' '.join(label.split())!r}"))
+
+    for hit in layout.typed.finditer(service_text) if layout.typed else ():
+        field = (hit.lastgroup or "f_amount")[2:]
+        take(field, hit.group(f"label_{field}"), hit.group(f"value_{field}"), *hit.span(f"value_{field}"))
     flat = _flat_lines(service_text)
-    searches = [(field, pattern, 0, len(service_text)) for field, pattern in layout.typed.items()]
     if flat:
-        flat_patterns = layout.flat_typed()
-        searches += [(field, flat_patterns[field], start, end) for start, end in flat for field in flat_patterns]
-    for field, pattern, start, end in searches:
-        for n, hit in enumerate(pattern.finditer(service_text, start, end)):
-            if n >= MAX_STATEMENTS:
-                break
-            value = hit.group("value")
-            if field == "txn_id" and not _ID_SHAPE.search(value):
-                continue
-            if field != "txn_id":
-                value = around(service_text, hit.start("value"), hit.end("value"))
-            out.append(
-                Statement(
-                    field=field,
-                    position=hit.start("value"),
-                    text=value,
-                    source=f"label {' '.join(hit.group('label').split())!r}",
-                )
-            )
+        for field, pattern in layout.flat_typed().items():
+            for start, end in flat:
+                for hit in pattern.finditer(service_text, start, end):
+                    take(field, hit.group("label"), hit.group("value"), *hit.span("value"))
     out.sort(key=lambda s: s.position)
     return list({(s.field, s.position): s for s in out}.values())
 
@@ -285,12 +288,13 @@ def typed_statements(service_text: str, layout: Layout) -> list[Statement]:
 def text_fields(service_text: str, layout: Layout) -> dict[str, str]:
     """The first value of each text-valued service field (payer, currency), on its own line or collapsed."""
     values: dict[str, tuple[int, str]] = {}
-    for field, pattern in layout.text.items():
-        for found in pattern.finditer(service_text):
-            value = (found.group("value") or found.group("next") or "").strip()
-            if value and not layout.any_label.match(value):
-                values[field] = (found.start(), value)
-                break
+    for found in layout.text.finditer(service_text) if layout.text else ():
+        field = (found.lastgroup or "f_payer")[2:]
+        if field in values:
+            continue
+        value = (found.group(f"value_{field}") or found.group(f"next_{field}") or "").strip()
+        if value and not layout.any_label.match(value):
+            values[field] = (found.start(), value)
     for line_start, line_end in _flat_lines(service_text):
         for field, pattern in layout.flat_text().items():
             if field in values:

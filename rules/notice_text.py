@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import unescape
@@ -16,6 +16,7 @@ from typing import Any
 
 from rules.money import Money
 from rules.money_text import MoneyReading, around, builtin_currencies, read_money
+from rules.needles import may_match, needles
 from rules.notice_layout import (
     SERVICE_FIELDS,
     Layout,
@@ -72,15 +73,57 @@ class KindPatterns:
     """The not-payment kinds' patterns for one place (subject or body): one pattern per kind, in the format's order;
     the first kind that matches wins."""
 
-    patterns: tuple[tuple[int, re.Pattern[str]], ...]  # (index of the kind, its patterns as one)
+    # (index of the kind, its patterns as one, words without which it cannot match: rules.needles)
+    patterns: tuple[tuple[int, re.Pattern[str], frozenset[str] | None], ...]
 
-    def first(self, text: str) -> tuple[int, str] | None:
+    def first(self, text: str, lowered: str | None = None) -> tuple[int, str] | None:
         """(index of the kind, the words found) of the first kind in order that matches, or None."""
-        for index, pattern in self.patterns:
+        lowered = text.lower() if lowered is None else lowered
+        for index, pattern, words in self.patterns:
+            if not may_match(words, lowered):
+                continue
             found = pattern.search(text)
             if found:
                 return index, found.group(0)[:80]
         return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Wording:
+    """What one file of a format says in one language: the service's sentences and its wording of a payment and of
+    each not-payment kind. A language's wording is read only when the notice is written in it (one of its `markers`
+    among the notice's words): a notice in English is never scanned for German, French or Spanish wording."""
+
+    language: str  # "" for the service's own file, read always
+    markers: frozenset[str]  # lower-case words that show a text is in this language
+    payment_subject: tuple[re.Pattern[str], ...]
+    payment_body: tuple[re.Pattern[str], ...]
+    payment_needles: Mapping[re.Pattern[str], frozenset[str] | None]  # rules.needles, for each of the above
+    not_payment_subject: KindPatterns
+    not_payment_body: KindPatterns
+    sentences: tuple[re.Pattern[str], ...]  # patterns with named groups amount, payer_name, payer_email, ...
+    # The same sentences as one pattern (group s<n> around the n-th, its groups renamed <group>__<n>): one scan.
+    sentence_scan: re.Pattern[str] | None = None
+    sentence_needles: frozenset[str] | None = None
+
+    def said(self, text: str) -> Iterator[tuple[int, dict[str, str | None], dict[str, tuple[int, int]]]]:
+        """(position, groups, spans) of each sentence found in `text`, in order, at most 4 of each sentence."""
+        if self.sentence_scan is None or not may_match(self.sentence_needles, text.lower()):
+            return
+        counts: dict[str, int] = {}
+        for found in self.sentence_scan.finditer(text):
+            which = found.lastgroup or "s0"
+            counts[which] = counts.get(which, 0) + 1
+            if counts[which] > 4:
+                continue
+            suffix = f"__{which[1:]}"
+            groups = {name[: -len(suffix)]: value for name, value in found.groupdict().items() if name.endswith(suffix)}
+            spans = {name: found.span(f"{name}{suffix}") for name, value in groups.items() if value is not None}
+            yield found.start(), groups, spans
+
+
+_WORDS = re.compile(r"[^\W\d_]+")
+LANGUAGE_SAMPLE = 3000  # characters of a text looked at for its language
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -89,13 +132,9 @@ class NoticeFormat:
 
     gateway: str
     brands: tuple[str, ...]  # lower-case words that claim this gateway in a display name or subject
-    payment_subject: tuple[re.Pattern[str], ...]
-    payment_body: tuple[re.Pattern[str], ...]
-    not_payment: tuple[NotPaymentKind, ...]
-    not_payment_subject: KindPatterns
-    not_payment_body: KindPatterns
-    layout: Layout  # the service's fields and the payer's, by label (rules.notice_layout)
-    sentences: tuple[re.Pattern[str], ...]  # patterns with named groups amount, payer_name, payer_email, ...
+    wordings: tuple[Wording, ...]  # the service's own file first, then one per language
+    not_payment: tuple[NotPaymentKind, ...]  # every kind any wording names, in the order they first appear
+    layout: Layout  # the service's fields and the payer's, by label, in every language (rules.notice_layout)
     # What this service's bare symbols mean ("$" -> "USD", or "home" for the account's own currency; "" stands for
     # a number with no symbol): an amount without a code or a symbol of one currency gets its currency only here, and
     # is never taken for the home currency otherwise.
@@ -105,6 +144,20 @@ class NoticeFormat:
     link_txn: tuple[re.Pattern[str], ...] = ()
     languages: tuple[str, ...] = ()  # the language files merged into this format
     source: str = ""  # where the format came from, for error messages
+
+    def wordings_for(self, *texts: str) -> tuple[Wording, ...]:
+        """The wordings to read these texts with: the service's own, and each language the texts are written in."""
+        if len(self.wordings) == 1:
+            return self.wordings
+        words: set[str] = set()
+        for text in texts:
+            # A notice's language shows in its first lines; reading further costs time and shows nothing more.
+            words.update(_WORDS.findall(text[:LANGUAGE_SAMPLE].lower()))
+        return tuple(w for w in self.wordings if not w.markers or not w.markers.isdisjoint(words))
+
+    @property
+    def sentences(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(p for w in self.wordings for p in w.sentences)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -182,11 +235,24 @@ def _bare_symbols(data: Mapping[str, Any], where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items()}
 
 
-def _kind_patterns(per_kind: list[tuple[str, ...]], where: str) -> KindPatterns:
+_GROUP_NAME = re.compile(r"\(\?P([<=])(\w+)")
+
+
+def _sentence_scan(sentences: tuple[str, ...], where: str) -> re.Pattern[str] | None:
+    if not sentences:
+        return None
+    parts = []
+    for n, sentence in enumerate(sentences):
+        renamed = _GROUP_NAME.sub(lambda m: f"(?P{m.group(1)}{m.group(2)}__{n}", sentence)  # noqa: B023
+        parts.append(f"(?P<s{n}>{renamed})")
+    return _compile("|".join(parts), where)
+
+
+def _kind_patterns(per_kind: Mapping[int, tuple[str, ...]], where: str) -> KindPatterns:
     compiled = []
-    for index, patterns in enumerate(per_kind):
-        for pattern in _compile_any(patterns, where):
-            compiled.append((index, pattern))
+    for index in sorted(per_kind):
+        for pattern in _compile_any(per_kind[index], where):
+            compiled.append((index, pattern, needles(pattern.pattern, pattern.flags)))
     return KindPatterns(patterns=tuple(compiled))
 
 
@@ -229,38 +295,66 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
-    """Build a NoticeFormat from a loaded table (TOML); raises FormatError naming the bad key."""
+def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], *, language: str = "") -> Wording:
+    """One file's wording; its not-payment kinds join `kinds` (a kind another file named keeps its place)."""
+    payment = table.get("payment", {})
+    if not isinstance(payment, dict):
+        raise FormatError(f"{where}: [payment] must be a table")
+    rows = table.get("not_payment", [])
+    if not isinstance(rows, list):
+        raise FormatError(f"{where}: [[not_payment]] must be an array of tables")
+    subjects: dict[int, tuple[str, ...]] = {}
+    bodies: dict[int, tuple[str, ...]] = {}
+    for i, row in enumerate(rows):
+        row_where = f"{where} not_payment[{i}]"
+        if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
+            raise FormatError(f"{row_where}: needs a kind")
+        index = next((n for n, k in enumerate(kinds) if k.kind == row["kind"]), None)
+        if index is None:
+            category = str(row.get("category") or CATEGORIES.get(row["kind"], "other"))
+            if category not in EVENT_CATEGORIES - {"payment"}:
+                raise FormatError(f"{row_where}: category must be refund, payout, request or other")
+            kinds.append(
+                NotPaymentKind(kind=row["kind"], reason=str(row.get("reason", row["kind"])), category=category)
+            )
+            index = len(kinds) - 1
+        subjects[index] = subjects.get(index, ()) + _strings(row, "subject", row_where)
+        bodies[index] = bodies.get(index, ()) + _strings(row, "body", row_where)
+    markers = frozenset(m.lower() for m in _strings(table, "markers", where))
+    if language and not markers:
+        raise FormatError(f"{where}: a language file needs markers (words that show a notice is in {language!r})")
+    payment_subject = _compile_any(_strings(payment, "subject", where), f"{where} payment")
+    payment_body = _compile_any(_strings(payment, "body", where), f"{where} payment")
+    scan = _sentence_scan(_strings(table, "sentences", where), f"{where} sentences")
+    return Wording(
+        language=language,
+        markers=markers,
+        payment_subject=payment_subject,
+        payment_body=payment_body,
+        payment_needles={p: needles(p.pattern, p.flags) for p in (*payment_subject, *payment_body)},
+        not_payment_subject=_kind_patterns(subjects, f"{where} not_payment subject"),
+        not_payment_body=_kind_patterns(bodies, f"{where} not_payment body"),
+        sentences=tuple(_compile(p, f"{where} sentences") for p in _strings(table, "sentences", where)),
+        sentence_scan=scan,
+        sentence_needles=needles(scan.pattern, scan.flags) if scan is not None else None,
+    )
+
+
+def compile_format(
+    data: Mapping[str, Any], source: str = "", languages: Sequence[tuple[str, Mapping[str, Any]]] = ()
+) -> NoticeFormat:
+    """Build a NoticeFormat from a service's loaded table (TOML) and its language tables ((file, table) each);
+    raises FormatError naming the file and key at fault."""
     where = source or "notice format"
     gateway = data.get("gateway")
     if not isinstance(gateway, str) or not re.fullmatch(r"[a-z][a-z0-9_\-]{0,40}", gateway):
         raise FormatError(f"{where}: gateway must be a short lower-case name")
-    payment = data.get("payment", {})
-    if not isinstance(payment, dict):
-        raise FormatError(f"{where}: [payment] must be a table")
-    not_payment_rows = data.get("not_payment", [])
-    if not isinstance(not_payment_rows, list):
-        raise FormatError(f"{where}: [[not_payment]] must be an array of tables")
     kinds: list[NotPaymentKind] = []
-    subjects: list[tuple[str, ...]] = []
-    bodies: list[tuple[str, ...]] = []
-    for i, row in enumerate(not_payment_rows):
-        row_where = f"{where} not_payment[{i}]"
-        if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
-            raise FormatError(f"{row_where}: needs a kind")
-        category = str(row.get("category") or CATEGORIES.get(row["kind"], "other"))
-        if category not in EVENT_CATEGORIES - {"payment"}:
-            raise FormatError(f"{row_where}: category must be refund, payout, request or other")
-        kinds.append(
-            NotPaymentKind(
-                kind=row["kind"],
-                reason=str(row.get("reason", row["kind"])),
-                category=category,
-            )
-        )
-        subjects.append(_strings(row, "subject", row_where))
-        bodies.append(_strings(row, "body", row_where))
-    label_table = data.get("labels", {})
+    wordings = [_wording(data, where, kinds)]
+    for path, table in languages:
+        wordings.append(_wording(table, path, kinds, language=str(table.get("language") or "?")))
+    merged = merge_tables([data, *(table for _, table in languages)])  # labels and lists: every language's
+    label_table = merged.get("labels", {})
     if not isinstance(label_table, dict):
         raise FormatError(f"{where}: [labels] must be a table")
     labels = {name: _strings(label_table, name, f"{where} labels") for name in label_table}
@@ -268,22 +362,18 @@ def compile_format(data: Mapping[str, Any], source: str = "") -> NoticeFormat:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
             raise FormatError(f"{where}: label field {name!r} must be a lower-case name")
     try:
-        layout = compile_layout(labels, _strings(data, "headings", where), builtin_currencies().pattern)
+        layout = compile_layout(labels, _strings(merged, "headings", where), builtin_currencies().pattern)
     except LayoutError as exc:
         raise FormatError(f"{where}: {exc}") from exc
     return NoticeFormat(
         gateway=gateway,
-        brands=tuple(b.lower() for b in _strings(data, "brands", where)),
-        payment_subject=_compile_any(_strings(payment, "subject", where), f"{where} payment"),
-        payment_body=_compile_any(_strings(payment, "body", where), f"{where} payment"),
+        brands=tuple(b.lower() for b in _strings(merged, "brands", where)),
+        wordings=tuple(wordings),
         not_payment=tuple(kinds),
-        not_payment_subject=_kind_patterns(subjects, f"{where} not_payment subject"),
-        not_payment_body=_kind_patterns(bodies, f"{where} not_payment body"),
         layout=layout,
-        sentences=tuple(_compile(p, f"{where} sentences") for p in _strings(data, "sentences", where)),
-        bare_symbols=_bare_symbols(data, where),
-        link_txn=tuple(_compile(p, f"{where} link_txn") for p in _strings(data, "link_txn", where)),
-        languages=_strings(data, "languages", where),
+        bare_symbols=_bare_symbols(merged, where),
+        link_txn=tuple(_compile(p, f"{where} link_txn") for p in _strings(merged, "link_txn", where)),
+        languages=_strings(merged, "languages", where),
         source=source,
     )
 
@@ -391,53 +481,86 @@ class Classification:
     category: str = "other"  # payment, refund, payout, request or other
 
 
-def _first(patterns: Iterable[re.Pattern[str]], text: str) -> str | None:
+def _first(
+    patterns: Iterable[re.Pattern[str]],
+    text: str,
+    words: Mapping[re.Pattern[str], frozenset[str] | None] | None = None,
+    lowered: str = "",
+) -> str | None:
     for pattern in patterns:
+        if words is not None and not may_match(words.get(pattern), lowered):
+            continue
         found = pattern.search(text)
         if found:
             return found.group(0)[:80]
     return None
 
 
-def _payer_free_subject(fmt: NoticeFormat, subject: str, payer: Iterable[str]) -> str:
+def _payer_free_subject(wordings: Iterable[Wording], subject: str, payer: Iterable[str]) -> str:
     """The subject with what the payer chose blanked: their name or address as the body states it, and any
     `payer` group of the service's subject wording ("You received a payment from <payer>")."""
     for name in payer:
         if len(name) < 2:
             continue
         lowered, wanted = subject.lower(), name.lower()
+        if len(lowered) != len(subject):
+            continue  # lower-casing moved the letters: the service's own groups below still apply
         at = lowered.find(wanted)
         while at >= 0:
             subject = subject[:at] + " " * len(name) + subject[at + len(name) :]
             at = lowered.find(wanted, at + len(name))
-    for pattern in fmt.payment_subject:
-        found = pattern.search(subject)
-        if found and "payer" in pattern.groupindex and found.group("payer"):
-            subject = subject[: found.start("payer")] + " " + subject[found.end("payer") :]
+    lowered = subject.lower()
+    for wording in wordings:
+        for pattern in wording.payment_subject:
+            if "payer" not in pattern.groupindex or not may_match(wording.payment_needles.get(pattern), lowered):
+                continue
+            found = pattern.search(subject)
+            if found and "payer" in pattern.groupindex and found.group("payer"):
+                subject = subject[: found.start("payer")] + " " + subject[found.end("payer") :]
     return subject
 
 
-def classify(fmt: NoticeFormat, subject: str, body: str, payer: Iterable[str] = ()) -> Classification:
+def _first_kind(found: Iterable[tuple[int, str] | None]) -> tuple[int, str] | None:
+    hits = [hit for hit in found if hit is not None]
+    return min(hits, key=lambda hit: hit[0]) if hits else None
+
+
+def classify(
+    fmt: NoticeFormat,
+    subject: str,
+    body: str,
+    payer: Iterable[str] = (),
+    wordings: tuple[Wording, ...] | None = None,
+) -> Classification:
     """Payment notice, a known kind of not-payment mail, or unknown; subject first, since it names the kind.
     `body` must be the service's words alone (`rules.notice_layout.without_payer_text`), and what the payer chose
-    in the subject (`payer`: their name and address) is blanked first: a payer's words never decide the kind."""
-    subject = _payer_free_subject(fmt, unicodedata.normalize("NFKC", subject or "")[:1000], payer)
+    in the subject (`payer`: their name and address) is blanked first: a payer's words never decide the kind.
+    Read with the service's own wording and that of each language the mail is written in (`wordings`)."""
+    subject = unicodedata.normalize("NFKC", subject or "")[:1000]
     body = body[:MAX_TEXT_CHARS]
-    found = fmt.not_payment_subject.first(subject)
+    wordings = wordings if wordings is not None else fmt.wordings_for(subject, body)
+    subject = _payer_free_subject(wordings, subject, payer)
+    low_subject, low_body = subject.lower(), body.lower()
+    found = _first_kind(w.not_payment_subject.first(subject, low_subject) for w in wordings)
     if found:
         kind = fmt.not_payment[found[0]]
         return Classification(
             kind=kind.kind, reason=kind.reason, evidence=f"subject {found[1]!r}", category=kind.category
         )
-    hit = _first(fmt.payment_subject, subject)
-    found = fmt.not_payment_body.first(body)
+    hit = next(
+        (h for w in wordings if (h := _first(w.payment_subject, subject, w.payment_needles, low_subject)) is not None),
+        None,
+    )
+    found = _first_kind(w.not_payment_body.first(body, low_body) for w in wordings)
     if found:
         # The service's own words (the payer's are cut out) say it is no payment: declined, refunded, reversed.
         kind = fmt.not_payment[found[0]]
         return Classification(kind=kind.kind, reason=kind.reason, evidence=f"body {found[1]!r}", category=kind.category)
     if hit is not None:
         return Classification(kind="payment", evidence=f"subject {hit!r}", category="payment")
-    hit = _first(fmt.payment_body, body)
+    hit = next(
+        (h for w in wordings if (h := _first(w.payment_body, body, w.payment_needles, low_body)) is not None), None
+    )
     if hit is None:
         return Classification(kind="unknown", reason="no wording of this payment service that it knows")
     return Classification(kind="payment", evidence=f"body {hit!r}", category="payment")
@@ -497,22 +620,19 @@ def read_content(
     gross: list[Statement] = []
     payer_name = payer_email = ""
     payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
-    for sentence in fmt.sentences:
-        for n, said in enumerate(sentence.finditer(service)):
-            if n >= 4:
-                break
-            groups = said.groupdict()
-            if groups.get("amount"):
-                shown = around(service, said.start("amount"), said.end("amount"))
-                gross.append(Statement(field="amount", position=said.start("amount"), text=shown, source="sentence"))
-            if not (payer_name or payer_email):
-                name, email = split_payer(groups.get("payer") or "")
-                payer_name = _clean(groups.get("payer_name") or "") or name
-                payer_email = _clean(groups.get("payer_email") or "") or email
-            for name, value in groups.items():
-                value = _clean(value or "")
-                if value and name not in SERVICE_FIELDS and name != "label" and (name, value) not in payer_text:
-                    payer_text.append((name, value))
+    wordings = fmt.wordings_for(subject, service)
+    for _, groups, spans in (said for w in wordings for said in w.said(service)):
+        if groups.get("amount"):
+            start, end = spans["amount"]
+            gross.append(Statement(field="amount", position=start, text=around(service, start, end), source="sentence"))
+        if not (payer_name or payer_email):
+            name, email = split_payer(groups.get("payer") or "")
+            payer_name = _clean(groups.get("payer_name") or "") or name
+            payer_email = _clean(groups.get("payer_email") or "") or email
+        for name, value in groups.items():
+            value = _clean(value or "")
+            if value and name not in SERVICE_FIELDS and name != "label" and (name, value) not in payer_text:
+                payer_text.append((name, value))
     gross.extend(s for s in statements if s.field == "amount")
     gross.sort(key=lambda s: s.position)
     currency_field = texts.get("currency", "")
@@ -539,7 +659,7 @@ def read_content(
     txn = next((s.text for s in statements if s.field == "txn_id"), "")
     if not txn and fmt.link_txn:
         txn = next((found.group("txn") for link in links for p in fmt.link_txn if (found := p.search(link))), "")
-    kind = classify(fmt, subject, service, (payer_name, payer_email))
+    kind = classify(fmt, subject, service, (payer_name, payer_email), wordings)
     return NoticeContent(
         kind=kind.kind,
         category=kind.category,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import rules
-from rules.notice_text import FormatError, NoticeFormats, compile_format, merge_tables
+from rules.notice_text import FormatError, NoticeFormats, compile_format
 
 BUILTIN_DIR = Path(rules.__file__).resolve().parent / "notice_formats"
 
@@ -52,9 +52,7 @@ def _compiled(tables: Iterable[Table]) -> NoticeFormats:
             raise FormatError(f"{extra[0][0]}: a language file for {gateway!r}, which has no service file")
     formats = {}
     for gateway, (path, data) in bases.items():
-        parts = [data, *(table for _, table in languages.get(gateway, []))]
-        sources = ", ".join([path, *(p for p, _ in languages.get(gateway, []))])
-        formats[gateway] = compile_format(merge_tables(parts), source=sources)
+        formats[gateway] = compile_format(data, source=path, languages=languages.get(gateway, []))
     return NoticeFormats(by_gateway=formats)
 
 
