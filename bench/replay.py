@@ -164,6 +164,8 @@ def main() -> int:
         corpora.append(grow(corpora[0], Path(scratch.name) / f"{corpora[0].name}x{args.grow}", args.grow))
     for corpus in corpora:
         floor_script = corpus.parent / "floor.py"
+        if not floor_script.exists():  # a grown corpus sits in a scratch directory: the first corpus's floor
+            floor_script = args.corpora[0].resolve().parent / "floor.py"
         if not floor_script.exists():
             floor_script = SHARED / "floor.py"
         with tempfile.TemporaryDirectory() as tmp:
