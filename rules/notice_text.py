@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import unescape
@@ -101,8 +101,8 @@ class Wording:
     payment_needles: Mapping[re.Pattern[str], frozenset[str] | None]  # rules.needles, for each of the above
     not_payment_subject: KindPatterns
     not_payment_body: KindPatterns
-    sentences: tuple[re.Pattern[str], ...]  # patterns with named groups amount, payer_name, payer_email, ...
-    # The same sentences as one pattern (group s<n> around the n-th, its groups renamed <group>__<n>): one scan.
+    sentences: tuple[str, ...]  # patterns with named groups amount, payer_name, payer_email, ...
+    # The sentences compiled as one pattern (group s<n> around the n-th, its groups renamed <group>__<n>): one scan.
     sentence_scan: re.Pattern[str] | None = None
     sentence_needles: frozenset[str] | None = None
 
@@ -122,6 +122,26 @@ class Wording:
             yield found.start(), groups, spans
 
 
+class LazyWording:
+    """A language's wording, compiled when a notice in that language first comes (built-in files, which the test
+    suite compiles whole; a reseller's own files are compiled at start, so a bad pattern stops the worker at once)."""
+
+    __slots__ = ("_compile", "_wording", "language", "markers")
+
+    def __init__(self, language: str, markers: frozenset[str], compile_it: Callable[[], Wording]) -> None:
+        self.language = language
+        self.markers = markers
+        self._compile: Callable[[], Wording] | None = compile_it
+        self._wording: Wording | None = None
+
+    def get(self) -> Wording:
+        if self._wording is None:
+            assert self._compile is not None
+            self._wording = self._compile()
+            self._compile = None
+        return self._wording
+
+
 _WORDS = re.compile(r"[^\W\d_]+")
 LANGUAGE_SAMPLE = 3000  # characters of a text looked at for its language
 
@@ -132,7 +152,7 @@ class NoticeFormat:
 
     gateway: str
     brands: tuple[str, ...]  # lower-case words that claim this gateway in a display name or subject
-    wordings: tuple[Wording, ...]  # the service's own file first, then one per language
+    wordings: tuple[Wording | LazyWording, ...]  # the service's own file first, then one per language
     not_payment: tuple[NotPaymentKind, ...]  # every kind any wording names, in the order they first appear
     layout: Layout  # the service's fields and the payer's, by label, in every language (rules.notice_layout)
     # What this service's bare symbols mean ("$" -> "USD", or "home" for the account's own currency; "" stands for
@@ -148,16 +168,19 @@ class NoticeFormat:
     def wordings_for(self, *texts: str) -> tuple[Wording, ...]:
         """The wordings to read these texts with: the service's own, and each language the texts are written in."""
         if len(self.wordings) == 1:
-            return self.wordings
+            return (_compiled(self.wordings[0]),)
         words: set[str] = set()
         for text in texts:
             # A notice's language shows in its first lines; reading further costs time and shows nothing more.
             words.update(_WORDS.findall(text[:LANGUAGE_SAMPLE].lower()))
-        return tuple(w for w in self.wordings if not w.markers or not w.markers.isdisjoint(words))
+        return tuple(_compiled(w) for w in self.wordings if not w.markers or not w.markers.isdisjoint(words))
 
-    @property
-    def sentences(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(p for w in self.wordings for p in w.sentences)
+    def all_wordings(self) -> tuple[Wording, ...]:
+        return tuple(_compiled(w) for w in self.wordings)
+
+
+def _compiled(wording: Wording | LazyWording) -> Wording:
+    return wording.get() if isinstance(wording, LazyWording) else wording
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -238,6 +261,12 @@ def _bare_symbols(data: Mapping[str, Any], where: str) -> dict[str, str]:
 _GROUP_NAME = re.compile(r"\(\?P([<=])(\w+)")
 
 
+def _needles(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """rules.needles of a compiled format pattern, worked out with each amount as `\\d`: an amount holds no word a
+    match needs, and the whole amount pattern is slow to parse again."""
+    return needles(pattern.pattern.replace(builtin_currencies().pattern, r"\d"), pattern.flags)
+
+
 def _sentence_scan(sentences: tuple[str, ...], where: str) -> re.Pattern[str] | None:
     if not sentences:
         return None
@@ -252,7 +281,7 @@ def _kind_patterns(per_kind: Mapping[int, tuple[str, ...]], where: str) -> KindP
     compiled = []
     for index in sorted(per_kind):
         for pattern in _compile_any(per_kind[index], where):
-            compiled.append((index, pattern, needles(pattern.pattern, pattern.flags)))
+            compiled.append((index, pattern, _needles(pattern)))
     return KindPatterns(patterns=tuple(compiled))
 
 
@@ -295,16 +324,12 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], *, language: str = "") -> Wording:
-    """One file's wording; its not-payment kinds join `kinds` (a kind another file named keeps its place)."""
-    payment = table.get("payment", {})
-    if not isinstance(payment, dict):
-        raise FormatError(f"{where}: [payment] must be a table")
+def _kinds_of(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind]) -> list[tuple[Mapping[str, Any], int]]:
+    """Each [[not_payment]] row of a table with the index of its kind in `kinds` (a new kind is added)."""
     rows = table.get("not_payment", [])
     if not isinstance(rows, list):
         raise FormatError(f"{where}: [[not_payment]] must be an array of tables")
-    subjects: dict[int, tuple[str, ...]] = {}
-    bodies: dict[int, tuple[str, ...]] = {}
+    out: list[tuple[Mapping[str, Any], int]] = []
     for i, row in enumerate(rows):
         row_where = f"{where} not_payment[{i}]"
         if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
@@ -318,11 +343,33 @@ def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], 
                 NotPaymentKind(kind=row["kind"], reason=str(row.get("reason", row["kind"])), category=category)
             )
             index = len(kinds) - 1
-        subjects[index] = subjects.get(index, ()) + _strings(row, "subject", row_where)
-        bodies[index] = bodies.get(index, ()) + _strings(row, "body", row_where)
+        out.append((row, index))
+    return out
+
+
+def _markers(table: Mapping[str, Any], where: str, language: str) -> frozenset[str]:
     markers = frozenset(m.lower() for m in _strings(table, "markers", where))
     if language and not markers:
         raise FormatError(f"{where}: a language file needs markers (words that show a notice is in {language!r})")
+    return markers
+
+
+def _later(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], language: str) -> Callable[[], Wording]:
+    return lambda: _wording(table, where, kinds, language=language)
+
+
+def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], *, language: str = "") -> Wording:
+    """One file's wording; its not-payment kinds join `kinds` (a kind another file named keeps its place)."""
+    payment = table.get("payment", {})
+    if not isinstance(payment, dict):
+        raise FormatError(f"{where}: [payment] must be a table")
+    subjects: dict[int, tuple[str, ...]] = {}
+    bodies: dict[int, tuple[str, ...]] = {}
+    for i, (row, index) in enumerate(_kinds_of(table, where, kinds)):
+        row_where = f"{where} not_payment[{i}]"
+        subjects[index] = subjects.get(index, ()) + _strings(row, "subject", row_where)
+        bodies[index] = bodies.get(index, ()) + _strings(row, "body", row_where)
+    markers = _markers(table, where, language)
     payment_subject = _compile_any(_strings(payment, "subject", where), f"{where} payment")
     payment_body = _compile_any(_strings(payment, "body", where), f"{where} payment")
     scan = _sentence_scan(_strings(table, "sentences", where), f"{where} sentences")
@@ -331,28 +378,40 @@ def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], 
         markers=markers,
         payment_subject=payment_subject,
         payment_body=payment_body,
-        payment_needles={p: needles(p.pattern, p.flags) for p in (*payment_subject, *payment_body)},
+        payment_needles={p: _needles(p) for p in (*payment_subject, *payment_body)},
         not_payment_subject=_kind_patterns(subjects, f"{where} not_payment subject"),
         not_payment_body=_kind_patterns(bodies, f"{where} not_payment body"),
-        sentences=tuple(_compile(p, f"{where} sentences") for p in _strings(table, "sentences", where)),
+        sentences=_strings(table, "sentences", where),
         sentence_scan=scan,
-        sentence_needles=needles(scan.pattern, scan.flags) if scan is not None else None,
+        sentence_needles=_needles(scan) if scan is not None else None,
     )
 
 
 def compile_format(
-    data: Mapping[str, Any], source: str = "", languages: Sequence[tuple[str, Mapping[str, Any]]] = ()
+    data: Mapping[str, Any],
+    source: str = "",
+    languages: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    *,
+    lazy_languages: Callable[[str], bool] | None = None,
 ) -> NoticeFormat:
     """Build a NoticeFormat from a service's loaded table (TOML) and its language tables ((file, table) each);
-    raises FormatError naming the file and key at fault."""
+    raises FormatError naming the file and key at fault. A language file for which `lazy_languages(file)` holds is
+    compiled when a notice in it first comes (the built-in files, which the tests compile whole)."""
     where = source or "notice format"
     gateway = data.get("gateway")
     if not isinstance(gateway, str) or not re.fullmatch(r"[a-z][a-z0-9_\-]{0,40}", gateway):
         raise FormatError(f"{where}: gateway must be a short lower-case name")
     kinds: list[NotPaymentKind] = []
-    wordings = [_wording(data, where, kinds)]
+    wordings: list[Wording | LazyWording] = [_wording(data, where, kinds)]
     for path, table in languages:
-        wordings.append(_wording(table, path, kinds, language=str(table.get("language") or "?")))
+        language = str(table.get("language") or "?")
+        if lazy_languages is not None and lazy_languages(path):
+            _kinds_of(table, path, kinds)  # every kind is known now, so each keeps its place in the order
+            wordings.append(
+                LazyWording(language, _markers(table, path, language), _later(table, path, kinds, language))
+            )
+        else:
+            wordings.append(_wording(table, path, kinds, language=language))
     merged = merge_tables([data, *(table for _, table in languages)])  # labels and lists: every language's
     label_table = merged.get("labels", {})
     if not isinstance(label_table, dict):

@@ -229,7 +229,9 @@ def mail_readings(directory: Path, context: Mapping[str, Any], read: NoticeReade
         return read_notice(raw, trust)
 
     files = mail_files(directory)
-    with NoticeStream(files, trust, by_date=True) as stream:
+    from integrations.notices.formats import builtin_formats
+
+    with NoticeStream(files, trust, builtin_formats(), by_date=True) as stream:
         mails = [Mail(name=files[i].name, source=files[i], at=stream.dates[i] or NO_DATE) for i in stream.order]
         yield streamed_mail_items(mails, stream, read_one)
 

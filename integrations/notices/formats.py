@@ -18,6 +18,7 @@ import rules
 from rules.notice_text import FormatError, NoticeFormats, compile_format
 
 BUILTIN_DIR = Path(rules.__file__).resolve().parent / "notice_formats"
+_BUILTIN = str(BUILTIN_DIR)  # the built-in files are compiled whole by the test suite; their languages lazily
 
 Table = tuple[str, Mapping[str, Any]]  # (file, loaded TOML)
 
@@ -37,7 +38,7 @@ def _tables(directory: Path) -> list[Table]:
     return tables
 
 
-def _compiled(tables: Iterable[Table]) -> NoticeFormats:
+def _compiled(tables: Iterable[Table], *, lazy: bool = False) -> NoticeFormats:
     """Each service's base table, then its language tables, merged and compiled; a language file with no service
     file is an error that names it."""
     bases: dict[str, Table] = {}
@@ -52,7 +53,12 @@ def _compiled(tables: Iterable[Table]) -> NoticeFormats:
             raise FormatError(f"{extra[0][0]}: a language file for {gateway!r}, which has no service file")
     formats = {}
     for gateway, (path, data) in bases.items():
-        formats[gateway] = compile_format(data, source=path, languages=languages.get(gateway, []))
+        formats[gateway] = compile_format(
+            data,
+            source=path,
+            languages=languages.get(gateway, []),
+            lazy_languages=(lambda file: file.startswith(_BUILTIN)) if lazy else None,
+        )
     return NoticeFormats(by_gateway=formats)
 
 
@@ -69,7 +75,7 @@ def _builtin_tables() -> tuple[Table, ...]:
 @functools.cache
 def builtin_formats() -> NoticeFormats:
     """The built-in set (PayPal, Stripe, Windcave, Xero, ...), read once per process on first use."""
-    return _compiled(_builtin_tables())
+    return _compiled(_builtin_tables(), lazy=True)
 
 
 def load_formats(extra_dir: str | Path | None = None) -> NoticeFormats:
@@ -80,4 +86,4 @@ def load_formats(extra_dir: str | Path | None = None) -> NoticeFormats:
     extra = _tables(Path(extra_dir))
     replaced = {str(data["gateway"]) for _, data in extra if "language" not in data}
     kept = [(p, d) for p, d in _builtin_tables() if "language" in d or str(d["gateway"]) not in replaced]
-    return _compiled([*kept, *extra])
+    return _compiled([*kept, *extra], lazy=True)

@@ -136,3 +136,46 @@ def test_public_mail_inbox_is_no_own_domain() -> None:
     """An inbox at gmail.com does not make every gmail.com sender "our own staff"."""
     context = {**load_context(), "inbox": "kiwiweb.payments@gmail.com"}
     assert trust_from_context(context).own_domains == ()
+
+
+
+MAORI = r"""
+gateway = "paypal"
+language = "mi"
+markers = ["kua", "koe", "utu"]
+sentences = ['''\b(?P<payer>[^\n]{1,80}?)\s+kua\s+tuku\s+(?P<amount>{money})\s+ki\s+a\s+koe''']
+[payment]
+subject = ['''\bkua\s+whiwhi\s+koe\s+i\s+te\s+utu''']
+[[not_payment]]
+kind = "refund"
+subject = ['''\butu\s+whakahoki''']
+"""
+
+
+def test_a_language_is_a_file(trust: SenderTrust, tmp_path: Path) -> None:
+    """A reseller adds a language to PayPal with one file: its wording is read for notices written in it."""
+    (tmp_path / "paypal.mi.toml").write_text(MAORI)
+    formats = load_formats(tmp_path)
+    assert "mi" in formats.by_gateway["paypal"].languages
+    body = "Kia ora!\n\nHemi Rewi kua tuku NZ$45.00 ki a koe\n\nTransaction ID: 7XK12345LM678901N\n"
+    reading = read_notice(sign(build_message(subject="Kua whiwhi koe i te utu", body=body)), trust, formats)
+    assert reading.receipt is not None and str(reading.receipt.money) == "45.00 NZD", reading.reason
+    assert reading.receipt.payer_name == "Hemi Rewi"
+    refund = sign(build_message(subject="Utu whakahoki", body="Kua tukua te utu whakahoki NZ$5.00.\n"))
+    assert read_notice(refund, trust, formats).verdict is DecisionKind.IGNORE
+    english = read_notice(sign(build_message()), trust, formats)  # English notices read as before
+    assert english.receipt is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (MAORI.replace('markers = ["kua", "koe", "utu"]\n', ""), "needs markers"),
+        (MAORI.replace("kua\\s+tuku", "kua(\\s+tuku"), "bad pattern"),
+        (MAORI.replace('gateway = "paypal"', 'gateway = "nosuch"'), "no service file"),
+    ],
+)
+def test_a_bad_language_file_stops_the_start(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "paypal.mi.toml").write_text(text)
+    with pytest.raises(FormatError, match=problem):
+        load_formats(tmp_path)

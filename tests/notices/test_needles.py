@@ -30,7 +30,7 @@ TEXTS = [
 def every_pattern() -> list[re.Pattern[str]]:
     out: list[re.Pattern[str]] = []
     for fmt in builtin_formats().by_gateway.values():
-        for wording in fmt.wordings:
+        for wording in fmt.all_wordings():
             out += [*wording.payment_subject, *wording.payment_body]
             out += [p for _, p, _ in (*wording.not_payment_subject.patterns, *wording.not_payment_body.patterns)]
             if wording.sentence_scan is not None:
