@@ -143,7 +143,7 @@ class LazyWording:
 
 
 _WORDS = re.compile(r"[^\W\d_]+")
-LANGUAGE_SAMPLE = 3000  # characters of a text looked at for its language
+LANGUAGE_SAMPLE = 1000  # characters of a text looked at for its language (its greeting and first lines)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

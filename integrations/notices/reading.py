@@ -429,8 +429,12 @@ def _read_content(
     # The plain text is read first; HTML is converted only when there is no plain text or it states no amount
     # (an HTML-only receipt with a "view it as HTML" plain part).
     home = trust.default_currency
-    content = read_content(fmt, subject, parts.text(with_html=not parts.plain), home_currency=home, links=parts.links())
-    if content.money is None and parts.plain and parts.html:
+    # A plain part of a line or two beside an HTML part is the "view it as HTML" kind: read the HTML at once.
+    short = bool(parts.html) and len(parts.plain) < SHORT_PLAIN
+    content = read_content(
+        fmt, subject, parts.text(with_html=not parts.plain or short), home_currency=home, links=parts.links()
+    )
+    if content.money is None and parts.plain and parts.html and not short:
         content = read_content(fmt, subject, parts.text(with_html=True), home_currency=home, links=parts.links())
     if trace is not None:
         trace.content = content
@@ -516,6 +520,7 @@ def _body_parser() -> type[Any]:
 
 
 MAX_MIME_PARTS = 200
+SHORT_PLAIN = 160  # characters: a plain part this short says no more than "view this message as HTML"
 _HREF = re.compile(r"""href\s*=\s*["']([^"'<>\s]{1,2000})["']""", re.IGNORECASE)
 
 # Only these headers matter for the body; the rest were read (strictly) from the raw bytes already.
