@@ -221,6 +221,17 @@ class Dovecot:
     def kick(self, user: str) -> None:
         """Drop the user's connections server-side, as a restart or a NAT timeout would."""
         subprocess.run([DOVEADM, "-c", str(self.conf), "kick", user], check=True, capture_output=True, timeout=10)
+        # kick only signals the user's imap processes; wait until they are gone, or a command sent at once may still
+        # be answered by the old connection (seen on a busy machine).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            who = subprocess.run(
+                [DOVEADM, "-c", str(self.conf), "who", "-1", user], capture_output=True, text=True, timeout=10
+            )
+            if who.returncode == 0 and user not in who.stdout:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"dovecot still holds a connection for {user} 10 s after kick")
 
 
 def dovecot_version() -> str:
