@@ -39,7 +39,7 @@ class GatewaySettings:
     payees: tuple[str, ...] = ()  # bank-statement payee names of its payouts
     terms: GatewayTerms = field(default_factory=lambda: GatewayTerms(name=""))
     api: str = "none"  # none | stripe
-    api_key: str = ""  # secret: RW_GATEWAYS_STRIPE_API_KEY
+    api_key: str = field(default="", repr=False)  # secret: RW_GATEWAYS_STRIPE_API_KEY
     api_base: str = ""  # only for a Stripe emulator (tests, demo); empty means Stripe itself
 
     @property

@@ -17,12 +17,13 @@ class InboxSettings:
     port: int
     security: str  # imaps | starttls | none (loopback only)
     username: str
-    password: str
+    password: str = field(repr=False)  # secret: never in a repr, a log line or a traceback
     folder: str
     timeout_seconds: float
     auth: str = "password"  # password | xoauth2 (token file) | microsoft | google (the worker's own sign-in)
     oauth2_token_file: Path | None = None  # kept fresh by the operator's token refresher; read at every login
-    client_id: str = ""  # microsoft | google: the app registration's client id (RW_INBOX_CLIENT_ID)
+    # microsoft | google: the app registration's client id (RW_INBOX_CLIENT_ID)
+    client_id: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)  # google: the Desktop app client's secret
     tenant: str = "organizations"  # microsoft: organizations, or the directory's id or domain name
     redirect_port: int = 8766  # google: loopback port `inbox connect` listens on for the redirect

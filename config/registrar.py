@@ -3,7 +3,7 @@ reseller pays upstream per TLD (the cost side of the report's margin line)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from config.sources import Reader
@@ -15,7 +15,7 @@ class RegistrarSettings:
     api_url: str  # LogicBoxes base URL; the test host https://test.httpapi.com/api by default
     check_url: str  # LogicBoxes availability host (their docs: https://domaincheck.httpapi.com/api)
     reseller_id: str  # LogicBoxes auth-userid
-    api_key: str
+    api_key: str = field(repr=False)  # secret
     timeout_seconds: float
     customer_id: str  # LogicBoxes customer the domains are registered under
     contact_id: str  # default registrant/admin/tech/billing contact id

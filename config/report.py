@@ -6,7 +6,7 @@ The timetable lives here because the report is where a late job shows up; `[repo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.sources import Reader
 
@@ -41,7 +41,7 @@ class ReportSettings:
     smtp_port: int
     smtp_security: str  # starttls | ssl | none (loopback only)
     smtp_username: str
-    smtp_password: str
+    smtp_password: str = field(repr=False)  # secret
     smtp_timeout_seconds: int
     expiring_within_days: int
     schedule: ScheduleSettings

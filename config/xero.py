@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.sources import Reader
 
@@ -29,8 +29,8 @@ DEFAULT_SCOPES = (
 class XeroSettings:
     mode: str  # sandbox | custom_connection | oauth2
     base_url: str  # empty for Xero itself; the sandbox URL otherwise (its token endpoint and APIs live under it)
-    client_id: str
-    client_secret: str
+    client_id: str = field(repr=False)  # read as a secret: only from the environment
+    client_secret: str = field(repr=False)  # secret
     tenant_id: str
     daily_budget: int
     timeout_seconds: float

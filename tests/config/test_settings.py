@@ -194,3 +194,40 @@ def test_an_rw_variable_no_setting_reads_is_pointed_out_with_the_nearest(tmp_pat
         "environment RW_ZZZ is not a setting and is ignored (see config/example.env)",
     )
     assert load_settings(None, {"RW_XERO_CLIENT_ID": "x"}, base_dir=tmp_path).warnings == ()
+
+
+def test_no_secret_shows_in_a_repr() -> None:
+    """A settings object printed by a traceback, a log line or a debugger shows no secret: every field read with
+    r.secret is left out of repr, checked both on the loaded example and on every settings class's fields."""
+    import dataclasses
+    import typing
+
+    import config.settings
+
+    env = {name: f"secret-{i}-marker" for i, name in enumerate(sorted(_env_file(EXAMPLES / "example.env")))}
+    env.pop("RW_CONFIG", None)
+    s = load_settings(EXAMPLES / "example.toml", env)
+    shown = repr(s)
+    assert not [name for name, value in env.items() if value in shown]
+
+    seen: set[type] = set()
+    leaks: list[str] = []
+
+    def walk(cls: type) -> None:
+        if cls in seen or not dataclasses.is_dataclass(cls):
+            return
+        seen.add(cls)
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            secret = any(word in f.name for word in ("password", "secret", "api_key", "token", "client_id"))
+            if secret and f.repr and "file" not in f.name:  # a path to a token file is not itself a secret
+                leaks.append(f"{cls.__name__}.{f.name}")
+            for arg in (hints[f.name], *typing.get_args(hints[f.name])):
+                if isinstance(arg, type):
+                    walk(arg)
+                for inner in typing.get_args(arg):
+                    if isinstance(inner, type):
+                        walk(inner)
+
+    walk(config.settings.Settings)
+    assert len(seen) > 5 and not leaks, leaks
