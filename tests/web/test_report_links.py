@@ -65,3 +65,14 @@ def test_without_a_base_url_the_report_has_no_page_links(tmp_path: Path, databas
     receipt_item(engine, settings)
     text = render_text(_report(settings, engine))
     assert "review page" not in text.lower() and "decided by people" not in text.lower()
+
+
+def test_the_summary_page_is_the_report_summary(signed_in: FlaskClient, engine: Engine, settings) -> None:  # type: ignore[no-untyped-def]
+    import html
+
+    receipt_item(engine, settings)
+    page = html.unescape(signed_in.get("/").get_data(as_text=True))
+    report = build_report(settings, engine, NOW)
+    assert report.summary
+    for figure in report.summary:
+        assert f'<span class="label">{figure.label}</span><span class="value">{figure.value}</span>' in page
