@@ -26,13 +26,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], str]:
+def _get(
+    url: str, timeout: float = 90, process: subprocess.Popen[str] | None = None
+) -> tuple[int, dict[str, str], str]:
+    # Generous: a fresh interpreter importing the app takes seconds on a loaded two-core machine. A server that
+    # died fails at once instead of waiting out the deadline.
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status, dict(response.headers), response.read().decode()
         except urllib.error.URLError:
+            if process is not None and process.poll() is not None:
+                raise AssertionError(f"serve exited with {process.returncode} before answering") from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -49,7 +55,7 @@ def test_serve_answers_over_http_and_stops_on_sigterm(tmp_path: Path, engine: En
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        status, headers, body = _get(f"http://127.0.0.1:{port}/signin")
+        status, headers, body = _get(f"http://127.0.0.1:{port}/signin", process=process)
         assert status == 200 and 'name="password"' in body
         assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
         assert headers["Server"] == "reseller-worker"
