@@ -71,6 +71,9 @@ def start_in_background(settings: Settings, engine: Engine, clock: Callable[[], 
     log.info("web_serving", address=address(server))
 
     def stop() -> None:
+        # Let the requests being served finish first: a handler thread that finishes after close() pulls the
+        # closed trigger (EBADF in waitress's task thread).
+        server.task_dispatcher.shutdown()
         server.close()
         thread.join(timeout=5)
 
