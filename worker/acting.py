@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -57,6 +57,9 @@ class Changes:
     queued: tuple[Queued, ...] = ()
     orders: tuple[tuple[str, str, str], ...] = ()  # order id, what it is, its new status
     items: tuple[tuple[int, str, str], ...] = ()  # review item, its kind, its new status
+    # The same items as the fingerprint knows them: one the action created by its subject, not its number, which
+    # PostgreSQL draws anew from its sequence each time (a rehearsal's rolled-back number is never given again).
+    item_keys: tuple[tuple[str, str, str], ...] = ()
     registrations: tuple[tuple[str, str, str, str], ...] = ()  # domain, status, reference, new expiry
     links: tuple[tuple[str, str], ...] = ()  # payer key, contact id
 
@@ -76,7 +79,7 @@ class Changes:
         data = {
             "queued": sorted([q.kind, q.key, q.status, dict(q.payload)] for q in self.queued),
             "orders": sorted(self.orders),
-            "items": sorted(self.items),
+            "items": sorted(self.item_keys),
             "registrations": sorted(self.registrations),
             "links": sorted(self.links),
         }
@@ -159,13 +162,14 @@ def _read_changes(conn: Connection, now: datetime) -> Changes:
         (r.order_id, f"{r.order_id} ({r.invoice_number}{', ' + r.domain if r.domain else ''})", r.status)
         for r in conn.execute(select(orders).where(orders.c.updated_at == now).order_by(orders.c.order_id))
     )
-    items = tuple(
-        (r.id, r.kind, r.status)
-        for r in conn.execute(
-            select(review_items)
-            .where(or_(review_items.c.resolved_at == now, review_items.c.created_at == now))
-            .order_by(review_items.c.id)
-        )
+    item_rows = conn.execute(
+        select(review_items)
+        .where(or_(review_items.c.resolved_at == now, review_items.c.created_at == now))
+        .order_by(review_items.c.id)
+    ).all()
+    items = tuple((r.id, r.kind, r.status) for r in item_rows)
+    item_keys = tuple(
+        (f"new {r.subject}" if _same_moment(r.created_at, now) else f"#{r.id}", r.kind, r.status) for r in item_rows
     )
     registrations = tuple(
         (r.domain, r.status, r.reference or "-", r.expires.isoformat() if r.expires else "unknown")
@@ -179,7 +183,22 @@ def _read_changes(conn: Connection, now: datetime) -> Changes:
         (r.payer_key, r.contact_id)
         for r in conn.execute(select(payer_links).where(payer_links.c.created_at == now).order_by(payer_links.c.id))
     )
-    return Changes(queued=queued, orders=changed_orders, items=items, registrations=registrations, links=links)
+    return Changes(
+        queued=queued,
+        orders=changed_orders,
+        items=items,
+        item_keys=item_keys,
+        registrations=registrations,
+        links=links,
+    )
+
+
+def _same_moment(value: datetime | None, now: datetime) -> bool:
+    if value is None:
+        return False
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value == now
 
 
 def rehearse(engine: Engine, run: Run, *, now: datetime) -> Acted:

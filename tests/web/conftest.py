@@ -176,3 +176,11 @@ def confirm(client: FlaskClient, path: str) -> Any:
     for name, value in fields:
         data.setdefault(name, []).append(value)
     return client.post(path.split("?")[0], data=data)
+
+
+def shown(page: str | Any) -> str:
+    """A page's HTML without the marks that keep references on one line (`worker.web.typesetting`), for tests that
+    look for a sentence as the reader sees it; a response is read first."""
+    if not isinstance(page, str):
+        page = page.get_data(as_text=True)
+    return re.sub(r'<span class="nw">([^<]*)</span>', r"\1", page).replace("<wbr>", "")

@@ -4,6 +4,8 @@ but the page's own (sessions, sign-ins, audit) must then be equal, row for row."
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,13 +22,14 @@ from integrations.xero.fake import FakeAccounting
 from tests.outbox.conftest import make_app, new_order, pay
 from tests.report.seed import add_decision, add_order, add_outbox, add_receipt, add_review
 from worker import audit
+from worker.acting import effect_words
 from worker.cli import main
 from worker.domains import domain_book
 from worker.jobs.dispatch import dispatch
 from worker.store.tables import outbox, review_items
 from worker.web.app import create_app
 
-from .conftest import NOW, Clock, add_user, confirm, sign_in, web_settings
+from .conftest import NOW, Clock, add_user, confirm, shown, sign_in, web_settings
 
 Seed = Callable[[Engine, Settings], None]
 
@@ -54,6 +57,22 @@ def short_receipt(engine: Engine, settings: Settings) -> None:
         add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
         add_receipt(conn, "r-1", amount="27.00", payer_name="A. Smith", payer_email="smith@aroha.nz")
         add_review(conn, "short_paid", "r-1", "paid 27.00 of 45.00", candidates=["ORD-1"])
+
+
+def foreign_receipt(engine: Engine, settings: Settings) -> None:
+    """AUD 30.00 received for ORD-1, which owes NZD 45.00: approved with what arrived in the home currency."""
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
+        add_receipt(conn, "r-1", amount="30.00", currency="AUD", payer_name="A. Smith")
+        add_review(conn, "foreign_currency", "r-1", "paid in AUD", candidates=["ORD-1"])
+
+
+def over_receipt(engine: Engine, settings: Settings) -> None:
+    """60.00 received for ORD-1, which owes 45.00: approved as overpaid, the 15.00 kept as a credit."""
+    with engine.begin() as conn:
+        add_order(conn, "ORD-1", domain="aroha.nz", contact_id="C-1", name="Aroha Ltd", email="accounts@aroha.nz")
+        add_receipt(conn, "r-1", amount="60.00", payer_name="A. Smith", payer_email="smith@aroha.nz")
+        add_review(conn, "over_paid", "r-1", "paid 60.00 for 45.00", candidates=["ORD-1"])
 
 
 def credit_item(engine: Engine, settings: Settings) -> None:
@@ -125,12 +144,30 @@ CASES: list[tuple[str, Seed, list[str], str]] = [
         "/decisions/1/approve?orders=ORD-1&part=1",
     ),
     (
+        "approve what arrived in the home currency",
+        foreign_receipt,
+        ["review", "approve", "1", "--orders", "ORD-1", "--home-amount", "45.00"],
+        "/decisions/1/approve?orders=ORD-1&home_amount=45.00",
+    ),
+    (
+        "approve an overpayment",
+        over_receipt,
+        ["review", "approve", "1", "--orders", "ORD-1", "--overpaid"],
+        "/decisions/1/approve?orders=ORD-1&overpaid=1",
+    ),
+    (
         "ignore",
         receipt_item,
         ["review", "ignore", "1", "--note", "owner's transfer"],
         "/decisions/1/ignore?note=owner%27s+transfer",
     ),
     ("reject", receipt_item, ["review", "reject", "1"], "/decisions/1/reject"),
+    (
+        "reject with a note",
+        receipt_item,
+        ["review", "reject", "1", "--note", "phishing: not from our bank"],
+        "/decisions/1/reject?note=phishing%3A+not+from+our+bank",
+    ),
     ("link", receipt_item, ["review", "link", "1", "--contact", "C-1"], "/decisions/1/link?contact=C-1"),
     (
         "done at the registrar",
@@ -156,8 +193,9 @@ PAGE_ONLY = {"web_sessions", "web_signin_failures", "audit_log", "alembic_versio
 # Written by the dispatch that built the scenario (worker id, Xero's new payment id), not by the actions compared.
 RUN_SPECIFIC = {"claimed_by", "claimed_at", "result"}
 # Surrogate row numbers: PostgreSQL does not give back sequence values a rolled-back rehearsal used, so the page's
-# rows may be numbered after a gap. Nothing refers to these numbers.
-SURROGATE = {"outbox": "id", "payer_links": "id", "part_payments": "id"}
+# rows may be numbered after a gap. Nothing refers to these numbers but the review items': a credit the action opens
+# is numbered after the gap too, while the items acted on (which payloads name) were seeded alike and keep theirs.
+SURROGATE = {"outbox": "id", "payer_links": "id", "part_payments": "id", "review_items": "id"}
 
 
 def snapshot(engine: Engine) -> dict[str, list[str]]:
@@ -172,6 +210,13 @@ def snapshot(engine: Engine) -> dict[str, list[str]]:
             for name, table in meta.tables.items()
             if name not in PAGE_ONLY
         }
+
+
+def _queue(engine: Engine) -> set[tuple[str, str]]:
+    """The outbox rows waiting to be done, as (kind, payload as JSON): what an action queued or put back shows up."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.kind, outbox.c.payload).where(outbox.c.status == "pending")).all()
+    return {(kind, json.dumps(payload, sort_keys=True)) for kind, payload in rows}
 
 
 @pytest.mark.parametrize(("name", "seed", "argv", "path"), CASES, ids=[c[0] for c in CASES])
@@ -191,6 +236,7 @@ def test_the_page_does_what_the_command_does(
     seed(web_engine, web_settings_)
     assert snapshot(cli_engine) == snapshot(web_engine)
     before = snapshot(web_engine)
+    queue_before = _queue(web_engine)
 
     # The command, at the same moment the page will act.
     monkeypatch.setattr("worker.app.utc_now", lambda: NOW)
@@ -200,12 +246,18 @@ def test_the_page_does_what_the_command_does(
     add_user(web_settings_)
     client = create_app(web_settings_, web_engine, clock=Clock()).test_client()
     assert sign_in(client).status_code == 303
+    # First the plan: what will be recorded and done, and a button to confirm it. Opening it changes nothing.
+    plan = html.unescape(shown(client.get(path)))
+    assert "What will be recorded and done" in plan and "Confirm: " in plan
+    assert snapshot(web_engine) == before
     response = confirm(client, path)
     assert response.status_code == 303, response.get_data(as_text=True)
 
     after = snapshot(web_engine)
     assert after != before, "the action changed nothing"
     assert after == snapshot(cli_engine)
+    for kind, payload in _queue(web_engine) - queue_before:  # each effect queued was shown before it was queued
+        assert effect_words(kind, json.loads(payload)) in plan, (kind, payload)
     with web_engine.connect() as conn:
         [entry] = audit.latest(conn)
     assert (entry.actor, entry.via, entry.ok) == ("aroha", "web", True)
@@ -215,13 +267,13 @@ def test_the_page_does_what_the_command_does(
 def test_what_is_shown_is_what_is_queued(signed_in: FlaskClient, engine: Engine, settings: Settings) -> None:
     """The plan names each payment and registration; after Confirm exactly those outbox rows exist."""
     receipt_item(engine, settings)
-    plan = signed_in.get("/decisions/1/approve?orders=ORD-1").get_data(as_text=True)
+    plan = shown(signed_in.get("/decisions/1/approve?orders=ORD-1"))
     assert "record a payment of 45.00 NZD on INV-1 in Xero" in plan
     assert "register aroha.nz for 1 year at the registrar" in plan
     with engine.connect() as conn:
         assert conn.execute(select(outbox)).first() is None  # the plan was rehearsed and rolled back
     done = confirm(signed_in, "/decisions/1/approve?orders=ORD-1")
-    entry = signed_in.get(done.headers["Location"]).get_data(as_text=True)
+    entry = shown(signed_in.get(done.headers["Location"]))
     with engine.connect() as conn:
         keys = sorted(r.idempotency_key for r in conn.execute(select(outbox)))
     assert keys == ["payment:inv-ORD-1:r-1", "register:aroha.nz:ORD-1"]
@@ -277,7 +329,7 @@ def test_a_refused_action_changes_nothing_and_is_recorded(signed_in: FlaskClient
     """A to-do that does not exist: the command's own refusal is shown; only the audit log records the attempt."""
     page = signed_in.get("/todos/ORD-404/done?ref=RC-1")
     assert page.status_code == 409
-    assert "no registration or renewal of ORD-404 is waiting" in page.get_data(as_text=True)
+    assert "no registration or renewal of ORD-404 is waiting" in shown(page)
     assert "Confirm:" not in page.get_data(as_text=True)
 
 
@@ -298,9 +350,9 @@ def test_bad_input_for_done_is_explained(signed_in: FlaskClient, query: str, mes
 def test_the_item_history_shows_who_did_what(signed_in: FlaskClient, engine: Engine, settings: Settings) -> None:
     receipt_item(engine, settings)
     confirm(signed_in, "/decisions/1/link?contact=C-1")
-    page = signed_in.get("/decisions/1").get_data(as_text=True)
+    page = shown(signed_in.get("/decisions/1"))
     assert "aroha" in page and "link" in page and "linked to contact C-1" in page
-    history = signed_in.get("/history").get_data(as_text=True)
+    history = shown(signed_in.get("/history"))
     assert "linked to contact C-1" in history
 
 
@@ -399,3 +451,20 @@ def test_money_in_another_currency_asks_what_arrived(
     assert "See the plan with --home-amount" in body and 'name="home_amount"' in body and "What arrived, in NZD" in body
     plan = signed_in.get("/decisions/1/approve?orders=ORD-1&home_amount=45.00")
     assert plan.status_code == 200 and "Confirm: approve" in plan.get_data(as_text=True)
+
+
+def test_a_plan_that_opens_a_credit_is_confirmed_at_the_first_try(
+    signed_in: FlaskClient, engine: Engine, settings: Settings
+) -> None:
+    """An overpayment opens a credit item. PostgreSQL never gives back the number a rolled-back rehearsal drew, so
+    the item is numbered differently each time: the plan's fingerprint knows it by its subject, and the confirmed
+    plan is carried out instead of being called stale again and again."""
+    over_receipt(engine, settings)
+    for _ in range(2):  # looking twice draws two numbers and changes nothing
+        assert signed_in.get("/decisions/1/approve?orders=ORD-1&overpaid=1").status_code == 200
+    done = confirm(signed_in, "/decisions/1/approve?orders=ORD-1&overpaid=1")
+    assert done.status_code == 303, done.get_data(as_text=True)
+    with engine.connect() as conn:
+        kinds = {r.kind: r.status for r in conn.execute(select(review_items))}
+        [entry] = audit.latest(conn)
+    assert kinds == {"over_paid": "approved", "credit": "open"} and entry.ok
