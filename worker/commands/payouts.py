@@ -96,6 +96,7 @@ def _list(ctx: CommandContext) -> int:
 
 def _accept(ctx: CommandContext) -> int:
     from worker.acting import act
+    from worker.app import utc_now
     from worker.audit import shell_actor
     from worker.chores import settle_payout
     from worker.payouts import AcceptRefused, parse_amount
@@ -113,7 +114,7 @@ def _accept(ctx: CommandContext) -> int:
         lambda conn, now: settle_payout(
             conn, settings, ctx.args.key, payments=payments, recorded_by_hand=by_hand, now=now
         ),
-        now=datetime.now(UTC),
+        now=utc_now(),
         actor=shell_actor(),
         via="cli",
         action="payout",
