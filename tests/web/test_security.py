@@ -133,6 +133,41 @@ def test_a_post_without_the_session_csrf_token_is_refused(signed_in: FlaskClient
     assert signed_in.post("/decisions/1/ignore", data=data).status_code == 303
 
 
+def test_every_post_route_refuses_a_form_without_the_session_token(
+    signed_in: FlaskClient, web_app: Flask, engine: Engine
+) -> None:
+    """Walk the route table: every POST (each action, signing out, signing in) sent without the form's token, with
+    a wrong one or with another session's, is refused and changes nothing; the session is still signed in."""
+    seed(engine)
+    other = web_app.test_client()
+    assert sign_in(other).status_code == 303
+    others_token = hidden(other.get("/").get_data(as_text=True), "csrf")
+    own_page = signed_in.get("/decisions/1/ignore").get_data(as_text=True)
+    fingerprint = hidden(own_page, "fingerprint")
+    before = _table_rows(engine)
+    posts = [(endpoint, url) for endpoint, method, url in _urls(web_app) if method == "POST"]
+    assert {e for e, _ in posts} >= {"decide", "todo_done", "retry", "payout_accept", "signout", "signin"}
+    for endpoint, url in posts:
+        for token in (None, "", "forged", others_token):
+            # Everything else a real form would carry, so only the token is missing.
+            data = {
+                "fingerprint": fingerprint,
+                "orders": "ORD-1",
+                "ref": "RC-1",
+                "key": "register:aroha.nz:ORD-1",
+                "contact": "C-1",
+                "name": NAME,
+                "password": PASSWORD,
+            }
+            if token is not None:
+                data["csrf"] = data["token"] = token
+            response = signed_in.post(url, data=data)
+            assert response.status_code == 400, (endpoint, url, token, response.status_code)
+            assert "rw_session=" not in " ".join(response.headers.getlist("Set-Cookie")), (endpoint, token)
+    assert _table_rows(engine) == before
+    assert signed_in.get("/").status_code == 200  # not signed out by a forged form
+
+
 def test_signing_out_is_a_post_with_the_token(signed_in: FlaskClient) -> None:
     page = signed_in.get("/").get_data(as_text=True)
     assert signed_in.post("/signout", data={"csrf": "nope"}).status_code == 400

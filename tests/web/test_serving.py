@@ -11,10 +11,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
+from config.settings import Settings, load_settings
 from worker.web.serving import start_in_background
 
 from .conftest import Clock, add_user, url_of, web_settings
@@ -77,3 +80,52 @@ def test_run_serves_the_page_beside_its_jobs(tmp_path: Path, engine: Engine) -> 
         assert status == 200 and "Sign in" in body
     finally:
         stop()
+
+
+def test_the_run_command_serves_the_page_when_enabled_and_stops_it_with_the_jobs(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reseller-worker run` with `[web] enabled = true`: the page answers while the jobs run and is gone when they
+    stop. With `enabled = false` nothing listens. (The scheduler is replaced; the rest is the command itself.)"""
+    from integrations.xero.sandbox import XeroSandbox
+    from worker.cli import main
+
+    seen: list[int] = []
+
+    def jobs_running(settings: Settings, engine_: Engine, make_app: Callable[[], object], jobs: object) -> int:
+        make_app()
+        if settings.web.enabled:
+            seen.append(_get(f"http://127.0.0.1:{settings.web.port}/signin", timeout=30)[0])
+        else:
+            with socket.socket() as s:
+                seen.append(0 if s.connect_ex(("127.0.0.1", settings.web.port)) else 1)
+        return 0
+
+    monkeypatch.setattr("worker.scheduler.run_exclusive", jobs_running)
+    with XeroSandbox() as sandbox:
+        monkeypatch.setenv("RW_XERO_BASE_URL", str(sandbox.base_url))
+        for enabled in (True, False):
+            port = _free_port()
+            settings = web_settings(tmp_path / str(enabled), url_of(engine), enabled=enabled, port=port)
+            add_user(settings)
+            assert main(["--config", str(settings.source), "run"]) == 0
+            with socket.socket() as s:
+                assert s.connect_ex(("127.0.0.1", port)) != 0  # nothing listens once `run` has returned
+    assert seen == [200, 0]
+
+
+def test_the_image_and_compose_expose_the_page_for_a_tls_proxy() -> None:
+    """The Docker image serves the page on its default port; compose publishes it on the host's loopback only and
+    tells the page one proxy is in front; the README's Caddy and nginx snippets forward to that port."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    port = load_settings(None, {}).web.port
+    dockerfile = (root / "Dockerfile").read_text()
+    assert f"EXPOSE {port}" in dockerfile and "RW_WEB_ENABLED=true" in dockerfile
+    worker = yaml.safe_load((root / "deploy" / "docker-compose.yml").read_text())["services"]["worker"]
+    assert worker["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert worker["environment"]["RW_WEB_ENABLED"] == "true" and worker["environment"]["RW_WEB_PROXY_HOPS"] == "1"
+    readme = (root / "README.md").read_text()
+    assert f"reverse_proxy 127.0.0.1:{port}" in readme and f"proxy_pass http://127.0.0.1:{port};" in readme
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in readme
