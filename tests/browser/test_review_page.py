@@ -1,7 +1,8 @@
 """`make test-browser`: the review page in Debian's chromium, driven by Selenium through chromium-driver, against the
 real server (waitress) over a real database. A reseller signs in by keyboard, approves one item, ignores another,
-records a registrar to-do as done and sees the outbox rows; every page fits 320, 375 and 1280 px without sideways
-scrolling; screenshots at 375 and 1280 px are kept under artefacts/review-page/.
+records a registrar to-do as done and sees the outbox rows; every page fits 320, 375, 768 and 1280 px without sideways
+scrolling, with no word or reference (ORD-1042, 2026-11-20) broken across two lines; screenshots at 375 and 1280 px
+are kept under artefacts/review-page/.
 
 Outside `make test` (marker `browser`): it needs chromium and chromium-driver, which `make test-browser` installs.
 """
@@ -107,15 +108,36 @@ def _width(driver: Any, width: int) -> None:
     )
 
 
+# What a reader must never see split across two lines: a word (a run of letters), or a reference (a hyphenated token
+# holding a digit or a dot, as worker.web.typesetting keeps whole: ORD-1042, 2026-11-20, my-shop.co.nz, -NZ$8.50).
+WHOLE = r"/[^\s]*-[^\s]*|[A-Za-z]{2,40}/g"
+PROBE = (
+    "var w = document.documentElement.clientWidth, wide = [], broken = [];"
+    "document.querySelectorAll('body *').forEach(function (el) {"
+    "  var r = el.getBoundingClientRect(); if (r.width && r.right > w + 1 && wide.length < 5)"
+    "    wide.push(el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40)); });"
+    "var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);"
+    "while (walker.nextNode() && broken.length < 5) {"
+    "  var node = walker.currentNode, re = " + WHOLE + ", m;"
+    "  if (!node.parentElement || node.parentElement.closest('script,style,title,option,textarea')) continue;"
+    "  while ((m = re.exec(node.data)) !== null) {"
+    "    var t = m[0];"
+    "    if (t.indexOf('-') >= 0 && (t.length > 28 || !/[0-9.]/.test(t))) continue;"
+    "    var range = document.createRange(); range.setStart(node, m.index); range.setEnd(node, m.index + t.length);"
+    "    var tops = {};"
+    "    Array.prototype.forEach.call(range.getClientRects(), function (r) {"
+    "      if (r.width > 0) tops[Math.round(r.top)] = 1; });"
+    "    if (Object.keys(tops).length > 1) broken.push(t);"
+    "  }"
+    "}"
+    "return {scroll: document.documentElement.scrollWidth, wide: wide, broken: broken};"
+)
+
+
 def _fits(driver: Any, width: int) -> None:
-    overflow = driver.execute_script(
-        "var w = document.documentElement.clientWidth, wide = [];"
-        "document.querySelectorAll('body *').forEach(function (el) {"
-        "  var r = el.getBoundingClientRect(); if (r.width && r.right > w + 1 && wide.length < 5)"
-        "    wide.push(el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40)); });"
-        "return {scroll: document.documentElement.scrollWidth, wide: wide};"
-    )
-    assert overflow["scroll"] <= width and not overflow["wide"], (driver.current_url, width, overflow)
+    """Nothing wider than the screen, and no word or reference broken across two lines."""
+    found = driver.execute_script(PROBE)
+    assert found["scroll"] <= width and not found["wide"] and not found["broken"], (driver.current_url, width, found)
 
 
 def _shot(driver: Any, name: str) -> None:
@@ -238,9 +260,23 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/decisions", "/decisions/1", "/todos", "/outbox", "/history", "/health", "/month-end", "/payouts"]
+    "path",
+    [
+        "/",
+        "/decisions",
+        "/decisions/1",
+        "/decisions/1/approve",
+        "/todos",
+        "/failed",
+        "/outbox",
+        "/history",
+        "/history/1",
+        "/health",
+        "/month-end",
+        "/payouts",
+    ],
 )
-@pytest.mark.parametrize("width", [320, 375, 1280])
+@pytest.mark.parametrize("width", [320, 375, 768, 1280])
 def test_every_page_fits_the_screen(site: tuple[str, Engine], browser: Any, path: str, width: int) -> None:
     base, _ = site
     browser.get(base + path)

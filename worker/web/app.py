@@ -25,6 +25,7 @@ from worker.web import sessions
 from worker.web.context import WebContext, context
 from worker.web.filters import register_filters
 from worker.web.pages import register_pages
+from worker.web.typesetting import keep_references_whole
 from worker.web.users import UsersFile, UsersFileError
 
 log = structlog.get_logger(__name__)
@@ -134,6 +135,8 @@ def _headers(response: Response) -> Response:
     if request.endpoint != "static":
         # Pages carry customers' names and money: never kept by the browser or a proxy.
         response.headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        response.set_data(keep_references_whole(response.get_data(as_text=True)))
     return response
 
 
