@@ -63,6 +63,8 @@ def warnings(settings: Settings) -> list[str]:
 
 def start_in_background(settings: Settings, engine: Engine, clock: Callable[[], datetime]) -> Callable[[], None]:
     """Serve on a daemon thread beside the scheduler; returns what stops it."""
+    from waitress.wasyncore import close_all
+
     server = make_server(settings, engine, clock)
     for warning in warnings(settings):
         log.warning("web_warning", warning=warning)
@@ -74,7 +76,9 @@ def start_in_background(settings: Settings, engine: Engine, clock: Callable[[], 
         # Let the requests being served finish first: a handler thread that finishes after close() pulls the
         # closed trigger (EBADF in waitress's task thread).
         server.task_dispatcher.shutdown()
-        server.close()
+        # Then close every socket from the serving thread itself, between two of its select() calls: closed from
+        # here, a descriptor could vanish under a select() already waiting on it (EBADF in thread "web").
+        server.trigger.pull_trigger(lambda: close_all(server._map))
         thread.join(timeout=5)
 
     return stop
