@@ -253,7 +253,7 @@ def _sale(conn: Connection, order: Order) -> Money:
 def queue_hosting_start(
     conn: Connection,
     *,
-    key: str,
+    key: str = "",
     domain: str,
     plan: str,
     contact_id: str,
@@ -263,12 +263,13 @@ def queue_hosting_start(
     source: str,
     now: datetime,
     order_id: str = "",
-) -> bool:
+) -> str:
     """Record a hosting service and queue its repeating invoice; the rate is resolved from the plan when the
-    effect runs if not given. Returns False when this key was queued before."""
-    exists = conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).first()
-    if exists is not None:
-        return False
+    effect runs if not given. The key is the caller's (a paid setup order's) or else the new service's own
+    (`hosting:start:<service id>`), never the clock's: two starts in the same instant are two services. Returns the
+    key queued, or "" when this key was queued before."""
+    if key and conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).first() is not None:
+        return ""
     inserted = conn.execute(
         hosting_services.insert().values(
             domain=domain,
@@ -298,7 +299,8 @@ def queue_hosting_start(
     payload: dict[str, Any] = {"service_id": int(inserted[0]), "domain": domain, "plan": plan}
     if order_id:
         payload["order_id"] = order_id
-    return enqueue(conn, key=key, kind="start_hosting", payload=payload, now=now)
+    key = key or effect_key("hosting", "start", str(inserted[0]))
+    return key if enqueue(conn, key=key, kind="start_hosting", payload=payload, now=now) else ""
 
 
 # ---- claiming and finishing ------------------------------------------------------------------------------------

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from config.settings import Settings
+from integrations.ports import ContactDraft
+from integrations.xero.fake import FakeAccounting
+from worker.app import App
+from worker.commands.order_actions import hosting_start, hosting_stop
+from worker.jobs.dispatch import dispatch
 from worker.outbox import effect_key, enqueue
+from worker.store.outbox_tables import hosting_services
+from worker.store.tables import outbox
+
+from .conftest import Clock
 
 
 def test_short_keys_are_kept_and_long_ones_stay_distinct_and_stable() -> None:
@@ -23,3 +34,28 @@ def test_enqueue_refuses_an_overlong_key(sqlite_engine: Engine) -> None:
     """A key Xero would reject is refused before it is stored."""
     with sqlite_engine.begin() as conn, pytest.raises(ValueError, match="128"):
         enqueue(conn, key="k" * 129, kind="history_note", payload={}, now=datetime.now(UTC))
+
+
+def test_two_hosting_starts_in_the_same_instant_are_two_services(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock
+) -> None:
+    """A start, a stop and a second start of the same site at the very same clock reading (a fast script, a clock
+    that does not move): each start is keyed by its own service, never by the time, so the second is queued and
+    billed, not taken for the first."""
+    accounting.add_contact("c-1", ContactDraft(name="Kiri"))
+    args = argparse.Namespace(
+        domain="site.nz", plan="starter", contact="c-1", start=None, without_first_payment=True, reason=""
+    )
+    assert hosting_start(app.engine, settings, args, clock) == 0
+    assert hosting_stop(app.engine, settings, argparse.Namespace(domain="site.nz"), clock) == 0
+    assert hosting_start(app.engine, settings, args, clock) == 0
+    with app.engine.connect() as conn:
+        services = [r.id for r in conn.execute(select(hosting_services.c.id).order_by(hosting_services.c.id))]
+        starts = sorted(
+            r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.kind == "start_hosting"))
+        )
+    assert starts == sorted(f"hosting:start:{sid}" for sid in services) and len(services) == 2
+    dispatch(app)
+    live = [r for r in accounting.repeating.values() if r.status == "AUTHORISED"]
+    assert len(live) == 1 and accounting.calls["create_repeating_invoice"] == 1  # the first stopped before its day
+

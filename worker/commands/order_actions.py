@@ -207,10 +207,8 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
             if held is not None:
                 print(held.message)
                 return 1 if held.already else 0
-        key = effect_key("hosting", "start", args.domain.lower(), now.strftime("%Y%m%dT%H%M%S%f"))
         queue_hosting_start(
             conn,
-            key=key,
             domain=args.domain.lower(),
             plan=args.plan,
             contact_id=args.contact,

@@ -114,7 +114,6 @@ def _hosting_event(app: App, event: Mapping[str, Any], when: datetime) -> None:
         with app.engine.begin() as conn:
             queue_hosting_start(
                 conn,
-                key=effect_key("hosting", "start", domain, when.strftime("%Y%m%dT%H%M%S")),
                 domain=domain,
                 plan=plan,
                 contact_id=str(event["contact"]),
