@@ -364,6 +364,19 @@ def complete(conn: Connection, row: OutboxRow, *, result: Mapping[str, Any], now
     return bool(conn.execute(update(outbox).where(_ours(row)).values(**values)).rowcount)
 
 
+def revise_payload(engine: Engine, row: OutboxRow, changes: Mapping[str, Any]) -> OutboxRow | None:
+    """Write what a handler decided before it acts (e.g. the smaller amount an invoice still owes) into its row, in
+    a transaction of its own, so a retry after a crash repeats that decision instead of deciding again from a world
+    the first attempt has changed. None when this worker no longer holds the claim."""
+    payload = {**row.payload, **changes}
+    with engine.begin() as conn:
+        if not conn.execute(update(outbox).where(_ours(row)).values(payload=payload)).rowcount:
+            return None
+    return OutboxRow(
+        id=row.id, key=row.key, kind=row.kind, payload=payload, attempts=row.attempts, claimed_by=row.claimed_by
+    )
+
+
 def reschedule(
     conn: Connection,
     row: OutboxRow,

@@ -82,6 +82,7 @@ from integrations.xero.dates import add_months, organisation_zone
 from integrations.xero.mapping import bank_transaction_receipt, contact_from_json, orders_from_invoice, supplier_bill
 from integrations.xero.tokens import FINANCE_SCOPE, TokenSet, XeroTokens, token_store_for_mode
 from rules.model import Contact, Order, Receipt
+from rules.money import Money
 from rules.sources import SourceError, parse_xero_date, payment_receipt, statement_line_receipt
 
 log = structlog.get_logger(__name__)
@@ -758,17 +759,34 @@ class XeroAccounting(XeroClearing):
             raise NotConfigured("no account code or AccountID to record the payment to", system=SYSTEM)
         return Account(code=code)
 
+    def invoice_amount_due(self, invoice_id: str) -> Money | None:
+        """GET Invoices/{InvoiceID}: its AmountDue in its CurrencyCode (OAS Invoice.AmountDue, "Amount remaining to
+        be paid on invoice"); None for an invoice that takes no payment (voided, deleted, a draft) or an amount Xero
+        does not state, so the payment is asked for as it is and refused for its own reason."""
+        try:
+            response, _ = self._call(
+                "GET Invoice", self._accounting.get_invoice, self.tenant_id, invoice_id, _preload_content=False
+            )
+        except NotFound:
+            return None
+        invoices = self._json(response).get("Invoices") or [{}]
+        if invoices[0].get("Status") not in ("AUTHORISED", "PAID"):
+            return None
+        try:
+            return Money.of(str(invoices[0]["AmountDue"]), str(invoices[0].get("CurrencyCode") or ""))
+        except (KeyError, InvalidOperation, ValueError, TypeError):
+            return None
+
     def _overpayment(self, draft: PaymentDraft, exc: PermanentError) -> PermanentError:
         """A refused payment more than the invoice still owes becomes AmountExceedsDue with what is owing (read
         back, so Xero's wording does not matter): the caller records what is owed, never the same call again."""
         try:
-            response, _ = self._call(
-                "GET Invoice", self._accounting.get_invoice, self.tenant_id, draft.invoice_id, _preload_content=False
-            )
-            invoices = self._json(response).get("Invoices") or [{}]
-            due = Decimal(str(invoices[0].get("AmountDue")))
-        except (IntegrationError, InvalidOperation, ValueError):
+            owing = self.invoice_amount_due(draft.invoice_id)
+        except IntegrationError:
             return exc
+        if owing is None:
+            return exc
+        due = owing.amount
         if draft.amount.amount > due:
             return AmountExceedsDue(
                 f"record_payment: {draft.amount} is more than the {due} still owing on the invoice ({exc})",

@@ -233,6 +233,16 @@ class FakeAccounting:
     def payments_on_invoice(self, invoice_id: str) -> Sequence[Receipt]:
         return self._read("payments_on_invoice", lambda: [r for _, r in self._payments if r.invoice_id == invoice_id])
 
+    def invoice_amount_due(self, invoice_id: str) -> Money | None:
+        return self._read(
+            "invoice_amount_due",
+            lambda: (
+                inv.amount_due
+                if (inv := self.invoices.get(invoice_id)) is not None and inv.status in ("AUTHORISED", "PAID")
+                else None
+            ),
+        )
+
     def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str:
         def apply() -> str:
             inv = self.invoices.get(draft.invoice_id)

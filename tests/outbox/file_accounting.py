@@ -60,6 +60,9 @@ class FileAccounting:
                 if p["invoice_id"] == invoice_id
             ]
 
+    def invoice_amount_due(self, invoice_id: str) -> Money | None:
+        return None  # this file keeps payments, not invoices: the worker cannot tell and records as asked
+
     def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str:
         with self._state() as s:
             pid = str(uuid.uuid4())

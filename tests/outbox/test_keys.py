@@ -51,11 +51,8 @@ def test_two_hosting_starts_in_the_same_instant_are_two_services(
     assert hosting_start(app.engine, settings, args, clock) == 0
     with app.engine.connect() as conn:
         services = [r.id for r in conn.execute(select(hosting_services.c.id).order_by(hosting_services.c.id))]
-        starts = sorted(
-            r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.kind == "start_hosting"))
-        )
+        starts = sorted(r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.kind == "start_hosting")))
     assert starts == sorted(f"hosting:start:{sid}" for sid in services) and len(services) == 2
     dispatch(app)
     live = [r for r in accounting.repeating.values() if r.status == "AUTHORISED"]
     assert len(live) == 1 and accounting.calls["create_repeating_invoice"] == 1  # the first stopped before its day
-

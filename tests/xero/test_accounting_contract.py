@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -90,6 +91,20 @@ def test_overpayment_is_refused(books: Books) -> None:
         books.accounting.record_payment(draft, idempotency_key="pay-over")
     assert Decimal(refused.value.amount_due) == Decimal("12.00")
     assert books.count_payments(order.invoice_id) == 0
+
+
+def test_amount_due_is_what_the_invoice_still_owes(books: Books) -> None:
+    """What is owing before and after a part payment, in the invoice's currency; nothing for an unknown invoice."""
+    order = an_order(5, amount="40.00")
+    books.seed_order(order)
+    assert books.accounting.invoice_amount_due(order.invoice_id) == _nzd("40.00")
+    draft = PaymentDraft(
+        invoice_id=order.invoice_id, amount=_nzd("15.50"), paid_on=date(2026, 11, 3), reference="p", account_code="090"
+    )
+    books.accounting.record_payment(draft, idempotency_key="pay-part-5")
+    assert books.accounting.invoice_amount_due(order.invoice_id) == _nzd("24.50")
+    books.accounting.record_payment(replace(draft, amount=_nzd("24.50")), idempotency_key="pay-rest-5")
+    assert books.accounting.invoice_amount_due(order.invoice_id) == _nzd("0.00")
 
 
 def test_invoice_repeating_invoice_and_note_are_created_once_per_key(books: Books) -> None:

@@ -7,20 +7,24 @@ outbox key on as Xero's Idempotency-Key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from config.settings import Settings
+from integrations.errors import AmountExceedsDue, TransientError
 from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentDraft, fit_history_note
 from rules.model import Receipt
 from rules.money import Money
 from rules.payment_references import BASE
+from rules.words import money_words
 from worker.domains import domain_row
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.store.outbox_tables import domains
+from worker.store.tables import orders
 
 if TYPE_CHECKING:
     from worker.app import App
@@ -57,7 +61,7 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     for payment in existing:
         if reference in _references(payment) and payment.money.same_value(amount):
             # Recorded before (the reply or our record of it was lost), or Xero took this very payment itself.
-            return Done(result={"payment_id": payment.receipt_id, "already_in_xero": True})
+            return Done(result={"payment_id": payment.receipt_id, "already_in_xero": True}, record=_credit(app, row))
     lookalikes = [pay for pay in existing if pay.money.same_value(amount)]
     if lookalikes:
         refs = ", ".join(sorted(r for pay in lookalikes for r in _references(pay)) or ["no reference"])
@@ -67,20 +71,118 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             suggested_action="Compare the two in Xero; if they are different payments, record receipt "
             f"{p['receipt_id']} on the invoice by hand with reference {reference}.",
         )
+    # Check before acting: Xero refuses a payment above what the invoice still owes (OAS Payment.Amount: "Must be
+    # less than or equal to the outstanding amount owing"), e.g. when it was part-paid elsewhere since it was read.
+    due = app.accounting.invoice_amount_due(invoice_id)
+    if due is not None and due.currency == amount.currency and amount.amount > due.amount:
+        return _pay_what_is_owed(app, row, owed=due, checkpoint=checkpoint)
     account = payment_account(app.settings, str(p.get("gateway") or ""))
-    payment_id = app.accounting.record_payment(
+    try:
+        payment_id = _write_payment(app, row, amount, account)
+    except AmountExceedsDue as exc:
+        # Paid elsewhere between the check and the write: what Xero says is owing now is what is recorded.
+        if not exc.amount_due:
+            raise
+        return _pay_what_is_owed(app, row, owed=Money.of(exc.amount_due, amount.currency), checkpoint=checkpoint)
+    checkpoint("after_xero_write")
+    result = {"payment_id": payment_id, "account": account}
+    if "received_amount" in p:
+        result["received"] = str(p["received_amount"])
+    return Done(result=result, record=_credit(app, row))
+
+
+def _write_payment(app: App, row: OutboxRow, amount: Money, account: str) -> str:
+    p = row.payload
+    return app.accounting.record_payment(
         PaymentDraft(
-            invoice_id=invoice_id,
+            invoice_id=str(p["invoice_id"]),
             amount=amount,
             paid_on=date.fromisoformat(str(p["paid_on"])),
-            reference=reference,
+            reference=str(p["reference"]),
             # An approval names the account it showed the person; others go where the payment service says.
             account_code=str(p.get("account_code") or account),
         ),
-        idempotency_key=row.key,
+        # The amount owed is its own write: the refused full amount must never be replayed under the same key.
+        idempotency_key=row.key if "received_amount" not in p else f"{row.key[:100]}:owed:{amount.amount}",
     )
-    checkpoint("after_xero_write")
-    return Done(result={"payment_id": payment_id, "account": account})
+
+
+def _pay_what_is_owed(app: App, row: OutboxRow, *, owed: Money, checkpoint: Checkpoint) -> Outcome:
+    """Record only what the invoice still owes and keep the rest as a credit for the reseller to refund or apply.
+    The decision is written into the row before Xero is asked, so a retry after a crash repeats it (and finds the
+    payment by its amount) instead of taking the smaller payment for someone else's."""
+    from worker.outbox import revise_payload
+
+    p = row.payload
+    received = Money.of(str(p.get("received_amount") or p["amount"]), str(p["currency"]))
+    owed = owed if owed.amount > 0 else Money.zero(received.currency)
+    revised = revise_payload(
+        app.engine,
+        row,
+        {"amount": str(owed.amount), "received_amount": str(received.amount)},
+    )
+    if revised is None:
+        raise TransientError("the outbox row was taken over while its payment was being decided", system="outbox")
+    if owed.amount == 0:
+        # Nothing is owed any more: no payment (Xero would refuse one of zero); all of it is credit.
+        return Done(result={"recorded": "0", "credit": str(received.amount)}, record=_credit(app, revised))
+    return record_payment(app, revised, checkpoint)
+
+
+def _credit(app: App, row: OutboxRow) -> Callable[[Connection], None] | None:
+    """For a payment cut down to what was owed: the review item for the rest (kind `credit`, as an approved
+    overpayment's), raised in the transaction that marks the payment done."""
+    p = row.payload
+    if "received_amount" not in p:
+        return None
+    received = Money.of(str(p["received_amount"]), str(p["currency"]))
+    recorded = Money.of(str(p["amount"]), str(p["currency"]))
+    extra = received - recorded
+    if extra.amount <= 0:
+        return None
+
+    def record(conn: Connection) -> None:
+        from worker.store.review_items import raise_review_item
+
+        order = conn.execute(
+            select(orders.c.contact_id, orders.c.contact).where(orders.c.order_id == str(p.get("order_id", "")))
+        ).first()
+        contact_id = order.contact_id if order is not None else ""
+        customer = str((order.contact or {}).get("name", "")) if order is not None else ""
+        number = str(p.get("invoice_number") or p["invoice_id"])
+        owing = f"still owed {money_words(recorded)}" if recorded.amount else "was already paid in full"
+        raise_review_item(
+            conn,
+            kind="credit",
+            subject=f"credit:{row.key}",
+            reason=f"Receipt {p['receipt_id']} brought {money_words(received)} for {number}, which {owing} in Xero "
+            f"(paid elsewhere meanwhile?): {money_words(recorded)} was recorded on it and {money_words(extra)} is "
+            f"left over{' from ' + customer if customer else ''}.",
+            suggested_action="Refund it, or apply it to another order of this customer.",
+            now=app.clock(),
+            candidates=[
+                r.order_id
+                for r in conn.execute(
+                    select(orders.c.order_id)
+                    .where(orders.c.contact_id == contact_id, orders.c.status.in_(("open", "part_paid")))
+                    .order_by(orders.c.due, orders.c.order_id)
+                    .limit(5)
+                )
+            ]
+            if contact_id
+            else [],
+            detail={
+                "receipt_id": str(p["receipt_id"]),
+                "amount": str(extra.amount),
+                "currency": extra.currency,
+                "contact_id": contact_id,
+                "customer": customer,
+                "invoice_number": number,
+                "from_action": row.key,
+            },
+        )
+
+    return record
 
 
 def payment_account(settings: Settings, gateway: str) -> str:

@@ -355,6 +355,9 @@ class Books:
         due = money(rec.data["AmountDue"])
         if amount <= 0:
             raise BookError("Payment amount must be greater than zero.")
+        # A payment above what the invoice still owes is refused as a validation error (OAS xero_accounting.yaml,
+        # Payment.Amount: "Must be less than or equal to the outstanding amount owing on the invoice"); an
+        # overpayment is a separate Overpayment document in Xero, never a larger Payment.
         if amount > due:
             raise BookError("Payment amount exceeds the amount outstanding on this document.")
         when = parse_date(p.get("Date")) or self.clock()

@@ -1,0 +1,222 @@
+"""A payment above what the invoice still owes (issue 15 item 10), through the real adapter against the Xero sandbox,
+on SQLite and PostgreSQL: the invoice was part-paid (or paid) elsewhere after the worker read it. Xero refuses a
+payment above the outstanding amount (OAS Payment.Amount, named in the sandbox), so the worker reads the invoice's
+AmountDue before acting, records only that, and puts the rest in front of the reseller as a credit review item:
+never a failed action retried, never more than is owed, never silently dropped; also when the invoice is paid
+elsewhere between the check and the write, and when the worker dies after Xero took the payment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from config.settings import Settings
+from integrations.ports import PaymentDraft
+from integrations.registrar.fake import FakeRegistrar
+from rules.model import Contact, Order, OrderKind
+from rules.money import Money
+from tests.xero.sandbox_books import SandboxBooks
+from worker.app import App
+from worker.jobs.dispatch import dispatch
+from worker.jobs.match import decide_stored
+from worker.jobs.xero_sync import sync_xero
+from worker.store.tables import orders, outbox, review_items
+
+pytestmark = pytest.mark.xero
+
+ANA = Contact(contact_id="5b1c1e8e-1d1a-4c55-9e55-0f1e0a7c0a10", name="Ana Tupou", email="ana@tupou.test")
+INVOICE = "a6f1f2de-34f4-4d8f-9c65-50c3e8a10a10"
+LINE = "0f3c2b1a-0000-4000-8000-0000000000a1"
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self) -> None:
+        self.now += timedelta(minutes=5)
+
+
+@pytest.fixture
+def world(engine: Engine, settings: Settings) -> Iterator[tuple[App, SandboxBooks, FakeRegistrar, Ticker]]:
+    with SandboxBooks.start() as books:
+        books.seed_order(
+            Order(
+                order_id="INV-0810",
+                kind=OrderKind.DOMAIN_REGISTRATION,
+                invoice_number="INV-0810",
+                invoice_id=INVOICE,
+                contact=ANA,
+                domain="tupoubakery.nz",
+                amount_due=Money.of("35.00", "NZD"),
+                issued=date(2026, 10, 20),
+                due=date(2026, 11, 20),
+            )
+        )
+        books.adapter.space_polls = False
+        clock = Ticker()
+        registrar = FakeRegistrar(clock=clock)
+        app = App(
+            settings=replace(settings, xero=books.adapter.settings),
+            engine=engine,
+            clock=clock,
+            accounting=books.accounting,
+            registrar=registrar,
+            mailer=None,
+            open_mailbox=None,
+        )
+        yield app, books, registrar, clock
+
+
+def _paid_in_full_queued(app: App, books: SandboxBooks, clock: Ticker) -> None:
+    """The customer's bank payment of the whole 35.00 is matched and its payment queued, not yet sent."""
+    books.seed_bank_line(LINE, "35.00", clock().date(), "ANA TUPOU", "INV-0810")
+    clock.advance()
+    sync_xero(app)
+    decide_stored(app)
+    with app.engine.connect() as conn:
+        kinds = sorted(r.kind for r in conn.execute(select(outbox.c.kind)))
+    assert kinds == ["record_payment", "register_domain"]
+
+
+def _paid_elsewhere(books: SandboxBooks, amount: str, reference: str = "cash at the counter") -> None:
+    """Someone records a payment in Xero by hand (another person, another tool)."""
+    books.sb.books.add_payment(
+        {"Invoice": {"InvoiceID": INVOICE}, "Account": {"Code": "090"}, "Amount": amount, "Reference": reference}
+    )
+
+
+def _ours(books: SandboxBooks) -> list[float]:
+    return sorted(
+        p.data["Amount"] for p in books.sb.books.payments.values() if p.data.get("Reference") != "cash at the counter"
+    )
+
+
+def _items(app: App, kind: str) -> list[Any]:
+    with app.engine.connect() as conn:
+        return conn.execute(select(review_items).where(review_items.c.kind == kind)).all()
+
+
+def _order_status(app: App) -> str:
+    with app.engine.connect() as conn:
+        return str(conn.execute(select(orders.c.status).where(orders.c.order_id == "INV-0810")).scalar_one())
+
+
+def test_part_paid_elsewhere_records_what_is_owed_and_the_rest_is_a_credit(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    app, books, registrar, clock = world
+    _paid_in_full_queued(app, books, clock)
+    _paid_elsewhere(books, "10.00")
+    books.sb.reset_counts()
+    dispatch(app)
+
+    invoice = books.sb.books.invoices[INVOICE].data
+    assert (invoice["AmountDue"], invoice["Status"]) == (0.0, "PAID")
+    assert _ours(books) == [25.0]
+    assert books.sb.count("POST", "/Payments") + books.sb.count("PUT", "/Payments") == 1  # no refused call first
+    assert _items(app, "failed_action") == []
+    [credit] = _items(app, "credit")
+    assert credit.status == "open" and credit.detail["amount"] == "10.00" and credit.detail["currency"] == "NZD"
+    assert credit.detail["receipt_id"] == LINE and credit.detail["contact_id"] == ANA.contact_id
+    assert "NZ$25.00 was recorded" in credit.reason and "NZ$10.00 is left over" in credit.reason
+    assert registrar.calls("register") == 1 and _order_status(app) == "done"  # the customer paid: the work goes on
+    assert books.sb.violations == []
+
+
+def test_paid_in_full_elsewhere_records_nothing_and_all_of_it_is_a_credit(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    """Paid in two parts by hand meanwhile (one payment of the same amount would be taken for the same money and
+    put to a person as such: not this case)."""
+    app, books, registrar, clock = world
+    _paid_in_full_queued(app, books, clock)
+    _paid_elsewhere(books, "20.00")
+    _paid_elsewhere(books, "15.00")
+    books.sb.reset_counts()
+    dispatch(app)
+
+    assert _ours(books) == []
+    assert books.sb.count("POST", "/Payments") + books.sb.count("PUT", "/Payments") == 0
+    assert _items(app, "failed_action") == []
+    [credit] = _items(app, "credit")
+    assert credit.detail["amount"] == "35.00" and "was already paid in full" in credit.reason
+    assert registrar.calls("register") == 1
+    assert books.sb.violations == []
+
+
+class PaidMeanwhile:
+    """The real adapter, with someone paying the invoice elsewhere just before the worker's first payment reaches
+    Xero: the check-before-acting read 35.00 owing, and Xero refuses the write."""
+
+    def __init__(self, books: SandboxBooks) -> None:
+        self._books, self._adapter, self.refusals = books, books.adapter, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+    def record_payment(self, draft: PaymentDraft, *, idempotency_key: str) -> str:
+        if self.refusals == 0:
+            _paid_elsewhere(self._books, "5.00")
+        try:
+            return self._adapter.record_payment(draft, idempotency_key=idempotency_key)
+        except Exception:
+            self.refusals += 1
+            raise
+
+
+def test_paid_elsewhere_between_the_check_and_the_write(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    app, books, registrar, clock = world
+    _paid_in_full_queued(app, books, clock)
+    racing = PaidMeanwhile(books)
+    dispatch(replace(app, accounting=racing))
+
+    assert racing.refusals == 1  # Xero refused the 35.00 once; it was never sent again
+    assert _ours(books) == [30.0]
+    assert books.sb.books.invoices[INVOICE].data["Status"] == "PAID"
+    assert _items(app, "failed_action") == []
+    [credit] = _items(app, "credit")
+    assert credit.detail["amount"] == "5.00"
+    assert registrar.calls("register") == 1
+    assert books.sb.violations == []
+
+
+class Died(BaseException):  # as a killed process: nothing in the worker catches it
+    pass
+
+
+def test_a_worker_that_dies_after_xero_took_the_smaller_payment_records_it_once(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    """The decision (record 25.00, keep 10.00) is kept with the action before Xero is asked: the next worker finds
+    the 25.00 payment by its reference and amount instead of deciding again from an invoice now fully paid."""
+    app, books, registrar, clock = world
+    _paid_in_full_queued(app, books, clock)
+    _paid_elsewhere(books, "10.00")
+
+    def die(name: str) -> None:
+        if name == "after_xero_write":
+            raise Died(name)
+
+    with pytest.raises(Died):
+        dispatch(app, checkpoint=die, max_rows=1)
+    assert _ours(books) == [25.0] and _items(app, "credit") == []
+    with app.engine.begin() as conn:  # the lease of the dead worker's claim runs out
+        conn.execute(outbox.update().values(claimed_at=clock() - timedelta(hours=1)))
+    dispatch(app)
+
+    assert _ours(books) == [25.0]
+    assert _items(app, "failed_action") == []
+    [credit] = _items(app, "credit")
+    assert credit.detail["amount"] == "10.00"
+    assert registrar.calls("register") == 1
