@@ -85,7 +85,9 @@ def main() -> None:
                 )
                 decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
                 queued += len(
-                    enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now)
+                    enqueue_effects_for_decision(
+                        conn, decision=decision, receipt=receipt, orders=[order], now=now, zone=UTC
+                    )
                 )
         started = time.perf_counter()
         counts = dispatch(app)

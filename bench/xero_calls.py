@@ -213,7 +213,9 @@ def payout_bench(*, charges: int) -> None:
                         )
                     )
                     decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
-                    enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=clock())
+                    enqueue_effects_for_decision(
+                        conn, decision=decision, receipt=receipt, orders=[order], now=clock(), zone=UTC
+                    )
                     fee = Money(amount=rate.fee(order.amount_due.amount), currency="NZD")
                     emulator.charge(order.amount_due, fee, at=receipt.received_at, payment_intent=intent)
                     net += order.amount_due.amount - fee.amount

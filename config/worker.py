@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,17 @@ class WorkerSettings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def business_day(self, moment: datetime) -> date:
+        """The reseller's calendar day at `moment`: the date a hosting service starts, changes or stops, an invoice
+        is dated, an order is placed. Never the UTC date: 11 pm on the 31st in Auckland is already the 1st in UTC."""
+        return business_day(moment, self.zone)
+
+
+def business_day(moment: datetime, zone: tzinfo) -> date:
+    """`moment`'s date in `zone`; a naive moment is UTC (SQLite gives stored times back without their zone)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).date()
 
 
 def read_worker(r: Reader, base_dir: Path) -> WorkerSettings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -187,7 +187,7 @@ def approve(conn: Connection, request: ApprovalRequest, *, settings: Settings, n
     if not plan.ok:
         return ApprovalResult(ok=False, message=refusal_words(plan), plan=plan)
     try:
-        return _apply(conn, plan, now=now)
+        return _apply(conn, plan, now=now, zone=settings.worker.zone)
     except _Conflict as exc:
         return ApprovalResult(ok=False, message=f"{exc}; nothing was recorded", plan=plan)
 
@@ -201,7 +201,7 @@ def refusal_words(plan: ApprovalPlan) -> str:
     return text
 
 
-def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> ApprovalResult:
+def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime, zone: tzinfo) -> ApprovalResult:
     settlement, receipt, request = plan.settlement, plan.receipt, plan.request
     assert settlement is not None and receipt is not None
     review_id = request.review_id
@@ -273,6 +273,7 @@ def _apply(conn: Connection, plan: ApprovalPlan, *, now: datetime) -> ApprovalRe
             receipt_id=receipt.receipt_id,
             sale=Money.of(row.amount_due, row.currency),
             now=now,
+            zone=zone,
         )
         if key:
             keys.append(key)

@@ -13,13 +13,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from config.worker import business_day
 from rules.model import Decision, DecisionKind, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import Money
 from rules.settlement import payment_date, payment_reference
@@ -152,10 +153,13 @@ def queue_payment(
     return True
 
 
-def queue_order_effect(conn: Connection, *, order: Order, receipt_id: str, sale: Money, now: datetime) -> str:
+def queue_order_effect(
+    conn: Connection, *, order: Order, receipt_id: str, sale: Money, now: datetime, zone: tzinfo
+) -> str:
     """Queue what a fully paid order means: its registration or renewal, or for a setup order the hosting service
-    with its repeating invoice. `sale` is what the customer paid for the order (the margin line's amount). Returns
-    the key queued, or '' when there is nothing to do or it was queued before."""
+    with its repeating invoice. `sale` is what the customer paid for the order (the margin line's amount); `zone` the
+    reseller's, whose calendar day a site goes live on. Returns the key queued, or '' when there is nothing to do or
+    it was queued before."""
     action = {OrderKind.DOMAIN_REGISTRATION: "register", OrderKind.DOMAIN_RENEWAL: "renew"}.get(order.kind)
     if action and order.domain:
         key = effect_key(action, order.domain.lower(), order.order_id)
@@ -187,7 +191,7 @@ def queue_order_effect(conn: Connection, *, order: Order, receipt_id: str, sale:
             contact_id=held.contact_id if held is not None else order.contact.contact_id,
             rate=None,
             currency=order.amount_due.currency,
-            start=max(held.start, now.date()) if held is not None else now.date(),
+            start=max(held.start, business_day(now, zone)) if held is not None else business_day(now, zone),
             source=order.order_id,
             order_id=order.order_id,
             now=now,
@@ -199,7 +203,7 @@ def queue_order_effect(conn: Connection, *, order: Order, receipt_id: str, sale:
 
 
 def enqueue_effects_for_decision(
-    conn: Connection, *, decision: Decision, receipt: Receipt, orders: Sequence[Order], now: datetime
+    conn: Connection, *, decision: Decision, receipt: Receipt, orders: Sequence[Order], now: datetime, zone: tzinfo
 ) -> list[str]:
     """Queue what an `auto` decision means: one payment per invoice in Xero (unless Xero already holds it because
     the receipt IS a Xero payment), per order the registration or renewal, and for a paid setup order the hosting
@@ -230,7 +234,9 @@ def enqueue_effects_for_decision(
             ):
                 keys.append(key)
     for order in orders:
-        key = queue_order_effect(conn, order=order, receipt_id=receipt.receipt_id, sale=_sale(conn, order), now=now)
+        key = queue_order_effect(
+            conn, order=order, receipt_id=receipt.receipt_id, sale=_sale(conn, order), now=now, zone=zone
+        )
         if key:
             keys.append(key)
     return keys

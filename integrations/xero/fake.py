@@ -59,6 +59,7 @@ class FakeInvoice:
     reference: str = ""
     lines: tuple[Any, ...] = ()
     orders: tuple[Order, ...] = ()  # the open orders this invoice stands for
+    issued: date | None = None  # the invoice's Date, as the worker gave it
 
     @property
     def amount_due(self) -> Money:
@@ -300,6 +301,7 @@ class FakeAccounting:
                 updated_at=self.clock(),
                 reference=draft.reference,
                 lines=draft.lines,
+                issued=draft.issued,
             )
             return invoice_id, number
 

@@ -130,7 +130,9 @@ def pay(app: App, accounting: FakeAccounting, order: Order, receipt: Receipt | N
             reason="test",
             strategy="test",
         )
-        return enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now)
+        return enqueue_effects_for_decision(
+            conn, decision=decision, receipt=receipt, orders=[order], now=now, zone=app.settings.worker.zone
+        )
 
 
 def order_status(app: App, order_id: str) -> str:

@@ -59,7 +59,7 @@ def _seed(engine: Engine, state: Path, *, extra: int = 0) -> list:
                 )
             )
             decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
-            enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now)
+            enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now, zone=UTC)
     return paid
 
 

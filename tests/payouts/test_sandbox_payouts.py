@@ -60,7 +60,9 @@ def _paid_by_card(app: App, sb: XeroSandbox, n: int, amount: str, day: date, gat
             )
         )
         decision = Decision(receipt_id=receipt.receipt_id, kind=DecisionKind.AUTO, orders=(order.order_id,))
-        enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=[order], now=now)
+        enqueue_effects_for_decision(
+            conn, decision=decision, receipt=receipt, orders=[order], now=now, zone=app.settings.worker.zone
+        )
     return receipt
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -135,8 +135,8 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
         "contact_name": contact_name,
         "item_code": next((c for c, k in settings.xero.item_codes.items() if k == "domain_registration"), ""),
     }
-    # One order per domain and day: the same command run twice queues one invoice.
-    key = effect_key("order_invoice", domain, now.date().isoformat())
+    # One order per domain and business day: the same command run twice queues one invoice.
+    key = effect_key("order_invoice", domain, settings.worker.business_day(now).isoformat())
     with engine.begin() as conn:
         queued = enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now)
     if not queued:
@@ -173,7 +173,7 @@ def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, c
     return 0 if acted.ok else 1
 
 
-def _active_service(conn: Any, domain: str, now: datetime) -> Any:
+def _active_service(conn: Any, domain: str, now: datetime, today: date) -> Any:
     service = conn.execute(
         select(hosting_services).where(
             hosting_services.c.domain == domain.lower(), hosting_services.c.status == "active"
@@ -181,7 +181,7 @@ def _active_service(conn: Any, domain: str, now: datetime) -> Any:
     ).first()
     if service is not None:
         # A service whose start failed for good was never billed: close it rather than block or wait on it.
-        reason = retire_if_never_started(conn, service, now)
+        reason = retire_if_never_started(conn, service, now, today=today)
         if reason:
             print(f"hosting for {domain} never started ({reason[:200]}); it is closed, nothing was billed")
             return None
@@ -195,11 +195,12 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
         return 2
     now = clock()
     override = bool(getattr(args, "without_first_payment", False))
+    today = settings.worker.business_day(now)
     with engine.begin() as conn:
-        if _active_service(conn, args.domain, now) is not None:
+        if _active_service(conn, args.domain, now, today) is not None:
             print(f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`")
             return 1
-        start = args.start or now.date()
+        start = args.start or today
         if not override:
             held = hold_until_paid(
                 conn, settings, domain=args.domain, plan=args.plan, contact_id=args.contact, start=start, now=now
@@ -243,8 +244,9 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
         print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
         return 2
     now = clock()
+    today = settings.worker.business_day(now)
     with engine.begin() as conn:
-        service = _active_service(conn, args.domain, now)
+        service = _active_service(conn, args.domain, now, today)
         if service is None:
             print(f"{args.domain} has no active hosting service; use `hosting start`")
             return 1
@@ -254,7 +256,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
             .where(hosting_services.c.id == service.id)
             .values(plan=args.plan, rate=str(rate), revision=revision, updated_at=now)
         )
-        change_plan(conn, service_id=service.id, plan=args.plan, rate=rate, on=now.date(), now=now)
+        change_plan(conn, service_id=service.id, plan=args.plan, rate=rate, on=today, now=now)
         enqueue(
             conn,
             key=effect_key("hosting", "change", str(service.id), str(revision)),
@@ -271,8 +273,9 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
 
 def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     now = clock()
+    today = settings.worker.business_day(now)
     with engine.begin() as conn:
-        service = _active_service(conn, args.domain, now)
+        service = _active_service(conn, args.domain, now, today)
         if service is None:
             if cancel_waiting(conn, domain=args.domain, now=now):
                 print(f"{args.domain} was waiting for its first payment: no longer; void its setup invoice in Xero")
@@ -282,9 +285,9 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
         conn.execute(
             update(hosting_services)
             .where(hosting_services.c.id == service.id)
-            .values(status="stopped", stopped_on=now.date(), updated_at=now)
+            .values(status="stopped", stopped_on=today, updated_at=now)
         )
-        end_service(conn, service_id=service.id, last_day=now.date())
+        end_service(conn, service_id=service.id, last_day=today)
         enqueue(
             conn,
             key=effect_key("hosting", "stop", str(service.id)),

@@ -59,7 +59,7 @@ def _list(ctx: CommandContext) -> int:
 
     settings = ctx.settings()
     engine = ctx.engine()
-    today = datetime.now(UTC).date()
+    today = settings.worker.business_day(datetime.now(UTC))
     with engine.connect() as conn:
         views = list_payouts(conn, limit=max(1, ctx.args.limit), state=ctx.args.state)
         late = never_paid(conn, settings, today)

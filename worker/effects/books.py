@@ -215,7 +215,7 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
         return Done(result={"invoice_id": known.renewal_invoice_id, "already": True})
     if known.expires != expires:
         return Done(result={"skipped": f"expiry moved to {known.expires}; a new invoice follows if due"})
-    today = app.clock().date()
+    today = app.settings.worker.business_day(app.clock())
     years = int(p.get("years", 1))
     price = Money.of(str(p["amount"]), str(p["currency"]))
     reference = payment_reference_for(row.id)
@@ -292,7 +292,7 @@ def order_invoice(
 ) -> InvoiceDraft:
     """A one-line invoice for something a customer ordered, raised today and due after `[hosting] invoice_due_days`;
     its line text is what the order is read back from."""
-    today = app.clock().date()
+    today = app.settings.worker.business_day(app.clock())
     return InvoiceDraft(
         contact_id=contact_id,
         lines=(

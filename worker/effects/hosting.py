@@ -9,7 +9,7 @@ old template's status says whether it was deleted, and a template made after it 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -61,18 +61,18 @@ def never_started(conn: Connection, service: Any) -> str:
     return ""
 
 
-def retire_if_never_started(conn: Connection, service: Any, now: Any) -> str:
+def retire_if_never_started(conn: Connection, service: Any, now: Any, *, today: date) -> str:
     """Mark an active service whose start failed as `failed`, so a corrected `hosting start` can follow; returns
-    the reason, or "" when the service is live or still starting."""
+    the reason, or "" when the service is live or still starting. `today` is the reseller's business day."""
     reason = never_started(conn, service)
     if reason and service.status == "active":
         conn.execute(
             update(hosting_services)
             .where(hosting_services.c.id == service.id)
-            .values(status="failed", stopped_on=now.date(), updated_at=now)
+            .values(status="failed", stopped_on=today, updated_at=now)
         )
         # Its plan period ends too, so month-end does not count it beside the corrected start's own period.
-        end_service(conn, service_id=service.id, last_day=now.date() - timedelta(days=1))
+        end_service(conn, service_id=service.id, last_day=today - timedelta(days=1))
     return reason
 
 
@@ -174,7 +174,8 @@ def change_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             suggested_action="Create the repeating invoice for the new plan in Xero by hand.",
         )
     draft = _draft(app, service, rate)
-    draft = replace(draft, start=old.next_scheduled or app.clock().date())  # no gap, no second invoice this period
+    # No gap, no second invoice this period.
+    draft = replace(draft, start=old.next_scheduled or app.settings.worker.business_day(app.clock()))
     if old.status != "DELETED":
         app.accounting.delete_repeating_invoice(old_id, idempotency_key=f"{row.key}:delete")
         checkpoint("after_xero_delete")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -134,7 +134,7 @@ def _waits_for_platform(decision: Decision, receipt: Receipt, policy: MatchPolic
 
 
 def record_decision(
-    conn: Connection, *, decision: Decision, receipt: Receipt, book: OrderBook, now: datetime
+    conn: Connection, *, decision: Decision, receipt: Receipt, book: OrderBook, now: datetime, zone: tzinfo
 ) -> Decision:
     """Write one decision and everything it means, inside the caller's transaction. Returns the decision as
     written (an auto decision whose order was closed meanwhile becomes a review)."""
@@ -184,7 +184,7 @@ def record_decision(
     )
     if decision.kind is DecisionKind.AUTO:
         chosen = [book.orders[o] for o in decision.orders]
-        enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=chosen, now=now)
+        enqueue_effects_for_decision(conn, decision=decision, receipt=receipt, orders=chosen, now=now, zone=zone)
     elif decision.kind in (DecisionKind.REVIEW, DecisionKind.REJECT):
         raise_review_item(
             conn,
@@ -254,7 +254,9 @@ def decide_stored(app: App, *, limit: int = 5000) -> Counter[str]:
                 counts["waiting"] += 1
                 continue
         with app.engine.begin() as conn:
-            decision = record_decision(conn, decision=decision, receipt=receipt, book=book, now=now)
+            decision = record_decision(
+                conn, decision=decision, receipt=receipt, book=book, now=now, zone=app.settings.worker.zone
+            )
         apply(book, receipt, decision)
         counts[decision.kind.value] += 1
     counts["decided"] = sum(counts[k.value] for k in DecisionKind)

@@ -43,7 +43,7 @@ def item_code_for(app: App, kind: str) -> str:
 
 def raise_renewals(app: App) -> dict[str, int | str]:
     now = app.clock()
-    today = now.date()
+    today = app.settings.worker.business_day(now)
     horizon = today + timedelta(days=app.settings.hosting.renewal_days_ahead)
     counts = {"due": 0, "queued": 0, "already": 0, "review": 0}
     with app.engine.begin() as conn:
