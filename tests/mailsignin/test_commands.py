@@ -60,4 +60,4 @@ def test_inbox_connect_needs_a_provider(tmp_path: Path, monkeypatch: pytest.Monk
                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     monkeypatch.setenv("RW_WORKER_DATA_DIR", str(tmp_path / "var"))
     assert main(["inbox", "connect"]) == 2
-    assert "which provider?" in capsys.readouterr().out
+    assert "which provider?" in capsys.readouterr().err

@@ -62,7 +62,7 @@ def test_an_unpaid_site_is_held_and_its_setup_invoice_raised_once(
     assert hosting_start(app.engine, app.settings, start_args(), clock) == 0
     assert "held until its customer pays the setup fee of 45.00 NZD" in capsys.readouterr().out
     assert hosting_start(app.engine, app.settings, start_args(), clock) == 1
-    assert "already waiting for its first payment" in capsys.readouterr().out
+    assert "already waiting for its first payment" in capsys.readouterr().err
     assert rows(app.engine, hosting_services) == []
     dispatch(app)
     dispatch(app)

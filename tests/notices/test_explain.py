@@ -73,5 +73,5 @@ def test_a_file_that_cannot_be_read_is_said_and_the_rest_explained(
     notice.write_bytes(sign(build_message(body=NOTICE)))
     capsys.readouterr()
     assert main(["notices", "explain", str(configured / "missing.eml"), str(notice)]) == 1
-    out = capsys.readouterr().out
-    assert "missing.eml: cannot be read" in out and "45.00 NZD" in out
+    said = capsys.readouterr()
+    assert "missing.eml: cannot be read" in said.err and "45.00 NZD" in said.out

@@ -79,7 +79,7 @@ def test_orders_done_without_a_to_do_says_so(manual_app: App, clock: Clock, caps
     code = orders_done(
         manual_app.engine, manual_app.settings, _args(order="ORD-404", ref="x", expires=None, cost=None), clock
     )
-    assert code == 1 and "no registration or renewal of ORD-404" in capsys.readouterr().out
+    assert code == 1 and "no registration or renewal of ORD-404" in capsys.readouterr().err
 
 
 def test_manual_renewal_starts_from_the_known_expiry(manual_app: App, accounting: FakeAccounting, clock: Clock) -> None:
@@ -129,7 +129,8 @@ def test_unknown_plan_is_refused(
 ) -> None:
     """A plan that has no rate is named in the error, nothing is queued."""
     assert hosting_start(app.engine, settings, _args(domain="s.nz", plan="gold", contact="c", start=None), clock) == 2
-    assert "starter" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "starter" in said.err and said.out == ""  # a refusal is no result
 
 
 def test_paid_setup_invoice_starts_hosting(app: App, accounting: FakeAccounting, registrar: FakeRegistrar) -> None:
@@ -222,7 +223,7 @@ def test_manual_renewal_with_unknown_expiry_needs_the_new_expiry(
     dispatch(manual_app)
     args = _args(order="ORD-1044", ref="R9", expires=None, cost=None)
     assert orders_done(manual_app.engine, manual_app.settings, args, clock) == 1
-    assert "give --expires" in capsys.readouterr().out
+    assert "give --expires" in capsys.readouterr().err
     assert order_status(manual_app, "ORD-1044") == "paid"
     args = _args(order="ORD-1044", ref="R9", expires=date(2027, 8, 1), cost=None)
     assert orders_done(manual_app.engine, manual_app.settings, args, clock) == 0
@@ -291,7 +292,7 @@ def test_orders_new_refuses_what_it_cannot_invoice(
     args = {"domain": "kiwi.nz", "years": 1, "contact": "c-1", "email": None, "name": None, "price": "30.00", **changes}
     try:
         assert orders_new(app.engine, settings, _args(**args), clock) == 2
-        said = capsys.readouterr().out
+        said = capsys.readouterr().err
     except InputRefused as refused:  # told on stderr by the command line's error boundary, exit 2
         said = str(refused)
     assert message in said

@@ -30,6 +30,12 @@ def fail(exc: BaseException, *, database: str = "") -> int:
     return _say(message, status)
 
 
+def refuse(message: str, status: int = 2) -> int:
+    """A refusal or failure a command found itself (bad input, nothing to act on, an outside system that said no):
+    one line on stderr and its exit status, never on stdout, where a script reads the command's results."""
+    return _say(message, status)
+
+
 def describe(exc: BaseException, *, database: str = "") -> tuple[int, str]:
     """The exit status and the one line for an exception that ended a command."""
     from sqlalchemy.exc import SQLAlchemyError

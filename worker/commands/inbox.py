@@ -9,6 +9,7 @@ from typing import Any
 
 from worker.commands.arguments import bounded_count, seconds
 from worker.commands.context import CommandContext
+from worker.commands.failures import refuse
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -121,11 +122,9 @@ def inbox_connect_command(ctx: CommandContext) -> int:
     inbox = settings.inbox
     provider = ctx.args.provider or (inbox.auth if inbox.auth in ("microsoft", "google") else "")
     if not provider:
-        print('which provider? set [inbox] auth = "microsoft" or "google", or pass --provider')
-        return 2
+        return refuse('which provider? set [inbox] auth = "microsoft" or "google", or pass --provider')
     if inbox.auth in ("microsoft", "google") and provider != inbox.auth:
-        print(f"[inbox] auth is {inbox.auth!r}: sign in with that provider, or change [inbox] auth first")
-        return 2
+        return refuse(f"[inbox] auth is {inbox.auth!r}: sign in with that provider, or change [inbox] auth first")
 
     def show(text: str) -> None:
         if provider == "google":
@@ -136,8 +135,7 @@ def inbox_connect_command(ctx: CommandContext) -> int:
         tokens = connect_mailbox(inbox, settings.worker.data_dir, provider=provider, show=show, port=ctx.args.port,
                                  wait_seconds=ctx.args.wait)  # fmt: skip
     except IntegrationError as exc:
-        print(f"not signed in: {exc}")
-        return 1
+        return refuse(f"not signed in: {exc}", 1)
     who = f" as {tokens.account}" if tokens.account else ""
     print(f"signed in with {provider}{who}; token set stored in {settings.worker.data_dir / 'inbox-tokens.json'}")
     if inbox.kind != "imap" or inbox.auth != provider:
@@ -146,7 +144,9 @@ def inbox_connect_command(ctx: CommandContext) -> int:
     try:
         print("imap: " + check_mailbox(replace(inbox, auth=provider), settings.worker.data_dir))
     except IntegrationError as exc:
-        print(f"imap login with the new token failed: {exc}")
-        print(f"(is [inbox] username the mailbox that signed in{who}? is IMAP enabled for it?)")
-        return 1
+        return refuse(
+            f"imap login with the new token failed: {exc} (is [inbox] username the mailbox that signed in{who}? is "
+            "IMAP enabled for it?)",
+            1,
+        )
     return 0

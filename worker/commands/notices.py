@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.commands.context import CommandContext
+from worker.commands.failures import refuse
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -46,8 +47,7 @@ def notices_explain_command(ctx: CommandContext) -> int:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            print(f"{path}: cannot be read ({exc.strerror or exc})")
-            status = 1
+            status = refuse(f"{path}: cannot be read ({exc.strerror or exc})", 1)
             continue
         explanation = explain_notice(raw, trust, formats, file=str(path))
         if ctx.args.json:

@@ -17,6 +17,7 @@ from worker.acting import act
 from worker.audit import shell_actor
 from worker.chores import parse_cost, record_done, retry_action
 from worker.commands import order_input
+from worker.commands.failures import refuse
 from worker.effects.hosting import retire_if_never_started
 from worker.first_payment import cancel_waiting, hold_until_paid, paid_first_payment, record_started
 from worker.hosting_history import change_plan, end_service
@@ -92,8 +93,7 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
         try:
             cost = parse_cost(args.cost, settings.registrar.price_currency)
         except ValueError as exc:
-            print(f"--cost: {exc}")
-            return 2
+            return refuse(f"--cost: {exc}")
     acted = act(
         engine,
         lambda conn, now: record_done(
@@ -106,8 +106,10 @@ def orders_done(engine: Engine, settings: Settings, args: argparse.Namespace, cl
         subject=args.order,
         request={"ref": args.ref, "expires": str(args.expires or ""), "cost": args.cost or ""},
     )
+    if not acted.ok:
+        return refuse(acted.message, 1)
     print(acted.message)
-    return 0 if acted.ok else 1
+    return 0
 
 
 def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
@@ -115,15 +117,13 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
     name = order_input.domain_to_order(settings, args.domain)
     domain = name.ascii
     if args.email and not args.name:
-        print("--email needs --name, for the contact created when Xero has none with that address")
-        return 2
+        return refuse("--email needs --name, for the contact created when Xero has none with that address")
     email = order_input.customer_email(args.email) if args.email else ""
     contact_name = order_input.customer_name(args.name) if args.name else ""
     try:
         price = _order_price(settings, domain, args.years, args.price)
     except ValueError as exc:
-        print(exc)
-        return 2
+        return refuse(str(exc))
     now = clock()
     payload = {
         "domain": domain,
@@ -140,8 +140,7 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
     with engine.begin() as conn:
         queued = enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now)
     if not queued:
-        print(f"an invoice for {name.shown()} was already queued today ({key}); nothing more queued")
-        return 1
+        return refuse(f"an invoice for {name.shown()} was already queued today ({key}); nothing more queued", 1)
     print(
         f"invoice for {name.shown()}, {args.years} year(s) at {price} {settings.worker.home_currency}, queued; the "
         "next dispatch raises it in Xero, and its payment registers the domain"
@@ -169,8 +168,10 @@ def orders_retry(engine: Engine, settings: Settings, args: argparse.Namespace, c
         action="retry",
         subject=args.key,
     )
+    if not acted.ok:
+        return refuse(acted.message, 1)
     print(acted.message)
-    return 0 if acted.ok else 1
+    return 0
 
 
 def _active_service(conn: Any, domain: str, now: datetime, today: date) -> Any:
@@ -188,26 +189,32 @@ def _active_service(conn: Any, domain: str, now: datetime, today: date) -> Any:
     return service
 
 
+def _unknown_plan(settings: Settings, plan: str) -> str:
+    return f"unknown plan {plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}"
+
+
 def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     rate = settings.hosting.plans.get(args.plan)
     if rate is None:
-        print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
-        return 2
+        return refuse(_unknown_plan(settings, args.plan))
     now = clock()
     override = bool(getattr(args, "without_first_payment", False))
     today = settings.worker.business_day(now)
     with engine.begin() as conn:
         if _active_service(conn, args.domain, now, today) is not None:
-            print(f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`")
-            return 1
+            return refuse(
+                f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`", 1
+            )
         start = args.start or today
         if not override:
             held = hold_until_paid(
                 conn, settings, domain=args.domain, plan=args.plan, contact_id=args.contact, start=start, now=now
             )
             if held is not None:
+                if held.already:
+                    return refuse(held.message, 1)
                 print(held.message)
-                return 1 if held.already else 0
+                return 0
         queue_hosting_start(
             conn,
             domain=args.domain.lower(),
@@ -241,15 +248,13 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
 def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     rate = settings.hosting.plans.get(args.plan)
     if rate is None:
-        print(f"unknown plan {args.plan!r}; configured plans: {', '.join(sorted(settings.hosting.plans)) or 'none'}")
-        return 2
+        return refuse(_unknown_plan(settings, args.plan))
     now = clock()
     today = settings.worker.business_day(now)
     with engine.begin() as conn:
         service = _active_service(conn, args.domain, now, today)
         if service is None:
-            print(f"{args.domain} has no active hosting service; use `hosting start`")
-            return 1
+            return refuse(f"{args.domain} has no active hosting service; use `hosting start`", 1)
         revision = service.revision + 1
         conn.execute(
             update(hosting_services)
@@ -280,8 +285,7 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
             if cancel_waiting(conn, domain=args.domain, now=now):
                 print(f"{args.domain} was waiting for its first payment: no longer; void its setup invoice in Xero")
                 return 0
-            print(f"{args.domain} has no active hosting service")
-            return 1
+            return refuse(f"{args.domain} has no active hosting service", 1)
         conn.execute(
             update(hosting_services)
             .where(hosting_services.c.id == service.id)

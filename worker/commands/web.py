@@ -8,6 +8,7 @@ from typing import Any
 
 from worker.commands.arguments import bounded_count
 from worker.commands.context import CommandContext
+from worker.commands.failures import refuse
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -60,8 +61,7 @@ def serve_page(ctx: CommandContext) -> int:
     try:
         server = make_server(settings, engine, utc_now, port=ctx.args.port)
     except OSError as exc:
-        print(f"reseller-worker: cannot listen on {settings.web.host}:{ctx.args.port or settings.web.port}: {exc}")
-        return 1
+        return refuse(f"cannot listen on {settings.web.host}:{ctx.args.port or settings.web.port}: {exc}", 1)
     for warning in warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"review page on {address(server)} (stop with Ctrl-C)", flush=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from worker.commands.arguments import bounded_count, seconds
 from worker.commands.context import CommandContext
+from worker.commands.failures import refuse
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -47,8 +48,7 @@ def xero_connect(ctx: CommandContext) -> int:
 
     settings = ctx.settings()
     if settings.xero.mode != "oauth2":
-        print(f'xero.mode is {settings.xero.mode!r}: `xero connect` is for mode = "oauth2"')
-        return 2
+        return refuse(f'xero.mode is {settings.xero.mode!r}: `xero connect` is for mode = "oauth2"')
     store = FileTokenStore(settings.worker.data_dir / "xero-tokens.json")
 
     def show(url: str) -> None:
@@ -58,8 +58,7 @@ def xero_connect(ctx: CommandContext) -> int:
     try:
         tokens = connect(settings.xero, store, show=show, port=ctx.args.port, wait_seconds=ctx.args.wait)
     except IntegrationError as exc:
-        print(f"not connected: {exc}")
-        return 1
+        return refuse(f"not connected: {exc}", 1)
     print(f"connected to tenant {tokens.tenant_id}; token set stored in {store.path}")
     return 0
 
