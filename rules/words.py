@@ -47,11 +47,34 @@ def years_words(years: int) -> str:
     return "1 year" if years == 1 else f"{years} years"
 
 
+def domain_words(domain: str) -> str:
+    """A domain as people read it: each xn-- label of the stored (IDNA) form, which registrars are sent, in its
+    Unicode form (RFC 3492 punycode): 'xn--mnchen-3ya.de' -> 'münchen.de'. A label that is not valid punycode is
+    left as it is."""
+    labels = []
+    for label in domain.split("."):
+        if label[:4].lower() == "xn--":
+            try:
+                labels.append(label[4:].encode("ascii").decode("punycode"))
+                continue
+            except (UnicodeError, ValueError):
+                pass  # not valid punycode: shown as it is
+        labels.append(label)
+    return ".".join(labels)
+
+
+def domain_named(domain: str) -> str:
+    """A domain in a message to the reseller: its Unicode form, with the xn-- form the registrar's panel and the
+    worker's commands also take beside it when they differ: 'münchen.de (xn--mnchen-3ya.de)'."""
+    shown = domain_words(domain)
+    return shown if shown == domain else f"{shown} ({domain})"
+
+
 def order_words(kind: OrderKind | str, domain: str, plan: str = "", years: int = 1) -> str:
     """What an order is for: "renewal of example.nz", "registration of example.nz for 2 years",
-    "hosting (Business plan) for example.nz", "site setup for example.nz"."""
+    "hosting (Business plan) for example.nz", "site setup for example.nz"; a domain in its Unicode form."""
     kind = OrderKind(kind)
-    name = domain or "a domain not named on the invoice"
+    name = domain_words(domain) or "a domain not named on the invoice"
     term = f" for {years_words(years)}" if years != 1 else ""
     if kind is OrderKind.DOMAIN_REGISTRATION:
         return f"registration of {name}{term}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from rules.money import Money
+from rules.words import domain_named
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
 from worker.outbox import requeue
@@ -53,7 +54,7 @@ def record_done(
         return ChoreOutcome(ok=False, message=str(exc))
     settled = settle_orders(conn, now=now, order_ids=[order_id])
     state = "done" if settled else "waiting for its other effects (see `orders list`)"
-    message = f"{order_id}: {domain} recorded (reference {reference.strip()}); the order is {state}"
+    message = f"{order_id}: {domain_named(domain)} recorded (reference {reference.strip()}); the order is {state}"
     return ChoreOutcome(ok=True, message=message)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 
 from config.settings import Settings
 from rules.model import OrderKind
+from rules.words import domain_named
 from worker import audit
 from worker.outbox import effect_key, enqueue
 from worker.store.first_payments import waiting_for
@@ -56,7 +57,8 @@ def hold_until_paid(
     waiting = waiting_for(conn, domain)
     if waiting is not None:
         return Held(
-            message=f"{domain} is already waiting for its first payment (requested {waiting.requested_at:%Y-%m-%d}); "
+            message=f"{domain_named(domain)} is already waiting for its first payment (requested "
+            f"{waiting.requested_at:%Y-%m-%d}); "
             "it goes live when the setup invoice is paid, or now with --without-first-payment",
             already=True,
         )
@@ -82,7 +84,8 @@ def hold_until_paid(
     ).one()
     if open_invoice:
         return Held(
-            message=f"{domain} is held until its customer pays {open_invoice} (a setup or hosting invoice already open "
+            message=f"{domain_named(domain)} is held until its customer pays {open_invoice} (a setup or hosting "
+            "invoice already open "
             "in Xero); it goes live when that is paid"
         )
     key = effect_key("setup_invoice", domain, str(inserted.id))
@@ -103,7 +106,8 @@ def hold_until_paid(
     )
     conn.execute(first_payments.update().where(first_payments.c.id == inserted.id).values(invoice_key=key))
     return Held(
-        message=f"{domain} is held until its customer pays the setup fee of {fee} {home}: the next dispatch raises the "
+        message=f"{domain_named(domain)} is held until its customer pays the setup fee of {fee} {home}: the "
+        "next dispatch raises the "
         "invoice in Xero, and its payment puts the site live on the plan"
     )
 
@@ -141,7 +145,7 @@ def record_started(
             via="cli",
             action="start_without_payment",
             ok=True,
-            message=f"hosting for {domain} started on {plan} without a first payment",
+            message=f"hosting for {domain_named(domain)} started on {plan} without a first payment",
             now=now,
             subject=domain.lower(),
             detail={"plan": plan, "contact_id": contact_id, "reason": reason},

@@ -15,14 +15,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import idna
+
 from integrations.ports import SupplierBill, SupplierBillLine
 from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
 from rules.money import CENT, Money
 from rules.payment_references import find_payment_references
 from rules.sources import SourceError, parse_amount, parse_xero_date
 
-# A domain name in free text: labels of letters, digits and hyphens, a TLD of letters (IDNs as punycode).
-_DOMAIN = re.compile(r"\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{2,59}))\b", re.I)
+# A domain name in free text: labels of letters, digits and hyphens, a TLD of letters. An internationalised name
+# may be written either way, in Unicode as the worker writes it on invoices for people ("münchen.de") or as
+# punycode; it is read back in its IDNA form, the one stored and sent to the registrar.
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_DOMAIN = re.compile(rf"\b((?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[a-z0-9-]{{2,59}}))\b", re.I)
 _PLAN = re.compile(r"\b([A-Za-z][\w+ -]{0,30}?)\s+plan\b|\bplan[:\s]+([A-Za-z][\w+-]{0,30})", re.I)
 _YEARS = re.compile(r"\b(\d{1,2})\s*(?:years?|yrs?)\b", re.I)
 
@@ -32,7 +37,13 @@ def domain_in(text: str) -> str:
     for m in _DOMAIN.finditer(text):
         if m.start() > 0 and text[m.start() - 1] == "@":
             continue
-        return m.group(1).lower().rstrip(".")
+        found = m.group(1).lower().rstrip(".")
+        if found.isascii():
+            return found
+        try:  # IDNA 2008 with the UTS #46 mapping, as worker.domain_names stores a typed name
+            return str(idna.encode(found, uts46=True, transitional=False).decode("ascii"))
+        except idna.IDNAError:
+            continue  # Unicode that is no domain name
     return ""
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select, update
 
 from config.settings import Settings
 from rules.suffixes import by_suffix
+from rules.words import domain_named, domain_words
 from worker.acting import act
 from worker.audit import shell_actor
 from worker.chores import parse_cost, record_done, retry_action
@@ -76,7 +77,7 @@ def orders_list(engine: Engine, settings: Settings, args: argparse.Namespace, cl
             parts = [f"{e.kind}={e.status}" for e in effects] + (["to-do: waiting for `orders done`"] if todo else [])
             still = f" (owes {owed.owed})" if o.status == "part_paid" else ""
             print(
-                f"{o.order_id}  {o.status:<6} {o.kind:<20} {o.domain or '-':<28} {o.invoice_number:<12} "
+                f"{o.order_id}  {o.status:<6} {o.kind:<20} {domain_words(o.domain or '-'):<28} {o.invoice_number:<12} "
                 f"{o.amount_due} {o.currency}{still}  {', '.join(parts) or 'no effects'}"
             )
     if as_json:
@@ -184,7 +185,9 @@ def _active_service(conn: Any, domain: str, now: datetime, today: date) -> Any:
         # A service whose start failed for good was never billed: close it rather than block or wait on it.
         reason = retire_if_never_started(conn, service, now, today=today)
         if reason:
-            print(f"hosting for {domain} never started ({reason[:200]}); it is closed, nothing was billed")
+            print(
+                f"hosting for {domain_named(domain)} never started ({reason[:200]}); it is closed, nothing was billed"
+            )
             return None
     return service
 
@@ -203,7 +206,9 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
     with engine.begin() as conn:
         if _active_service(conn, args.domain, now, today) is not None:
             return refuse(
-                f"{args.domain} already has an active hosting service; use `hosting change` or `hosting stop`", 1
+                f"{domain_named(args.domain)} already has an active hosting service; use `hosting change` or "
+                "`hosting stop`",
+                1,
             )
         start = args.start or today
         if not override:
@@ -239,7 +244,8 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
         )
     unpaid = " without a first payment (recorded)" if override else ""
     print(
-        f"hosting for {args.domain} on {args.plan} at {rate} {settings.worker.home_currency}/month queued{unpaid}; "
+        f"hosting for {domain_named(args.domain)} on {args.plan} at {rate} "
+        f"{settings.worker.home_currency}/month queued{unpaid}; "
         "the next dispatch creates its repeating invoice"
     )
     return 0
@@ -254,7 +260,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
     with engine.begin() as conn:
         service = _active_service(conn, args.domain, now, today)
         if service is None:
-            return refuse(f"{args.domain} has no active hosting service; use `hosting start`", 1)
+            return refuse(f"{domain_named(args.domain)} has no active hosting service; use `hosting start`", 1)
         revision = service.revision + 1
         conn.execute(
             update(hosting_services)
@@ -270,7 +276,8 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
             now=now,
         )
     print(
-        f"{args.domain} moves to {args.plan} at {rate}/month; the next dispatch replaces its repeating invoice "
+        f"{domain_named(args.domain)} moves to {args.plan} at {rate}/month; the next dispatch replaces its "
+        "repeating invoice "
         "from the next billing date"
     )
     return 0
@@ -283,9 +290,12 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
         service = _active_service(conn, args.domain, now, today)
         if service is None:
             if cancel_waiting(conn, domain=args.domain, now=now):
-                print(f"{args.domain} was waiting for its first payment: no longer; void its setup invoice in Xero")
+                print(
+                    f"{domain_named(args.domain)} was waiting for its first payment: no longer; void its setup "
+                    "invoice in Xero"
+                )
                 return 0
-            return refuse(f"{args.domain} has no active hosting service", 1)
+            return refuse(f"{domain_named(args.domain)} has no active hosting service", 1)
         conn.execute(
             update(hosting_services)
             .where(hosting_services.c.id == service.id)
@@ -299,5 +309,5 @@ def hosting_stop(engine: Engine, settings: Settings, args: argparse.Namespace, c
             payload={"service_id": service.id},
             now=now,
         )
-    print(f"hosting for {args.domain} stopped; the next dispatch ends its repeating invoice")
+    print(f"hosting for {domain_named(args.domain)} stopped; the next dispatch ends its repeating invoice")
     return 0

@@ -20,7 +20,7 @@ from integrations.ports import ContactDraft, InvoiceDraft, InvoiceLine, PaymentD
 from rules.model import Receipt
 from rules.money import Money
 from rules.payment_references import BASE
-from rules.words import money_words
+from rules.words import domain_words, money_words
 from worker.domains import domain_row
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.store.outbox_tables import domains
@@ -223,7 +223,8 @@ def raise_renewal_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> O
         contact_id=str(p["contact_id"]),
         lines=(
             InvoiceLine(
-                description=f"Renewal of {domain} for {years} year(s) from {expires}. {_pay_with(reference)}",
+                description=f"Renewal of {domain_words(domain)} for {years} year(s) from {expires}. "
+                f"{_pay_with(reference)}",
                 quantity=Decimal(years),
                 unit_amount=price,
                 item_code=str(p.get("item_code", "")),
@@ -267,7 +268,7 @@ def raise_order_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
         app,
         contact_id=contact_id,
         # The domain is read back out of this line when the invoice becomes an order.
-        description=f"Domain registration - {domain} - {years} year"
+        description=f"Domain registration - {domain_words(domain)} - {years} year"
         + ("s" if years != 1 else "")
         + f". {_pay_with(reference)}",
         amount=Money.of(str(p["amount"]), str(p["currency"])),

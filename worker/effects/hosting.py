@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select, update
 from integrations.errors import TransientError
 from integrations.ports import InvoiceLine, RepeatingInvoiceDraft, RepeatingInvoiceInfo
 from rules.money import Money
+from rules.words import domain_named, domain_words
 from worker.effects import Checkpoint, Done, Failed, Outcome
 from worker.hosting_history import end_service
 from worker.store.month_end_tables import hosting_periods
@@ -89,7 +90,7 @@ def _draft(app: App, service: Any, rate: Decimal) -> RepeatingInvoiceDraft:
         contact_id=service.contact_id,
         lines=(
             InvoiceLine(
-                description=f"Hosting: {service.plan} plan for {service.domain}",
+                description=f"Hosting: {service.plan} plan for {domain_words(service.domain)}",
                 quantity=Decimal(1),
                 unit_amount=Money(amount=rate, currency=service.currency),
                 item_code=next((c for c, kind in app.settings.xero.item_codes.items() if kind == "hosting"), ""),
@@ -98,7 +99,7 @@ def _draft(app: App, service: Any, rate: Decimal) -> RepeatingInvoiceDraft:
         ),
         start=service.started_on,
         period_months=1,
-        reference=f"HOSTING {service.domain}",
+        reference=f"HOSTING {domain_words(service.domain)}",
     )
 
 
@@ -110,7 +111,7 @@ def _rate(app: App, service: Any) -> Decimal | None:
 
 def _no_plan(service: Any) -> Failed:
     return Failed(
-        reason=f"Hosting plan {service.plan!r} for {service.domain} has no rate in [hosting] plans.",
+        reason=f"Hosting plan {service.plan!r} for {domain_named(service.domain)} has no rate in [hosting] plans.",
         suggested_action=f"Add plans.{service.plan} to [hosting], then requeue; or start it by hand.",
     )
 
@@ -153,7 +154,8 @@ def change_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
             reason = never_started(conn, service)
         if reason:
             return Failed(
-                reason=f"Hosting for {service.domain} never started ({reason}), so there is no repeating invoice "
+                reason=f"Hosting for {domain_named(service.domain)} never started ({reason}), so there is no "
+                "repeating invoice "
                 "to change.",
                 suggested_action=f"Start it again: reseller-worker hosting start --domain {service.domain} ...",
             )
@@ -169,7 +171,8 @@ def change_hosting(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
     old = app.accounting.repeating_invoice(old_id)
     if old is None:
         return Failed(
-            reason=f"The repeating invoice {old_id} for {service.domain} is not in Xero, so it cannot be changed to "
+            reason=f"The repeating invoice {old_id} for {domain_named(service.domain)} is not in Xero, so it "
+            "cannot be changed to "
             f"the {service.plan} plan.",
             suggested_action="Create the repeating invoice for the new plan in Xero by hand.",
         )

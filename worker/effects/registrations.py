@@ -23,6 +23,7 @@ from integrations.ports import DomainDetails, OutgoingMail, RegistrarResult
 from integrations.registrar.manual import MANUAL_STATUS
 from integrations.registrar.terms import add_years
 from rules.money import Money
+from rules.words import domain_named, domain_words
 from worker.domains import domain_row, hold_domain
 from worker.effects import Checkpoint, Done, Failed, Outcome, Waiting
 from worker.outbox import effect_key, enqueue
@@ -57,7 +58,8 @@ def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome
         return _from_record(app, row, details, action)
     if details.ours:
         return Failed(
-            reason=f"{order_id} asks to register {domain}, but it is already ours (expires {details.expires}).",
+            reason=f"{order_id} asks to register {domain_named(domain)}, but it is already ours (expires "
+            f"{details.expires}).",
             suggested_action=f"Check whether {order_id} should have been a renewal; if the customer paid for nothing "
             "new, credit or refund the invoice.",
         )
@@ -67,7 +69,8 @@ def register_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome
             return _premium(domain, order_id, found.premium_price, p)
         if not found.available:
             return Failed(
-                reason=f"{domain} is no longer available: someone else registered it after {order_id} was paid.",
+                reason=f"{domain_named(domain)} is no longer available: someone else registered it after "
+                f"{order_id} was paid.",
                 suggested_action=f"Offer the customer another name or refund invoice {p.get('invoice_number', '')}.",
             )
     cost = app.registrar.price(domain, action="register", years=years)
@@ -114,7 +117,8 @@ def renew_domain(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         if not details.ours:
             status = f" (its order is {details.status})" if details.status else ""
             return Failed(
-                reason=f"{domain} is not in the registrar account{status}, so {order_id} cannot renew it.",
+                reason=f"{domain_named(domain)} is not in the registrar account{status}, so {order_id} cannot "
+                "renew it.",
                 suggested_action="Check whether it was transferred away or expired; refund or transfer it back.",
             )
         if details.expires is None or (expected is not None and details.expires != expected):
@@ -189,7 +193,7 @@ def finish_by_hand(
             invoice_id=order.invoice_id,
             order_id=order_id,
             source_key=action.idempotency_key,
-            note=f"Domain {action.domain} {verb} for {action.years} year(s) by hand (registrar reference "
+            note=f"Domain {domain_words(action.domain)} {verb} for {action.years} year(s) by hand (registrar reference "
             f"{reference}); expires {expires}. [{order_id}]",
             now=now,
         )
@@ -342,7 +346,7 @@ def _done(app: App, row: OutboxRow, result: RegistrarResult, *, action: str) -> 
             invoice_id=str(p["invoice_id"]),
             order_id=order_id,
             source_key=row.key,
-            note=f"Domain {domain} {verb} for {years} year(s) at the registrar (order "
+            note=f"Domain {domain_words(domain)} {verb} for {years} year(s) at the registrar (order "
             f"{result.registrar_order_id}); expires {result.expires}. [{order_id}]",
             now=now,
         )
@@ -368,10 +372,10 @@ def _to_do(app: App, row: OutboxRow, result: RegistrarResult, *, action: str, pr
     customer = f"{p.get('contact_name', '') or 'the customer'} (Xero contact {p.get('contact_id', '')})"
     price = f"upstream price {result.cost}" if result.cost else "upstream price not configured: note what you paid"
     if action == "register":
-        what = f"Register {domain} for {years} year(s) for {customer}"
+        what = f"Register {domain_named(domain)} for {years} year(s) for {customer}"
     else:
         from_expiry = f"from its expiry {pre_expiry}" if pre_expiry else "(expiry unknown to the worker: check it)"
-        what = f"Renew {domain} for {years} year(s) {from_expiry} for {customer}"
+        what = f"Renew {domain_named(domain)} for {years} year(s) {from_expiry} for {customer}"
     reason = f"{what}; invoice {p.get('invoice_number', '')} is paid (receipt {p.get('receipt_id', '')}); {price}."
     command = f"reseller-worker orders done {order_id} --ref <registrar reference>"
     suggested = f"Do it at the registrar, then run: {command}"
@@ -473,7 +477,7 @@ def _awaiting(app: App, row: OutboxRow, result: RegistrarResult, *, reason: str)
                 conn,
                 kind=PENDING_KIND,
                 subject=order_id,
-                reason=f"The registrar accepted the order for {domain} ({order_id}) at "
+                reason=f"The registrar accepted the order for {domain_named(domain)} ({order_id}) at "
                 f"{before.created_at:%Y-%m-%d %H:%M} and has not finished it: {said}.",
                 suggested_action="If it is waiting for funds, top up the reseller account at the registrar and it "
                 "runs by itself; do not renew or register it again by hand while it is queued. The worker keeps "
@@ -497,7 +501,8 @@ def _aware(stamp: datetime, like: datetime) -> datetime:
 def _premium(domain: str, order_id: str, price: Money | None, p: dict[str, Any]) -> Failed:
     shown = f"{price.amount} {price.currency} a year" if price is not None else "a price the registrar sets"
     return Failed(
-        reason=f"{domain} is a premium name: the registry charges {shown}, not the normal price {order_id} was "
+        reason=f"{domain_named(domain)} is a premium name: the registry charges {shown}, not the normal price "
+        f"{order_id} was "
         "invoiced at. The worker never buys a premium name.",
         suggested_action=f"Agree the premium price with the customer (invoice {p.get('invoice_number', '')} covers "
         "the normal price only); register it by hand at that price and run `reseller-worker orders done "
@@ -524,17 +529,20 @@ def _result_from(details: DomainDetails, action: Any) -> RegistrarResult:
 
 def _drift(domain: str, order_id: str, details: DomainDetails, expected: date | None) -> Failed:
     return Failed(
-        reason=f"{domain}: the registrar says {'ours' if details.ours else 'not ours'}, expiring {details.expires}; "
+        reason=f"{domain_named(domain)}: the registrar says {'ours' if details.ours else 'not ours'}, expiring "
+        f"{details.expires}; "
         f"the worker expected {expected}. Renewing now could renew twice or renew the wrong term.",
-        suggested_action=f"Check {domain} at the registrar; if it still needs renewing for {order_id}, renew it by "
+        suggested_action=f"Check {domain_named(domain)} at the registrar; if it still needs renewing for "
+        f"{order_id}, renew it by "
         "hand, then record the new expiry.",
     )
 
 
 def _price_unknown(domain: str, action: str) -> Failed:
     return Failed(
-        reason=f"The upstream price to {action} {domain} is unknown, so the margin cannot be reported.",
-        suggested_action=f"Add the TLD of {domain} to [registrar] {action}_prices, then requeue the action.",
+        reason=f"The upstream price to {action} {domain_named(domain)} is unknown, so the margin cannot be reported.",
+        suggested_action=f"Add the ending of {domain_named(domain)} to [registrar] {action}_prices, then "
+        "requeue the action.",
     )
 
 

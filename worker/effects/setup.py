@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, update
 
 from rules.money import Money
+from rules.words import domain_words
 from worker.effects import Checkpoint, Done, Outcome
 from worker.effects.books import _pay_with, order_invoice, payment_reference_for
 from worker.store.month_end_tables import first_payments
@@ -25,7 +26,7 @@ def raise_setup_invoice(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Out
         app,
         contact_id=str(p["contact_id"]),
         # Read back as a setup order: the domain and the plan come out of this text.
-        description=f"Setup - {plan} plan - {domain}. {_pay_with(reference)}",
+        description=f"Setup - {plan} plan - {domain_words(domain)}. {_pay_with(reference)}",
         amount=Money.of(str(p["amount"]), str(p["currency"])),
         item_code=str(p.get("item_code", "")),
         reference=reference,  # as on the worker's other invoices: the exact key a bank payment is matched by

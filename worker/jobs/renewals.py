@@ -14,6 +14,7 @@ from integrations.errors import IntegrationError
 from integrations.registrar.manual import MANUAL_STATUS
 from integrations.registrar.terms import tld_of
 from rules.suffixes import by_suffix
+from rules.words import domain_named
 from worker.domains import set_expiry
 from worker.outbox import effect_key, enqueue
 from worker.store.outbox_tables import domains
@@ -68,7 +69,8 @@ def raise_renewals(app: App) -> dict[str, int | str]:
                     kind="renewal_blocked",
                     subject=f"{row.domain}:{row.expires}",
                     now=now,
-                    reason=f"{row.domain} expires {row.expires}; no renewal invoice can be raised: missing {missing}.",
+                    reason=f"{domain_named(row.domain)} expires {row.expires}; no renewal invoice can be "
+                    f"raised: missing {missing}.",
                     suggested_action="Raise the renewal invoice by hand, or add the rate under [hosting] domain_rates.",
                 )
                 counts["review"] += int(raised)
@@ -124,7 +126,8 @@ def sync_registrar(app: App) -> dict[str, int | str]:
                     kind="domain_gone",
                     subject=row.domain,
                     now=now,
-                    reason=f"{row.domain} is no longer in the registrar account (expected expiry {row.expires}).",
+                    reason=f"{domain_named(row.domain)} is no longer in the registrar account (expected expiry "
+                    f"{row.expires}).",
                     suggested_action="Check whether it was transferred away or deleted; stop its renewal invoices.",
                 )
                 continue
@@ -137,7 +140,8 @@ def sync_registrar(app: App) -> dict[str, int | str]:
                         kind="expiry_drift",
                         subject=f"{row.domain}:{details.expires}",
                         now=now,
-                        reason=f"{row.domain} expires {details.expires} at the registrar; we had {row.expires}.",
+                        reason=f"{domain_named(row.domain)} expires {details.expires} at the registrar; we had "
+                        f"{row.expires}.",
                         suggested_action="Check the domain at the registrar; a renewal may not have gone through.",
                     )
             set_expiry(conn, row.domain, expires=details.expires, status="active", now=now)
