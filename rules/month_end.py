@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from rules.money import CENT, Money
 from rules.provider_bill import Charge, ChargeAction, Month, Period
+from rules.words import domain_words
 
 
 class HostingRule(StrEnum):
@@ -358,7 +359,8 @@ def _reconcile_domains(
                     charge,
                     kind=DifferenceKind.CHARGED_TWICE,
                     customer=customer,
-                    detail=f"{charge.action.value} of {charge.item} for {charge.years} year(s) is charged again; "
+                    detail=f"{charge.action.value} of {domain_words(charge.item)} for {charge.years} year(s) is "
+                    "charged again; "
                     f"{twin.source} already charges it and the worker did it once.",
                     suggestion="Ask the provider to credit the second charge.",
                 )
@@ -369,7 +371,8 @@ def _reconcile_domains(
                 charge,
                 kind=DifferenceKind.NOT_DONE,
                 customer=customer,
-                detail=f"{charge.action.value} of {charge.item} for {charge.years} year(s) on {charge.on} was not "
+                detail=f"{charge.action.value} of {domain_words(charge.item)} for {charge.years} year(s) on "
+                f"{charge.on} was not "
                 "done by the worker: done in the provider's panel, or renewed automatically there.",
                 suggestion=(
                     "Invoice the customer if they asked for it; otherwise turn off auto-renew at the provider and "
@@ -393,8 +396,8 @@ def _reconcile_domains(
                     customer=w.customer,
                     where=f"{'recorded by hand' if w.by_hand else 'registrar'} on {w.on}"
                     + (f", invoice {w.invoice}" if w.invoice else ""),
-                    detail=f"{w.action.value} of {w.domain} for {w.years} year(s) on {w.on} is on no bill line."
-                    + later,
+                    detail=f"{w.action.value} of {domain_words(w.domain)} for {w.years} year(s) on {w.on} is on "
+                    "no bill line." + later,
                     suggestion=(
                         "Check the provider's panel that it went through; if it was done at another registrar, "
                         "that registrar's bill holds it."
@@ -436,13 +439,15 @@ def _month_end(day: date) -> date:
 def _price_difference(charge: Charge, work: DomainWork) -> Difference:
     if work.table_cost is None:
         detail = (
-            f"{charge.action} of {work.domain} is charged {charge.amount}; the price table has no price for it, "
+            f"{charge.action} of {domain_words(work.domain)} is charged {charge.amount}; the price table has no "
+            "price for it, "
             "so the charge cannot be checked."
         )
         suggestion = "Add the TLD to [registrar] register_prices / renew_prices."
     else:
         detail = (
-            f"{charge.action} of {work.domain} for {charge.years} year(s) is charged {charge.amount}; the price "
+            f"{charge.action} of {domain_words(work.domain)} for {charge.years} year(s) is charged "
+            f"{charge.amount}; the price "
             f"table says {work.table_cost} for {work.years} year(s)."
         )
         suggestion = "Ask the provider why, or update the price table if their price changed."
@@ -500,7 +505,8 @@ def _reconcile_hosting(
                             charge,
                             kind=DifferenceKind.STOPPED_SITE_CHARGED,
                             customer=customer,
-                            detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site's last "
+                            detail=f"Hosting of {domain_words(site)} is charged {charge.amount} for {period}, "
+                            "but the site's last "
                             f"live day was {last_live}; its live days come to {chosen.cost}.",
                             suggestion="Ask the provider to credit the days after the site was stopped.",
                             expected=chosen.cost,
@@ -517,7 +523,8 @@ def _reconcile_hosting(
                             charge,
                             kind=DifferenceKind.PRICE,
                             customer=customer,
-                            detail=f"Hosting of {site} for {chosen.period} is charged {charge.amount}{plan_note}; "
+                            detail=f"Hosting of {domain_words(site)} for {chosen.period} is charged "
+                            f"{charge.amount}{plan_note}; "
                             f"by the provider's price list and rule ({terms.hosting_rule.value.replace('_', ' ')}) it "
                             f"comes to {_money_text(chosen.cost)}.",
                             suggestion="Ask the provider why, or update [provider] hosting_prices if their price "
@@ -537,7 +544,8 @@ def _reconcile_hosting(
                     charge,
                     kind=DifferenceKind.CHARGED_TWICE,
                     customer=customer,
-                    detail=f"Hosting of {site} for {period} is charged again; {twin.source} already charges it.",
+                    detail=f"Hosting of {domain_words(site)} for {period} is charged again; {twin.source} "
+                    "already charges it.",
                     suggestion="Ask the provider to credit the second charge.",
                 )
             )
@@ -549,7 +557,8 @@ def _reconcile_hosting(
                     charge,
                     kind=DifferenceKind.STOPPED_SITE_CHARGED,
                     customer=customer,
-                    detail=f"Hosting of {site} is charged {charge.amount} for {period}, but the site was stopped; "
+                    detail=f"Hosting of {domain_words(site)} is charged {charge.amount} for {period}, but the "
+                    "site was stopped; "
                     f"its last live day was {last_live}.",
                     suggestion="Ask the provider to cancel the site's hosting and credit the charge.",
                 )
@@ -560,7 +569,8 @@ def _reconcile_hosting(
                 charge,
                 kind=DifferenceKind.NOT_DONE,
                 customer=customer,
-                detail=f"Hosting of {site} ({charge.plan or 'no plan named'}) for {period} is charged, but the worker "
+                detail=f"Hosting of {domain_words(site)} ({charge.plan or 'no plan named'}) for {period} is "
+                "charged, but the worker "
                 "never started hosting for it: set up in the provider's panel.",
                 suggestion="Start it with `hosting start` if it is a customer's site, so the customer is invoiced; "
                 "otherwise cancel it at the provider.",
@@ -574,8 +584,9 @@ def _reconcile_hosting(
                 item=e.site,
                 action="hosting",
                 customer=e.customer,
-                where=f"hosting {e.site} on {e.plan}, live {e.period}",
-                detail=f"Hosting of {e.site} on {e.plan}, live {e.period}, is on no bill line for {month}.",
+                where=f"hosting {domain_words(e.site)} on {e.plan}, live {e.period}",
+                detail=f"Hosting of {domain_words(e.site)} on {e.plan}, live {e.period}, is on no bill line for "
+                f"{month}.",
                 suggestion="Check the site is on the provider's account (it may be hosted elsewhere), or expect it on "
                 "a later bill.",
                 expected=e.cost,
@@ -629,8 +640,9 @@ def _customer_billing(
                         item=site,
                         action="hosting",
                         customer=span.customer,
-                        where=f"hosting {site} on {span.plan}",
-                        detail=f"{site} was live for {days} day(s) of {month} (from {min(g.start for g in gaps)}) with "
+                        where=f"hosting {domain_words(site)} on {span.plan}",
+                        detail=f"{domain_words(site)} was live for {days} day(s) of {month} (from "
+                        f"{min(g.start for g in gaps)}) with "
                         f"no repeating invoice to {span.customer or 'its customer'}.",
                         suggestion="Check `orders list` and the failed actions for its repeating invoice; create it "
                         "in Xero by hand if it is missing, and invoice the days already live.",
@@ -651,8 +663,9 @@ def _customer_billing(
                         item=site,
                         action="hosting",
                         customer=site_spans[-1].customer if site_spans else "",
-                        where=f"repeating invoice for {site}",
-                        detail=f"The repeating invoice for {site} raised {len(late)} invoice(s) in {month} "
+                        where=f"repeating invoice for {domain_words(site)}",
+                        detail=f"The repeating invoice for {domain_words(site)} raised {len(late)} invoice(s) "
+                        f"in {month} "
                         f"({', '.join(str(d) for d in late)}) after the site was stopped"
                         + (f" on {last_live}." if last_live else "."),
                         suggestion="End the repeating invoice in Xero, then credit the customer for those invoices.",

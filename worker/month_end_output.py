@@ -12,6 +12,7 @@ from typing import Any
 from rules.margin import MarginGroup, MarginLine
 from rules.money import Money
 from rules.month_end import DIFFERENCE_TITLES, Difference, DifferenceKind, HostingRule
+from rules.words import domain_words
 from worker.month_end import MonthEnd
 
 
@@ -71,7 +72,7 @@ def render_month_end_text(result: MonthEnd, *, line_limit: int | None = None) ->
         shown = items if line_limit is None else items[:line_limit]
         for d in shown:
             who = f" ({d.customer})" if d.customer else ""
-            out.append(f"    {d.item or '?'}{who}: {d.detail}{_money_bits(d)}")
+            out.append(f"    {domain_words(d.item) if d.item else '?'}{who}: {d.detail}{_money_bits(d)}")
             out.append(f"      {d.where}. {d.suggestion}")
         if len(shown) < len(items):
             out.append(f"    ... and {len(items) - len(shown)} more (`reseller-worker month-end {result.month}`)")
@@ -91,7 +92,7 @@ def render_month_end_text(result: MonthEnd, *, line_limit: int | None = None) ->
         shown_lines = negative if line_limit is None else negative[:line_limit]
         for ln in shown_lines:
             out.append(
-                f"    ! {ln.action} {ln.item or '?'}"
+                f"    ! {ln.action} {domain_words(ln.item) if ln.item else '?'}"
                 + (f" ({ln.customer})" if ln.customer else "")
                 + f": sale {_amount(ln.sale)}, cost {_amount(ln.cost)} ({ln.cost_from.value}), "
                 f"margin {_amount(ln.margin)}"

@@ -553,3 +553,17 @@ def test_month_parsing_refuses_other_spellings() -> None:
     for bad in ("2026-13", "10/2026", "2026-1", "Oct 2026"):
         with pytest.raises(ValueError):
             Month.parse(bad)
+
+
+def test_an_internationalised_domain_or_site_is_named_in_unicode() -> None:
+    """The bill and the worker hold the IDNA form (it is what they compare); the words a person reads name the
+    domain as its customer writes it."""
+    recon = run(
+        [charge("xn--mnchen-3ya.de", "21.50")],
+        [work("xn--kln-sna.de", on=date(2026, 10, 5))],
+        [span("xn--strae-oqa.de", date(2026, 9, 1))],
+    )
+    words = {d.item: d.detail for d in recon.differences}
+    assert words["xn--mnchen-3ya.de"].startswith("renew of münchen.de")
+    assert words["xn--kln-sna.de"].startswith("renew of köln.de")
+    assert words["xn--strae-oqa.de"].startswith("straße.de was live for 31 day(s)")
