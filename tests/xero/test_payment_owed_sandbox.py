@@ -132,6 +132,22 @@ def test_part_paid_elsewhere_records_what_is_owed_and_the_rest_is_a_credit(
     assert books.sb.violations == []
 
 
+def test_half_paid_elsewhere_the_other_half_is_recorded_not_taken_for_the_same_money(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    """17.50 paid by hand meanwhile leaves 17.50 owing: the hand payment is as large as what is now recorded, but
+    it is not the receipt's money (35.00), so it is no reason to stop."""
+    app, books, _registrar, clock = world
+    _paid_in_full_queued(app, books, clock)
+    _paid_elsewhere(books, "17.50")
+    dispatch(app)
+
+    assert _ours(books) == [17.5] and books.sb.books.invoices[INVOICE].data["Status"] == "PAID"
+    assert _items(app, "failed_action") == []
+    [credit] = _items(app, "credit")
+    assert credit.detail["amount"] == "17.50"
+
+
 def test_paid_in_full_elsewhere_records_nothing_and_all_of_it_is_a_credit(
     world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
 ) -> None:

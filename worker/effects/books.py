@@ -62,11 +62,13 @@ def record_payment(app: App, row: OutboxRow, checkpoint: Checkpoint) -> Outcome:
         if reference in _references(payment) and payment.money.same_value(amount):
             # Recorded before (the reply or our record of it was lost), or Xero took this very payment itself.
             return Done(result={"payment_id": payment.receipt_id, "already_in_xero": True}, record=_credit(app, row))
-    lookalikes = [pay for pay in existing if pay.money.same_value(amount)]
+    # The same money recorded by someone else looks like the money that arrived, not the part of it still owed.
+    received = Money.of(str(p.get("received_amount") or p["amount"]), str(p["currency"]))
+    lookalikes = [pay for pay in existing if pay.money.same_value(received)]
     if lookalikes:
         refs = ", ".join(sorted(r for pay in lookalikes for r in _references(pay)) or ["no reference"])
         return Failed(
-            reason=f"Invoice {p.get('invoice_number', invoice_id)} already has a payment of {amount} ({refs}) that "
+            reason=f"Invoice {p.get('invoice_number', invoice_id)} already has a payment of {received} ({refs}) that "
             f"may be the same money as receipt {p['receipt_id']} ({reference}); not recording it twice.",
             suggested_action="Compare the two in Xero; if they are different payments, record receipt "
             f"{p['receipt_id']} on the invoice by hand with reference {reference}.",
