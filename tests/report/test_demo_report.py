@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI
-from worker.demo.run import run_demo
+from worker.demo.run import DemoClock, run_demo
 
 GOLDEN = Path(__file__).parent / "golden" / "demo.txt"
 MAX_LINES = 200
@@ -79,3 +82,22 @@ def test_demo_report_matches_golden_file(demo_text: str) -> None:
             pytest.fail("UPDATE_GOLDEN is refused under CI: a golden file is rewritten by hand and its diff reviewed")
         GOLDEN.write_text(demo_text, encoding="utf-8")
     assert demo_text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_demos_time_does_not_depend_on_the_machines_speed() -> None:
+    """The demo's clock moves one step at each reading, however long the machine takes between readings (the golden
+    report once read 07:01 on a loaded machine); served to commands typed by hand, it is the real time."""
+    start = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    clock = DemoClock(start)
+    first = clock()
+    time.sleep(0.2)  # a slow machine between two readings
+    second = clock()
+    assert (first, second) == (start + DemoClock.STEP, start + 2 * DemoClock.STEP)
+    readers = [threading.Thread(target=lambda: [clock() for _ in range(500)]) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert clock() == start + 2003 * DemoClock.STEP  # every reading from every thread one step, none lost
+    clock.go_live()
+    assert abs(clock() - datetime.now(UTC)) < timedelta(minutes=1)

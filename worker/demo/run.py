@@ -9,7 +9,6 @@ import mailbox
 import shutil
 import signal
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -45,27 +44,32 @@ def _load(path: Path) -> Any:
 
 
 class DemoClock:
-    """The demo's own time: it starts on the data's `today` and moves on with the real clock, so watermarks
-    and If-Modified-Since behave as they do in production while the data reads the same on any day. Once the demo
-    is served to commands run by hand (which use the real clock), `go_live()` makes it the real time, so the
-    sandbox's "today" is theirs too (Xero refuses a bank statement period that ends after its today)."""
+    """The demo's own time: it starts on the data's `today` at 07:00 and moves on a fixed step at each reading, so
+    watermarks and If-Modified-Since see time pass as they do in production, the data reads the same on any day,
+    and what the demo prints does not depend on how fast the machine is (a loaded machine once turned its report's
+    07:00 into 07:01). Once the demo is served to commands run by hand (which use the real clock), `go_live()` makes
+    it the real time, so the sandbox's "today" is theirs too (Xero refuses a bank statement period that ends after
+    its today)."""
 
-    def __init__(self, start: datetime) -> None:
-        self._start = start
-        self._t0 = time.monotonic()
+    STEP = timedelta(milliseconds=1)
+
+    def __init__(self, start: datetime, *, step: timedelta = STEP) -> None:
+        self._now = start
+        self._step = step
+        self._lock = threading.Lock()  # the sandbox and the Stripe emulator read it from their own threads
         self._live = False
+        self.readings = 0
 
     def __call__(self) -> datetime:
         if self._live:
             return datetime.now(UTC)
-        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+        with self._lock:
+            self.readings += 1
+            self._now += self._step
+            return self._now
 
     def go_live(self) -> None:
         self._live = True
-
-
-def running_clock(start: datetime) -> DemoClock:
-    return DemoClock(start)
 
 
 def prepare(work_dir: Path, data: Path) -> dict[str, Any]:
@@ -156,7 +160,7 @@ def run_demo(
     log_file = _log_to_file(work_dir / "demo.log")
     zone = ZoneInfo("Pacific/Auckland")
     today = date.fromisoformat(context["today"])
-    clock = running_clock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
+    clock = DemoClock(datetime.combine(today, day_time(7, 0), tzinfo=zone).astimezone(UTC))
     stripe = StripeEmulator(api_key=demo_payouts.DEMO_STRIPE_KEY, clock=clock)
     # The demo's days pass in seconds, and with --serve the commands typed next would meet Xero's 60 calls a
     # minute at once: the sandbox allows ten times that.
