@@ -4,6 +4,7 @@ HTML), sites waiting for a first payment, and the registrar balance when it fall
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_the_first_report_sent_after_a_bill_shows_it_and_the_next_does_not(
     assert section.title == "Provider's bill for October 2026" and section.count == 3
     assert section.table is not None
     assert {r.cells[1] for r in section.table.rows} == {"dear.com", "byhand.nz", "panel-renewed.co.nz"}
-    assert any("month-end 2026-10" in note for note in section.notes)
+    assert any("month-end 2026-10" in command for command in section.commands)  # runnable: never wrapped
     [figure] = [f for f in report.summary if f.section == "month_end"]
     assert figure.value.startswith("October 2026: 3 differences, margin NZ$")
     text = render_text(report)
@@ -78,6 +79,9 @@ def test_sites_waiting_for_a_first_payment_are_listed_with_the_command_that_star
     [section] = [s for s in report.sections if s.key == "first_payment"]
     assert section.count == 1 and section.table is not None
     assert section.table.rows[0].cells[:2] == ("wait.nz", "starter")
+    # The setup fee and the day as the reseller writes them (NZ$25.00, 26 Nov), not 25.00 NZD and 2026-11-26.
+    fee, day = section.table.rows[0].cells[2:]
+    assert fee.startswith("NZ$") and re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}( \d{4})?", day), (fee, day)
     assert "--without-first-payment" in section.table.rows[0].command
     assert "WAITING FOR A FIRST PAYMENT (1)" in render_text(report)
 
@@ -99,6 +103,9 @@ def test_a_registrar_balance_short_of_what_is_queued_and_due_is_a_warning(
     report = build_report(app.settings, app.engine, clock())
     [section] = [s for s in report.sections if s.key == "registrar_funds"]
     assert section.count == 2 and "13.00 NZD short" in section.intro
+    assert section.table is not None
+    due = (clock().date() + timedelta(days=10)).strftime("%-d %b")
+    assert {r.cells[2] for r in section.table.rows} == {"queued", f"due {due}"}  # not an ISO date
     [short] = [f for f in report.summary if f.label == "Registrar funds"]
     assert short.tone == "alarm" and "short by NZ$13.00" in short.value
     assert "REGISTRAR FUNDS (2)" in render_text(report)

@@ -216,6 +216,7 @@ def add_to_do(
     action: str = "renew",
     pre_expiry: date | None = None,
     cost: str = "21.50",
+    currency: str = "NZD",
     now: datetime = NOW,
 ) -> bool:
     """A registration or renewal waiting for a person at the manual registrar (the outbox area's table)."""
@@ -231,9 +232,9 @@ def add_to_do(
         "pre_expiry": pre_expiry,
         "status": "to_do",
         "cost": cost,
-        "cost_currency": "NZD",
+        "cost_currency": currency,
         "sale": "35.00",
-        "sale_currency": "NZD",
+        "sale_currency": currency,
         "created_at": now,
         "updated_at": now,
     }

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from config.settings import Settings
 from rules.model import Receipt, ReceiptSource
+from rules.money import Money
+from rules.payouts import SERVICE_NAMES
 from rules.settlement import OwedOrder, Refusal, Terms, settle
 from rules.words import day_words, joined, money_words
 from worker.review_list import ReviewEntry
@@ -105,10 +107,27 @@ def judgement(entry: ReviewEntry, settings: Settings) -> str:
     return text
 
 
+def payout_headline(entry: ReviewEntry, *, today: date) -> str:
+    """A payout that does not add up, as the reseller says it: "Stripe paid out NZ$2,192.74 on 16 Nov, which does
+    not add up: ..."; '' when its item does not say which payout (its reason is the headline then)."""
+    detail = entry.detail
+    try:
+        money = Money.of(str(detail["amount"]), str(detail["currency"]))
+        day = date.fromisoformat(str(detail["paid_on"])[:10])
+    except (KeyError, ValueError, TypeError, ArithmeticError):
+        return ""
+    service = SERVICE_NAMES.get(str(detail.get("gateway", "")), str(detail.get("gateway", "")).title() or "A service")
+    missing = [" ".join(str(m).split()) for m in detail.get("missing") or [] if str(m).strip()]
+    said = f"{service} paid out {money_words(money)} on {day_words(day, today=today)}, which does not add up"
+    return f"{said}: {joined(missing)}." if missing else f"{said}."
+
+
 def decision_headline(entry: ReviewEntry, settings: Settings, *, today: date) -> str:
     """The item's sentence; for items about no receipt (unreadable mail), its reason."""
     zone = settings.worker.timezone
     receipt = entry.receipt
+    if receipt is None and entry.kind.startswith("payout_") and (payout := payout_headline(entry, today=today)):
+        return payout
     if entry.kind == "credit" and receipt is not None and entry.credit is not None:
         day = day_words(receipt.paid_on or local_day(receipt.received_at, zone), today=today)
         text = (

@@ -154,6 +154,7 @@ def _section(section: Section) -> str:
     if section.table is not None:
         parts.append(_table(section.table))
     parts += [f"<p class=note>{_e(note)}</p>" for note in section.notes]
+    parts += [_command(command) for command in section.commands]
     if not section.items and section.table is None and not section.intro and section.empty:
         parts.append(f"<p class=note>{_e(section.empty)}</p>")
     parts.append("</section>")

@@ -96,6 +96,7 @@ class Section:
     items: tuple[Item, ...] = ()
     table: Table | None = None
     notes: tuple[str, ...] = ()  # sentences after the content (totals)
+    commands: tuple[str, ...] = ()  # after the notes, runnable as printed (where the detail is)
     empty: str = "None."
     tone: str = ""
 
@@ -119,6 +120,7 @@ class DoneLine:
     amount: Money | None
     upstream: Money | None
     links: tuple[Link, ...] = ()
+    order_id: str = ""
 
     @property
     def margin(self) -> Money | None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from rules.money import Money
 from rules.month_end import Difference, DifferenceKind
 from rules.provider_bill import Month
-from rules.words import money_words
+from rules.words import day_words, joined, money_words
 from worker.balance import registrar_outlook
 from worker.bills import unreported_months
 from worker.month_end import month_end
-from worker.report.inputs import Built, ReportInputs
+from worker.report.inputs import Built, ReportInputs, money_or_none
 from worker.report.model import Figure, Row, Section, Table
-from worker.report.sections import plural
+from worker.report.sections import plural, totals_words
 from worker.store.first_payments import waiting_sites
 
 # The differences as a table's first column reads them.
@@ -39,49 +39,95 @@ def _money(value: Money | None) -> str:
 
 
 def _money_cell(d: Difference) -> str:
-    if d.kind is DifferenceKind.LIVE_NOT_INVOICED:
-        return f"{_money(d.expected)}/month not invoiced" if d.expected else ""
-    if d.kind is DifferenceKind.STOPPED_SITE_INVOICED:
-        return f"{_money(d.expected)} after the stop" if d.expected else ""
-    if d.kind is DifferenceKind.NOT_CHARGED:
-        return f"{_money(d.expected)} not charged" if d.expected else ""
-    if d.charged is not None and d.expected is not None:
-        return f"{_money(d.charged)}, not {_money(d.expected)}"
-    return _money(d.charged)
+    return _money_of_kind(d.kind, [d])
+
+
+def _money_of_kind(kind: DifferenceKind, diffs: list[Difference]) -> str:
+    """The money of one difference, or of several of one kind added up per currency."""
+    expected = totals_words(d.expected for d in diffs if d.expected is not None)
+    charged = totals_words(d.charged for d in diffs if d.charged is not None)
+    if kind is DifferenceKind.LIVE_NOT_INVOICED:
+        return f"{expected}/month not invoiced" if expected else ""
+    if kind is DifferenceKind.STOPPED_SITE_INVOICED:
+        return f"{expected} after the stop" if expected else ""
+    if kind is DifferenceKind.NOT_CHARGED:
+        return f"{expected} not charged" if expected else ""
+    if charged and expected and all(d.charged is not None and d.expected is not None for d in diffs):
+        return f"{charged}, not {expected}"
+    return charged
+
+
+# A kind with more differences than this is one row with its count and total; `month-end` lists each.
+ROWS_OF_A_KIND = 3
+
+
+def _difference_rows(diffs: tuple[Difference, ...]) -> tuple[Row, ...]:
+    by_kind: dict[DifferenceKind, list[Difference]] = {}
+    for d in diffs:
+        by_kind.setdefault(d.kind, []).append(d)
+    rows: list[Row] = []
+    for kind, found in by_kind.items():
+        if len(found) <= ROWS_OF_A_KIND:
+            rows += [
+                Row(cells=(SHORT[d.kind], d.item or "?", d.customer, _money_cell(d)), tone="attention") for d in found
+            ]
+            continue
+        items = [d.item or "?" for d in found]
+        customers = {d.customer for d in found if d.customer}
+        rows.append(
+            Row(
+                cells=(
+                    f"{SHORT[kind]} ({len(found)})",
+                    joined([*items[:2], f"{len(items) - 2} more"]),
+                    next(iter(customers))
+                    if len(customers) == 1
+                    else plural(len(customers), "customer")
+                    if customers
+                    else "",
+                    _money_of_kind(kind, found),
+                ),
+                tone="attention",
+            )
+        )
+    return tuple(rows)
 
 
 def provider_bill(inputs: ReportInputs) -> Built:
-    """The newest month with a bill no sent report has shown yet; older unshown months are named."""
+    """The newest month with a bill no sent report has shown yet: its totals and the differences to act on, several
+    of a kind as one row; every line and the margin by action, customer, plan and domain ending are behind the
+    `month-end` command (and the review page's month-end page). Older unshown months are named."""
     months = unreported_months(inputs.conn)
     if not months:
         return Section(key="month_end", title="Provider's bill", count=0, empty=""), ()
     month = months[-1]
     result = month_end(inputs.conn, inputs.settings, month, now=inputs.now)
     diffs = result.recon.differences
-    rows = tuple(
-        Row(
-            cells=(SHORT[d.kind], d.item or "?", d.customer, _money_cell(d)),
-            tone="attention",
-        )
-        for d in diffs
-    )
     bills = ", ".join(b.reference for b in result.bills)
     m = result.margin
     loss = len(m.negative_lines)
-    notes = [
-        f"Margin for {month_words(month)}: {_money(m.total.sale)} sold, {_money(m.total.cost)} cost, "
-        f"{_money(m.total.margin)}" + (f"; {plural(loss, 'line')} at a loss." if loss else "."),
-        f"Every line, and the margin by action, customer, plan and domain ending: $ {inputs.prefix} month-end {month}",
-    ]
+    margin = (
+        f"margin {_money(m.total.margin)} ({_money(m.total.sale)} sold, {_money(m.total.cost)} cost)"
+        + (f", {plural(loss, 'line')} at a loss" if loss else "")
+        + (
+            f"; {plural(len(m.other_currency), 'line')} sold and bought in different currencies left out of it"
+            if m.other_currency
+            else ""
+        )
+    )
+    notes = [f"Every line, and the margin by action, customer, plan and domain ending, in {month_words(month)}:"]
     if len(months) > 1:
-        notes.append("Bills also arrived for " + ", ".join(str(x) for x in months[:-1]) + ": `month-end` shows them.")
+        notes.insert(
+            0, "Bills also arrived for " + ", ".join(str(x) for x in months[:-1]) + ": `month-end` shows them."
+        )
+    rows = _difference_rows(diffs)
     section = Section(
         key="month_end",
         title=f"Provider's bill for {month_words(month)}",
         count=len(diffs),
-        intro=f"{bills}: {plural(result.charges, 'line')} checked against what the worker did and sold.",
+        intro=f"{bills}: {plural(result.charges, 'line')} checked against what the worker did and sold; {margin}.",
         table=Table(columns=("Difference", "Domain or site", "Customer", "Money"), rows=rows) if rows else None,
         notes=tuple(notes),
+        commands=(f"{inputs.prefix} month-end {month}",),
         empty="Every charge is what was done and sold.",
     )
     figure = Figure(
@@ -104,8 +150,8 @@ def first_payments(inputs: ReportInputs) -> Built:
             cells=(
                 w.domain,
                 w.plan,
-                f"{w.amount} {w.currency}".strip() if w.amount else "",
-                w.start.isoformat(),
+                _money(money_or_none(w.amount, w.currency)) or (f"{w.amount} {w.currency}" if w.amount else ""),
+                day_words(w.start, today=inputs.today),
             ),
             command=f"{inputs.prefix} hosting start --domain {w.domain} --plan {w.plan} --contact {w.contact_id} "
             "--without-first-payment --reason '...'",
@@ -149,7 +195,14 @@ def registrar_funds(inputs: ReportInputs) -> Built:
     if not warning:
         return Section(key="registrar_funds", title="Registrar funds", count=0, empty=""), (figure,)
     rows = tuple(
-        Row(cells=(c.action, c.domain, "queued" if c.queued else f"due {c.due}", _money(c.cost)))
+        Row(
+            cells=(
+                c.action,
+                c.domain,
+                "queued" if c.queued or c.due is None else f"due {day_words(c.due, today=inputs.today)}",
+                _money(c.cost),
+            )
+        )
         for c in (*outlook.queued, *outlook.due)
     )
     section = Section(

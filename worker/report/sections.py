@@ -78,7 +78,8 @@ def _entry_details(entry: ReviewEntry) -> tuple[tuple[str, str], ...]:
             pairs.append((receipt.gateway or "transaction", receipt.gateway_txn_id))
     elif entry.subject:
         pairs.append(("subject", entry.subject))
-    if entry.reason and receipt is not None:  # without a receipt, the reason is the headline itself
+    # Without a receipt the reason is the headline itself, but for a payout, whose headline is made from its facts.
+    if entry.reason and (receipt is not None or entry.kind.startswith("payout_")):
         pairs.append(("why", _one_line(entry.reason)))
     strategy = entry.detail.get("strategy")
     if strategy:
@@ -97,11 +98,12 @@ def fraud(inputs: ReportInputs) -> Built:
             continue
         seen.add(entry.subject)
         day = day_words(local_day(entry.raised_at, inputs.zone), today=inputs.today)
-        what = "could not be read safely" if entry.kind == "quarantined" else "failed authentication"
+        # The section says these failed authentication; a quarantined notice says why it is different.
+        what = ", could not be read safely" if entry.kind == "quarantined" else ""
         items.append(
             Item(
                 label="possible fraud",
-                headline=f"A notice that arrived on {day} {what}: {_one_line(entry.reason)}.",
+                headline=f"Notice of {day}{what}: {_one_line(entry.reason)}.",
                 commands=entry.commands[:1],
                 details=(("item", f"#{entry.id}"), ("message", entry.subject)),
                 tone="alarm",
@@ -131,7 +133,7 @@ def fraud(inputs: ReportInputs) -> Built:
         items.append(
             Item(
                 label="possible fraud",
-                headline=f"A notice that arrived on {day} was rejected: {_one_line(reason)}.",
+                headline=f"Notice of {day}, rejected: {_one_line(reason)}.",
                 lines=("Already filed as rejected; nothing to do unless it was genuine.",),
                 details=(("message", subject),),
                 tone="alarm",
@@ -281,6 +283,26 @@ def decisions(inputs: ReportInputs) -> Built:
 # ---- to do at the registrar -------------------------------------------------------------------------------------
 
 
+def registrar_to_dos(inputs: ReportInputs) -> dict[str, Money | None]:
+    """The orders waiting at the registrar by hand, with what each was sold for (read once: the registrar table
+    shows their margin, and what the worker did lists them as one line instead of again)."""
+    return dict(inputs.remembered("registrar_to_dos", lambda: _registrar_to_dos(inputs)))
+
+
+def _registrar_to_dos(inputs: ReportInputs) -> dict[str, Money | None]:
+    actions = optional_table(inputs.conn, "registrar_actions")
+    if actions is None:
+        return {}
+    todo = [r.order_id for r in inputs.conn.execute(select(actions.c.order_id).where(actions.c.status == "to_do"))]
+    sold = {
+        r.order_id: money_or_none(r.amount_due, r.currency)
+        for r in inputs.conn.execute(
+            select(orders.c.order_id, orders.c.amount_due, orders.c.currency).where(orders.c.order_id.in_(todo))
+        )
+    }
+    return {order_id: sold.get(order_id) for order_id in todo}
+
+
 def registrar(inputs: ReportInputs) -> Built:
     actions = optional_table(inputs.conn, "registrar_actions")
     rows: list[Row] = []
@@ -290,6 +312,7 @@ def registrar(inputs: ReportInputs) -> Built:
             r.order_id: (r.contact or {}).get("name", "") if isinstance(r.contact, Mapping) else ""
             for r in inputs.conn.execute(select(orders.c.order_id, orders.c.contact))
         }
+        sold = registrar_to_dos(inputs)
         todo = inputs.conn.execute(
             select(actions).where(actions.c.status == "to_do").order_by(actions.c.created_at, actions.c.domain)
         )
@@ -300,6 +323,8 @@ def registrar(inputs: ReportInputs) -> Built:
             cost = money_or_none(m.get("cost"), m.get("cost_currency"))
             if cost is not None:
                 costs.append(cost)
+            sale = sold.get(str(m["order_id"]))
+            margin = sale - cost if sale is not None and cost is not None and sale.currency == cost.currency else None
             renew = m["action"] == "renew"
             rows.append(
                 Row(
@@ -308,8 +333,9 @@ def registrar(inputs: ReportInputs) -> Built:
                         str(customers.get(m["order_id"], "")),
                         "renew" if renew else "register",
                         years_words(int(m["years"] or 1)),
-                        current.isoformat() if current else ("unknown" if renew else "new"),
+                        day_words(current, today=inputs.today) if current else ("unknown" if renew else "new"),
                         money_words(cost) if cost else "not configured",
+                        money_words(margin) if margin is not None else "",
                     ),
                     command=to_do_command(inputs.prefix, str(m["order_id"]), needs_expiry=renew and current is None),
                 )
@@ -321,7 +347,9 @@ def registrar(inputs: ReportInputs) -> Built:
         count=n,
         intro="Paid for. Do each at the registrar, then record it with the command under it." if n else "",
         table=Table(
-            columns=("Domain", "Customer", "Action", "Term", "Expires now", "Upstream"), rows=tuple(rows), numeric=(5,)
+            columns=("Domain", "Customer", "Action", "Term", "Expires now", "Upstream", "Margin"),
+            rows=tuple(rows),
+            numeric=(5, 6),
         )
         if rows
         else None,
@@ -546,7 +574,7 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
             outcome = ", ".join(dict.fromkeys(e for _, e in events if e))
             if order_row is None:
                 lines.append(DoneLine(when=events[-1][0], customer="", what=order_id, outcome=outcome, amount=None,
-                                      upstream=upstream.get(order_id)))  # fmt: skip
+                                      upstream=upstream.get(order_id), order_id=order_id))  # fmt: skip
                 continue
             contact = order_row.contact if isinstance(order_row.contact, Mapping) else {}
             lines.append(
@@ -564,6 +592,7 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
                     amount=money_or_none(order_row.amount_due, order_row.currency),
                     upstream=upstream.get(order_id),
                     links=(invoice_link(order_row.invoice_number, order_row.invoice_id),),
+                    order_id=order_id,
                 )
             )
     return sorted(lines, key=lambda line: (line.when, line.customer, line.what))
@@ -588,7 +617,11 @@ def _received(inputs: ReportInputs) -> Figure:
 
 def done(inputs: ReportInputs) -> Built:
     lines = done_lines(inputs)
-    rows = tuple(
+    # A paid domain now to do at the registrar is a row of that section's table, with its customer, cost and margin;
+    # here the to-dos are one line with their totals, not each a second time.
+    to_dos = registrar_to_dos(inputs)
+    waiting = [line for line in lines if line.outcome == "to do" and line.order_id in to_dos]
+    rows = [
         Row(
             cells=(
                 line.customer,
@@ -600,20 +633,25 @@ def done(inputs: ReportInputs) -> Built:
             links=line.links,
         )
         for line in lines
-    )
+        if line not in waiting
+    ]
     margins = [m for line in lines if (m := line.margin) is not None]
-    notes = (
-        (f"Margin over upstream prices: {totals_words(margins)} on {plural(len(margins), 'domain')}.",)
-        if margins
-        else ()
-    )
-    n = len(rows)
+    notes: tuple[str, ...] = ()
+    if waiting:
+        sold = totals_words(line.amount for line in waiting if line.amount is not None)
+        notes += (
+            f"Also paid: {plural(len(waiting), 'domain')} to do at the registrar, listed there"
+            + (f"; {sold} invoiced." if sold else "."),
+        )
+    if margins:
+        notes += (f"Margin over upstream prices: {totals_words(margins)} on {plural(len(margins), 'domain')}.",)
+    n = len(lines)
     section = Section(
         key="done",
         title="What the worker did",
         count=n,
         intro="Every paid invoice has its payment in Xero, unreconciled, for the bank line to match." if rows else "",
-        table=Table(columns=("Customer", "What", "Then", "Amount", "Margin"), rows=rows, numeric=(3, 4))
+        table=Table(columns=("Customer", "What", "Then", "Amount", "Margin"), rows=tuple(rows), numeric=(3, 4))
         if rows
         else None,
         notes=notes,

@@ -100,7 +100,7 @@ def table_lines(table: Table) -> list[str]:
 
 def section_lines(number: int, section: Section) -> list[str]:
     title = f"{number}. {section.title.upper()}"
-    if not section.items and section.table is None and not section.notes:
+    if not section.items and section.table is None and not section.notes and not section.commands:
         # Nothing to list: one line (its sentence, or "none").
         return ["", f"{title}: {section.intro or section.empty or 'none.'}"]
     heading = f"{title} ({section.count}) "
@@ -113,6 +113,7 @@ def section_lines(number: int, section: Section) -> list[str]:
         out += table_lines(section.table)
     for note in section.notes:
         out += wrap(note, INDENT)
+    out += [f"{INDENT}  $ {command}" for command in section.commands]
     if not section.items and section.table is None and not section.intro and section.empty:
         out.append(f"{INDENT}{section.empty}")
     return out
