@@ -121,6 +121,7 @@ class DoneLine:
     upstream: Money | None
     links: tuple[Link, ...] = ()
     order_id: str = ""
+    note: str = ""  # what the reseller should know about it (a Xero contact created under another name)
 
     @property
     def margin(self) -> Money | None:

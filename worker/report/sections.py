@@ -517,6 +517,7 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
     actions = optional_table(conn, "registrar_actions")
     by_order: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # order -> (when, what happened)
     upstream: dict[str, Money] = {}
+    notes: dict[str, str] = {}  # order -> what the reseller should know about what was done for it
     standalone: list[DoneLine] = []
     rows = conn.execute(
         select(outbox).where(outbox.c.status == "done", outbox.c.updated_at >= since).order_by(outbox.c.updated_at)
@@ -527,19 +528,24 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
         payload = row.payload if isinstance(row.payload, Mapping) else {}
         when = aware(row.updated_at) or row.updated_at
         order_ids = [str(o) for o in payload.get("order_ids") or [payload.get("order_id")] if o]
+        result = row.result if isinstance(row.result, Mapping) else {}
+        note = _contact_note(result, str(payload.get("contact_name", "")))
+        for order_id in order_ids:
+            if note:
+                notes[order_id] = note
         if row.kind in REGISTRAR_ACTIONS and actions is not None:
             continue  # told from registrar_actions below: a manual one is a to-do until done by hand
         if not order_ids:
-            result = row.result if isinstance(row.result, Mapping) else {}
             standalone.append(
                 DoneLine(
                     when=when,
                     customer=str(payload.get("contact_name", "")),
-                    what=action_words(row.kind, payload),
+                    what=_done_words(row.kind, payload, result),
                     outcome="done",
                     amount=money_or_none(payload.get("amount"), payload.get("currency"))
                     or money_or_none(result.get("rate") or result.get("amount"), result.get("currency")),
                     upstream=money_from(result.get("cost")),
+                    note=note,
                 )
             )
             continue
@@ -574,7 +580,8 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
             outcome = ", ".join(dict.fromkeys(e for _, e in events if e))
             if order_row is None:
                 lines.append(DoneLine(when=events[-1][0], customer="", what=order_id, outcome=outcome, amount=None,
-                                      upstream=upstream.get(order_id), order_id=order_id))  # fmt: skip
+                                      upstream=upstream.get(order_id), order_id=order_id,
+                                      note=notes.get(order_id, "")))  # fmt: skip
                 continue
             contact = order_row.contact if isinstance(order_row.contact, Mapping) else {}
             lines.append(
@@ -593,9 +600,27 @@ def _done_lines(inputs: ReportInputs) -> list[DoneLine]:
                     upstream=upstream.get(order_id),
                     links=(invoice_link(order_row.invoice_number, order_row.invoice_id),),
                     order_id=order_id,
+                    note=notes.get(order_id, ""),
                 )
             )
     return sorted(lines, key=lambda line: (line.when, line.customer, line.what))
+
+
+def _contact_note(result: Mapping[str, Any], customer: str) -> str:
+    """What an effect said about the customer's Xero contact (issue 15: a name another contact holds is extended,
+    an archived contact restored), as a sentence for the reseller."""
+    note = _one_line(str(result.get("contact_note") or "")).rstrip(".")
+    if not note:
+        return ""
+    return f"Xero contact for {customer}: {note}." if customer else f"Xero contact: {note}."
+
+
+def _done_words(kind: str, payload: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """A standalone action once done: an invoice raised by its number, others as `action_words` says them."""
+    number = str(result.get("invoice_number") or "")
+    if kind in ("renewal_invoice", "order_invoice") and number:
+        return f"{number} raised for {payload.get('domain') or 'a domain'}"
+    return action_words(kind, payload)
 
 
 def _received(inputs: ReportInputs) -> Figure:
@@ -636,7 +661,7 @@ def done(inputs: ReportInputs) -> Built:
         if line not in waiting
     ]
     margins = [m for line in lines if (m := line.margin) is not None]
-    notes: tuple[str, ...] = ()
+    notes = tuple(line.note for line in lines if line.note)
     if waiting:
         sold = totals_words(line.amount for line in waiting if line.amount is not None)
         notes += (
