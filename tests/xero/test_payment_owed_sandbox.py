@@ -20,8 +20,10 @@ from integrations.ports import PaymentDraft
 from integrations.registrar.fake import FakeRegistrar
 from rules.model import Contact, Order, OrderKind
 from rules.money import Money
+from tests.review.acting import approve_as_person
 from tests.xero.sandbox_books import SandboxBooks
 from worker.app import App
+from worker.approval import ApprovalRequest
 from worker.jobs.dispatch import dispatch
 from worker.jobs.match import decide_stored
 from worker.jobs.xero_sync import sync_xero
@@ -236,3 +238,44 @@ def test_a_worker_that_dies_after_xero_took_the_smaller_payment_records_it_once(
     [credit] = _items(app, "credit")
     assert credit.detail["amount"] == "10.00"
     assert registrar.calls("register") == 1
+
+
+def test_the_credit_pays_another_order_of_the_customer_when_the_reseller_says_so(
+    world: tuple[App, SandboxBooks, FakeRegistrar, Ticker],
+) -> None:
+    """The left-over money is the reseller's to decide: approving the credit item for another open invoice of the
+    same customer records that payment in Xero from the same receipt, once."""
+    app, books, _registrar, clock = world
+    books.seed_order(
+        Order(
+            order_id="INV-0811",
+            kind=OrderKind.DOMAIN_RENEWAL,
+            invoice_number="INV-0811",
+            invoice_id="a6f1f2de-34f4-4d8f-9c65-50c3e8a10a11",
+            contact=ANA,
+            domain="tupou.nz",
+            amount_due=Money.of("10.00", "NZD"),
+            issued=date(2026, 10, 21),
+            due=date(2026, 11, 21),
+        )
+    )
+    _paid_in_full_queued(app, books, clock)
+    _paid_elsewhere(books, "10.00")
+    dispatch(app)
+    [credit] = _items(app, "credit")
+    assert "INV-0811" in credit.candidates
+
+    result = approve_as_person(
+        app.engine,
+        ApprovalRequest(review_id=credit.id, orders=("INV-0811",)),
+        settings=app.settings,
+        now=clock(),
+    )
+    assert result.ok, result.message
+    dispatch(app)
+    other = books.sb.books.invoices["a6f1f2de-34f4-4d8f-9c65-50c3e8a10a11"].data
+    assert (other["AmountDue"], other["Status"]) == (0.0, "PAID")
+    assert [p.data["Reference"] for p in books.sb.books.payments.values() if p.data["Amount"] == 10.0].count(
+        LINE
+    ) == 1
+    assert [i.status for i in _items(app, "credit")] == ["approved"]
