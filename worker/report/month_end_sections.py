@@ -8,7 +8,7 @@ from __future__ import annotations
 from rules.money import Money
 from rules.month_end import Difference, DifferenceKind
 from rules.provider_bill import Month
-from rules.words import day_words, joined, money_words
+from rules.words import day_words, domain_words, joined, money_words
 from worker.balance import registrar_outlook
 from worker.bills import unreported_months
 from worker.month_end import month_end
@@ -68,11 +68,9 @@ def _difference_rows(diffs: tuple[Difference, ...]) -> tuple[Row, ...]:
     rows: list[Row] = []
     for kind, found in by_kind.items():
         if len(found) <= ROWS_OF_A_KIND:
-            rows += [
-                Row(cells=(SHORT[d.kind], d.item or "?", d.customer, _money_cell(d)), tone="attention") for d in found
-            ]
+            rows += [Row(cells=(SHORT[d.kind], _item(d), d.customer, _money_cell(d)), tone="attention") for d in found]
             continue
-        items = [d.item or "?" for d in found]
+        items = [_item(d) for d in found]
         customers = {d.customer for d in found if d.customer}
         rows.append(
             Row(
@@ -90,6 +88,11 @@ def _difference_rows(diffs: tuple[Difference, ...]) -> tuple[Row, ...]:
             )
         )
     return tuple(rows)
+
+
+def _item(d: Difference) -> str:
+    """The domain or site a difference is about, as people write it."""
+    return domain_words(d.item) if d.item else "?"
 
 
 def provider_bill(inputs: ReportInputs) -> Built:
@@ -148,7 +151,7 @@ def first_payments(inputs: ReportInputs) -> Built:
     rows = tuple(
         Row(
             cells=(
-                w.domain,
+                domain_words(w.domain),
                 w.plan,
                 _money(money_or_none(w.amount, w.currency)) or (f"{w.amount} {w.currency}" if w.amount else ""),
                 day_words(w.start, today=inputs.today),
@@ -198,7 +201,7 @@ def registrar_funds(inputs: ReportInputs) -> Built:
         Row(
             cells=(
                 c.action,
-                c.domain,
+                domain_words(c.domain),
                 "queued" if c.queued or c.due is None else f"due {day_words(c.due, today=inputs.today)}",
                 _money(c.cost),
             )
@@ -211,7 +214,7 @@ def registrar_funds(inputs: ReportInputs) -> Built:
         count=len(rows),
         intro=warning,
         table=Table(columns=("Action", "Domain", "When", "Price"), rows=rows, numeric=(3,)) if rows else None,
-        notes=(f"Not counted, no price in the table: {', '.join(c.domain for c in outlook.unpriced)}.",)
+        notes=(f"Not counted, no price in the table: {', '.join(domain_words(c.domain) for c in outlook.unpriced)}.",)
         if outlook.unpriced
         else (),
         tone="alarm" if outlook.short else "attention",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from rules.model import DecisionKind, OrderKind
 from rules.money import Money
-from rules.words import day_words, joined, money_words, order_words, years_words
+from rules.words import day_words, domain_named, domain_words, joined, money_words, order_words, years_words
 from worker.report.headlines import decision_headline, local_day
 from worker.report.inputs import Built, ReportInputs, as_date, money_from, money_or_none, optional_table
 from worker.report.model import (
@@ -329,7 +329,7 @@ def registrar(inputs: ReportInputs) -> Built:
             rows.append(
                 Row(
                     cells=(
-                        str(m["domain"]),
+                        domain_named(str(m["domain"])),
                         str(customers.get(m["order_id"], "")),
                         "renew" if renew else "register",
                         years_words(int(m["years"] or 1)),
@@ -483,7 +483,14 @@ def expiring(inputs: ReportInputs) -> Built:
     found = expiring_domains(inputs)
     within = inputs.expiring_within_days
     rows = tuple(
-        Row(cells=(e.domain, e.customer, day_words(e.expires, today=inputs.today), plural(e.days_left, "day")))
+        Row(
+            cells=(
+                domain_words(e.domain),
+                e.customer,
+                day_words(e.expires, today=inputs.today),
+                plural(e.days_left, "day"),
+            )
+        )
         for e in found
     )
     n = len(rows)
