@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
@@ -12,8 +14,9 @@ from config.settings import Settings
 from integrations.ports import ContactDraft
 from integrations.xero.fake import FakeAccounting
 from worker.app import App
-from worker.commands.order_actions import hosting_start, hosting_stop
+from worker.commands.order_actions import hosting_start, hosting_stop, orders_new
 from worker.jobs.dispatch import dispatch
+from worker.jobs.xero_sync import sync_xero
 from worker.outbox import effect_key, enqueue
 from worker.store.outbox_tables import hosting_services
 from worker.store.tables import outbox
@@ -56,3 +59,31 @@ def test_two_hosting_starts_in_the_same_instant_are_two_services(
     dispatch(app)
     live = [r for r in accounting.repeating.values() if r.status == "AUTHORISED"]
     assert len(live) == 1 and accounting.calls["create_repeating_invoice"] == 1  # the first stopped before its day
+
+
+def test_an_order_invoice_is_the_domains_next_order_not_the_days(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same `orders new` twice queues one invoice, whenever the second comes; once that invoice is voided in
+    Xero, ordering the domain again in the very same instant queues a new one (a key made of the day would have
+    taken it for the first, and one made of the time would have let the repeat through on another day)."""
+    accounting.add_contact("c-2", ContactDraft(name="Aroha"))
+    settings = replace(settings, hosting=replace(settings.hosting, domain_rates={"nz": Decimal("30.00")}))
+    args = argparse.Namespace(domain="aroha.nz", years=1, contact="c-2", email=None, name=None, price=None)
+    assert orders_new(app.engine, settings, args, clock) == 0
+    assert orders_new(app.engine, settings, args, clock) == 1
+    assert "already has an invoice queued (order_invoice:aroha.nz:1)" in capsys.readouterr().err
+    dispatch(app)
+    clock.advance(days=3)
+    assert orders_new(app.engine, settings, args, clock) == 1  # raised, not yet read back: still open
+    [(invoice_id, invoice)] = accounting.invoices.items()
+    assert f"already has invoice {invoice.invoice_number} raised in Xero" in capsys.readouterr().err
+
+    clock.advance(minutes=10)
+    accounting.set_invoice_status(invoice_id, "VOIDED")
+    clock.advance(minutes=10)
+    sync_xero(app)  # the voided invoice is read, and no open order is left for it
+    assert orders_new(app.engine, settings, args, clock) == 0
+    with app.engine.connect() as conn:
+        keys = sorted(r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.kind == "order_invoice")))
+    assert keys == ["order_invoice:aroha.nz:1", "order_invoice:aroha.nz:2"]

@@ -234,7 +234,7 @@ def test_manual_renewal_with_unknown_expiry_needs_the_new_expiry(
 def test_orders_new_raises_one_invoice_that_becomes_a_registration_order(
     app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`orders new` queues the invoice once per domain and day; dispatch finds or creates the contact by e-mail and
+    """`orders new` queues one invoice while the last is open; dispatch finds or creates the contact by e-mail and
     raises the invoice with the registration item code and a line the sync reads the domain from."""
     from dataclasses import replace
 

@@ -62,4 +62,4 @@ def test_a_result_is_on_stdout_and_the_same_order_again_is_refused_on_stderr(tmp
     )
     status, out, err = run_case(again, tmp_path)
     assert status == 1 and out.strip() == ""
-    assert "already queued today" in _said(err)[0]
+    assert "already has an invoice queued" in _said(err)[0]

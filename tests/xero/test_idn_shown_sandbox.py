@@ -110,6 +110,8 @@ def test_an_idn_order_reads_in_unicode_and_is_registered_in_its_idna_form(
     with app.engine.connect() as conn:  # read back as the order it is, in the form the registrar takes
         domain = conn.execute(select(orders.c.domain).where(orders.c.invoice_id == invoice["InvoiceID"])).scalar_one()
     assert domain == MUNICH_ASCII
+    assert orders_new(app.engine, app.settings, args, clock) == 1  # its invoice is open: not a second one
+    assert f"already has invoice {invoice['InvoiceNumber']} open in Xero" in capsys.readouterr().err
 
     books.seed_bank_line(
         "0f3c2b1a-0000-4000-8000-0000000000b2", "25.00", clock().date(), "H MUELLER", invoice["Reference"]

@@ -25,7 +25,7 @@ from worker.hosting_history import change_plan, end_service
 from worker.outbox import effect_key, enqueue, queue_hosting_start
 from worker.store.orders import owed_from_row, part_paid_sums
 from worker.store.outbox_tables import hosting_services, outbox_orders, registrar_actions
-from worker.store.tables import orders, outbox
+from worker.store.tables import orders, outbox, watermarks
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Engine, Settings, argparse.Namespace, Clock], int]
@@ -136,17 +136,54 @@ def orders_new(engine: Engine, settings: Settings, args: argparse.Namespace, clo
         "contact_name": contact_name,
         "item_code": next((c for c, k in settings.xero.item_codes.items() if k == "domain_registration"), ""),
     }
-    # One order per domain and business day: the same command run twice queues one invoice.
-    key = effect_key("order_invoice", domain, settings.worker.business_day(now).isoformat())
     with engine.begin() as conn:
-        queued = enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now)
-    if not queued:
-        return refuse(f"an invoice for {name.shown()} was already queued today ({key}); nothing more queued", 1)
+        open_already, earlier = _order_invoices(conn, domain)
+        if open_already:
+            return refuse(f"{name.shown()} {open_already}; nothing more queued", 1)
+        # The domain's next order, never the clock: the same command run twice (or at once) queues one invoice,
+        # and a new order after the last one was paid, voided or failed is its own.
+        key = effect_key("order_invoice", domain, str(earlier + 1))
+        if not enqueue(conn, key=key, kind="order_invoice", payload=payload, now=now):
+            return refuse(f"an invoice for {name.shown()} was queued meanwhile ({key}); nothing more queued", 1)
     print(
         f"invoice for {name.shown()}, {args.years} year(s) at {price} {settings.worker.home_currency}, queued; the "
         "next dispatch raises it in Xero, and its payment registers the domain"
     )
     return 0
+
+
+def _order_invoices(conn: Any, domain: str) -> tuple[str, int]:
+    """Whether an order invoice for `domain` is still open, in words ("" when none is): queued, or raised and open
+    in Xero (or not read back from Xero since it was raised); and how many were ever queued for it."""
+    rows = [
+        r
+        for r in conn.execute(
+            select(
+                outbox.c.idempotency_key, outbox.c.status, outbox.c.result, outbox.c.payload, outbox.c.updated_at
+            ).where(outbox.c.kind == "order_invoice")
+        )
+        if (r.payload or {}).get("domain") == domain
+    ]
+    read_at = conn.execute(select(watermarks.c.updated_at).where(watermarks.c.name == "xero.invoices")).scalar()
+    for r in rows:
+        if r.status in ("pending", "running"):
+            return f"already has an invoice queued ({r.idempotency_key})", len(rows)
+        result = (r.result or {}) if r.status == "done" else {}
+        if not result.get("invoice_id"):
+            continue  # failed: in review, and no invoice was raised
+        number = result.get("invoice_number") or result["invoice_id"]
+        states = conn.execute(select(orders.c.status).where(orders.c.invoice_id == result["invoice_id"])).scalars()
+        states = list(states)
+        if any(state in ("open", "part_paid") for state in states):
+            return f"already has invoice {number} open in Xero (void it there first to order again)", len(rows)
+        if not states and (read_at is None or _utc(read_at) <= _utc(r.updated_at)):
+            # Raised, and Xero not read since: it is open until the next sync says otherwise.
+            return f"already has invoice {number} raised in Xero; try again after the next sync", len(rows)
+    return "", len(rows)
+
+
+def _utc(stamp: datetime) -> datetime:
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def _order_price(settings: Settings, domain: str, years: int, given: str | None) -> Decimal:
