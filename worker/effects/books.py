@@ -23,7 +23,9 @@ from rules.payment_references import BASE
 from rules.words import domain_words, money_words
 from worker.domains import domain_row
 from worker.effects import Checkpoint, Done, Failed, Outcome
+from worker.outbox import revise_payload
 from worker.store.outbox_tables import domains
+from worker.store.review_items import raise_review_item
 from worker.store.tables import orders
 
 if TYPE_CHECKING:
@@ -113,8 +115,6 @@ def _pay_what_is_owed(app: App, row: OutboxRow, *, owed: Money, checkpoint: Chec
     """Record only what the invoice still owes and keep the rest as a credit for the reseller to refund or apply.
     The decision is written into the row before Xero is asked, so a retry after a crash repeats it (and finds the
     payment by its amount) instead of taking the smaller payment for someone else's."""
-    from worker.outbox import revise_payload
-
     p = row.payload
     received = Money.of(str(p.get("received_amount") or p["amount"]), str(p["currency"]))
     owed = owed if owed.amount > 0 else Money.zero(received.currency)
@@ -144,8 +144,6 @@ def _credit(app: App, row: OutboxRow) -> Callable[[Connection], None] | None:
         return None
 
     def record(conn: Connection) -> None:
-        from worker.store.review_items import raise_review_item
-
         order = conn.execute(
             select(orders.c.contact_id, orders.c.contact).where(orders.c.order_id == str(p.get("order_id", "")))
         ).first()
