@@ -120,3 +120,14 @@ def test_a_day_without_contact_notes_says_nothing_of_contacts(sqlite_engine: Eng
     report = morning_report(sqlite_engine)
     done = report.section("done")
     assert done is not None and not any("Xero contact" in note for note in done.notes)
+
+
+def test_jobs_are_named_in_words_with_their_name_for_status_beside(sqlite_engine: Engine) -> None:
+    """A late job in the alert and the health table reads "Reading Xero (sync_xero)", not the job's key alone; the
+    value model keeps the key (the review page's health page and `status` go by it)."""
+    report = morning_report(sqlite_engine)
+    assert [a.job for a in report.alerts] == ["sync_xero"]
+    text = render_text(report)
+    assert "\n  Reading Xero (sync_xero): late, last success " in text
+    assert "LATE   Reading Xero (sync_xero) " in text
+    assert "<li><b>Reading Xero (sync_xero)</b>: late" in render_html(report)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from worker.report.model import Figure, Item, Link, MorningReport, Section, Table
+from worker.report.model import Figure, Item, Link, MorningReport, Section, Table, job_words
 from worker.report.text import alert_text, local, one_line
 
 STYLE = """
@@ -172,7 +172,9 @@ def render_html(report: MorningReport) -> str:
         f"{_e(local(report.since, tz))}.</p>",
     ]
     if report.alerts:
-        items = "".join(f"<li><b>{_e(a.job)}</b>: {_e(one_line(alert_text(a, tz)))}</li>" for a in report.alerts)
+        items = "".join(
+            f"<li><b>{_e(job_words(a.job))}</b>: {_e(one_line(alert_text(a, tz)))}</li>" for a in report.alerts
+        )
         parts.append(f"<div class=alert role=alert><b>The worker itself needs attention</b><ul>{items}</ul></div>")
     note = "Every command runs as printed, from any directory."
     if report.commands_note:

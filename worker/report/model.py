@@ -18,6 +18,27 @@ from rules.money import Money
 XERO_INVOICE = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
 
 
+# The daemon's jobs as the reseller would say what they do; the job's own name follows, for `status` and the log.
+JOB_WORDS = {
+    "watch_inbox": "Watching the payments inbox",
+    "poll_inbox": "Reading the payments inbox",
+    "match_receipts": "Matching payments",
+    "match_payouts": "Matching payouts",
+    "dispatch_outbox": "Carrying out queued actions",
+    "sync_xero": "Reading Xero",
+    "raise_renewals": "Raising renewal invoices",
+    "sync_registrar": "Reading the registrar",
+    "sync_provider_bills": "Reading the provider's bills",
+    "check_registrar_balance": "Checking the registrar balance",
+    "send_report": "Sending this report",
+}
+
+
+def job_words(job: str) -> str:
+    """ "Reading Xero (sync_xero)"; a name that is no job (the payments mailbox) as it is."""
+    return f"{JOB_WORDS[job]} ({job})" if job in JOB_WORDS else job
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Alert:
     """A late or failing job, or a condition only a person can clear (the mailbox needs signing in again): shown

@@ -31,6 +31,7 @@ from worker.report.model import (
     SourceHealth,
     Table,
     invoice_link,
+    job_words,
 )
 from worker.review import CHORE_KINDS, FAILED_KINDS, REJECTED_KINDS
 from worker.review_list import ReviewEntry, to_do_command
@@ -729,7 +730,7 @@ def health(inputs: ReportInputs) -> Built:
         Row(
             cells=(
                 "LATE" if s.late else ("FAILING" if s.failing else "ok"),
-                s.job,
+                job_words(s.job),
                 when_words(s.last_success_at, inputs),
                 s.plan,
                 _one_line(s.last_error)[:300] if s.failing else "",

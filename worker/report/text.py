@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rules.words import day_words
-from worker.report.model import Alert, Item, MorningReport, Section, Table
+from worker.report.model import Alert, Item, MorningReport, Section, Table, job_words
 
 WIDTH = 100  # prose
 TABLE_WIDTH = 110  # a table row wraps its longest cell only beyond this
@@ -130,7 +130,7 @@ def render_text(report: MorningReport) -> str:
     if report.alerts:
         out += ["", "!! THE WORKER ITSELF NEEDS ATTENTION"]
         for alert in report.alerts:
-            out += wrap(f"{alert.job}: {alert_text(alert, tz)}", INDENT, INDENT + "  ")
+            out += wrap(f"{job_words(alert.job)}: {alert_text(alert, tz)}", INDENT, INDENT + "  ")
     out += ["", "IN TEN SECONDS"]
     width = max((len(f.label) for f in report.summary), default=0)
     for figure in report.summary:
