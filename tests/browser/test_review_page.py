@@ -1,8 +1,8 @@
 """`make test-browser`: the review page in Debian's chromium, driven by Selenium through chromium-driver, against the
 real server (waitress) over a real database. A reseller signs in by keyboard, approves one item, ignores another,
-records a registrar to-do as done and sees the outbox rows; every page fits 320, 375, 768 and 1280 px without sideways
-scrolling, with no word or reference (ORD-1042, 2026-11-20) broken across two lines; screenshots at 375 and 1280 px
-are kept under artefacts/review-page/.
+records a registrar to-do as done and sees the outbox rows, and rejects a third with the keyboard alone; every page
+fits 320, 375, 768 and 1280 px without sideways scrolling, with no word or reference (ORD-1042, 2026-11-20) broken
+across two lines; screenshots at 375 and 1280 px are kept under artefacts/review-page/.
 
 Outside `make test` (marker `browser`): it needs chromium and chromium-driver, which `make test-browser` installs.
 """
@@ -65,6 +65,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine
 
         add_receipt(conn, "r-2", amount="500.00", payer_name="J SMITH SAVINGS")
         add_review(conn, "unmatched", "r-2", "no invoice, customer or amount matches")
+        add_receipt(conn, "r-3", amount="9.99", payer_name="WIN A PRIZE LTD")  # to reject by keyboard alone
+        add_review(conn, "unmatched", "r-3", "no invoice, customer or amount matches")
     from worker.bills import import_statement
 
     statement = Path(__file__).resolve().parents[2] / "config" / "example-statement.csv"
@@ -156,14 +158,17 @@ def _item_id(engine: Engine, subject: str) -> int:
         return int(conn.execute(select(review_items.c.id).where(review_items.c.subject == subject)).scalar_one())
 
 
-def _follow(driver: Any, element: Any) -> None:
-    """Click a link or a form's button and wait until the next page has replaced this one."""
+def _follow(driver: Any, element: Any, key: str = "") -> None:
+    """Click a link or a form's button (or press `key` on it) and wait until the next page has replaced this one."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+    if key:
+        element.send_keys(key)
+    else:
+        element.click()
 
     def replaced(_: Any) -> bool:
         try:
@@ -173,6 +178,22 @@ def _follow(driver: Any, element: Any) -> None:
         return False
 
     WebDriverWait(driver, 10).until(replaced)
+
+
+def _tab_to(driver: Any, label: str) -> Any:
+    """Press Tab until the button or link named `label` has the focus, as a keyboard user would; it must show it."""
+    from selenium.webdriver.common.keys import Keys
+
+    for _ in range(80):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        focused = driver.switch_to.active_element
+        if focused.text.strip() == label:
+            ring = driver.execute_script(
+                "var s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];", focused
+            )
+            assert ring[0] != "none" and ring[1] != "0px", (label, ring)  # where the focus is can be seen
+            return focused
+    raise AssertionError(f"{label!r} cannot be reached with the Tab key on {driver.current_url}")
 
 
 def _press(driver: Any, label: str) -> None:
@@ -288,6 +309,31 @@ def test_every_page_fits_the_screen(site: tuple[str, Engine], browser: Any, path
     browser.get(base + path)
     _fits(browser, width)
     _width(browser, 1280)
+
+
+def test_an_item_is_decided_with_the_keyboard_alone(site: tuple[str, Engine], browser: Any) -> None:
+    """From the list to the item, to its Reject button and to Confirm: Tab to each, Enter to press it."""
+    from selenium.webdriver.common.keys import Keys
+
+    base, engine = site
+    browser.get(base + "/decisions")
+    if "/signin" in browser.current_url:
+        browser.switch_to.active_element.send_keys(NAME, Keys.TAB, PASSWORD, Keys.ENTER)
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(lambda d: d.current_url == base + "/decisions")
+    item = _item_id(engine, "r-3")
+    _follow(
+        browser, _tab_to(browser, f"#{item} WIN A PRIZE LTD paid 9.99 NZD by bank transfer on 26 Nov 2026"), Keys.ENTER
+    )
+    _follow(browser, _tab_to(browser, "Reject: not genuine…"), Keys.ENTER)
+    _follow(browser, _tab_to(browser, "Confirm: reject"), Keys.ENTER)
+    from selenium.webdriver.common.by import By
+
+    assert f"Done: #{item} rejected" in browser.find_element(By.CSS_SELECTOR, "main").text
+    with engine.connect() as conn:
+        status = conn.execute(select(review_items.c.status).where(review_items.c.id == item)).scalar_one()
+    assert status == "rejected"
 
 
 def test_a_link_from_elsewhere_opens_the_page_signed_in(site: tuple[str, Engine], browser: Any) -> None:

@@ -468,3 +468,20 @@ def test_a_plan_that_opens_a_credit_is_confirmed_at_the_first_try(
         kinds = {r.kind: r.status for r in conn.execute(select(review_items))}
         [entry] = audit.latest(conn)
     assert kinds == {"over_paid": "approved", "credit": "open"} and entry.ok
+
+
+def test_the_search_box_leads_to_the_link_action(signed_in: FlaskClient, engine: Engine, settings: Settings) -> None:
+    """Search for the customer, press "Link to …" (a form holding the customer's id), confirm: the payer is
+    remembered as that customer, as `review link --contact` does (compared above), and the item stays open."""
+    from worker.store.tables import payer_links
+
+    receipt_item(engine, settings)
+    page = signed_in.get("/decisions/1?customer=kiwi").get_data(as_text=True)
+    found = re.search(r'<form method="get" action="(/decisions/1/link)" class="inline">(.*?)</form>', page, re.S)
+    assert found is not None and "Link to Kiwi Cafe" in found.group(2)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found.group(2))
+    assert fields == [("contact", "C-2")]
+    assert confirm(signed_in, f"{found.group(1)}?contact=C-2").status_code == 303
+    with engine.connect() as conn:
+        assert {r.contact_id for r in conn.execute(select(payer_links))} == {"C-2"}  # by name and by e-mail
+        assert conn.execute(select(review_items.c.status).where(review_items.c.id == 1)).scalar_one() == "open"
