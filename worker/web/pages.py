@@ -78,12 +78,8 @@ def summary() -> str:
     ctx = context()
     report = build_report(ctx.settings, ctx.engine, ctx.clock())
     with ctx.engine.connect() as conn:
-        items = queries.open_decisions(conn)
-        todos = queries.todos(conn)
         recent = audit.latest(conn, limit=5)
-    return render_template(
-        "summary.html", report=report, items=items, totals=_totals(items), todos=todos, recent=recent
-    )
+    return render_template("summary.html", report=report, recent=recent)
 
 
 def decisions() -> str:
