@@ -10,13 +10,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from rules.money import Money
 from rules.words import domain_named
 from worker.effects.orders import settle_orders
 from worker.effects.registrations import finish_by_hand
 from worker.outbox import requeue
+from worker.store.tables import outbox
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -60,9 +61,38 @@ def record_done(
 
 def retry_action(conn: Connection, key: str, *, now: datetime) -> ChoreOutcome:
     """`orders retry`: a failed action gets a fresh set of attempts; the next dispatch runs it, checking first."""
+    superseded = _ordered_again(conn, key)
+    if superseded:
+        return ChoreOutcome(ok=False, message=superseded)
     if not requeue(conn, key, now=now):
         return ChoreOutcome(ok=False, message=f"no failed action with key {key!r}")
     return ChoreOutcome(ok=True, message=f"{key} queued again; the next dispatch runs it")
+
+
+def _ordered_again(conn: Connection, key: str) -> str:
+    """Why a failed order invoice must not be raised now ("" when it may): the domain was ordered again after it,
+    so raising this one as well would invoice the customer twice for one domain."""
+    row = conn.execute(
+        select(outbox.c.id, outbox.c.kind, outbox.c.payload).where(outbox.c.idempotency_key == key)
+    ).first()
+    if row is None or row.kind != "order_invoice":
+        return ""
+    domain = (row.payload or {}).get("domain")
+    later = [
+        r.idempotency_key
+        for r in conn.execute(
+            select(outbox.c.idempotency_key, outbox.c.payload)
+            .where(outbox.c.kind == "order_invoice", outbox.c.id > row.id)
+            .order_by(outbox.c.id)
+        )
+        if (r.payload or {}).get("domain") == domain
+    ]
+    if not later:
+        return ""
+    return (
+        f"{domain_named(str(domain))} was ordered again after this one failed ({later[-1]}): retrying {key} would "
+        "invoice it twice; nothing queued (close it with `review done` if the later order stands)"
+    )
 
 
 def settle_payout(

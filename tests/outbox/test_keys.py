@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from config.settings import Settings
 from integrations.ports import ContactDraft
 from integrations.xero.fake import FakeAccounting
 from worker.app import App
-from worker.commands.order_actions import hosting_start, hosting_stop, orders_new
+from worker.commands.order_actions import hosting_start, hosting_stop, orders_new, orders_retry
 from worker.jobs.dispatch import dispatch
 from worker.jobs.xero_sync import sync_xero
 from worker.outbox import effect_key, enqueue
@@ -87,3 +87,35 @@ def test_an_order_invoice_is_the_domains_next_order_not_the_days(
     with app.engine.connect() as conn:
         keys = sorted(r.idempotency_key for r in conn.execute(select(outbox).where(outbox.c.kind == "order_invoice")))
     assert keys == ["order_invoice:aroha.nz:1", "order_invoice:aroha.nz:2"]
+
+
+def test_a_failed_order_invoice_is_not_retried_once_the_domain_was_ordered_again(
+    app: App, accounting: FakeAccounting, settings: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first order's invoice failed, the domain was ordered again (allowed: no invoice was raised); retrying the
+    first afterwards would raise a second invoice for the same domain, so it is refused and nothing is queued.
+    Retrying the newest order's failed invoice still works."""
+    accounting.add_contact("c-3", ContactDraft(name="Mere"))
+    settings = replace(settings, hosting=replace(settings.hosting, domain_rates={"nz": Decimal("30.00")}))
+    args = argparse.Namespace(domain="mere.nz", years=1, contact="c-3", email=None, name=None, price=None)
+    assert orders_new(app.engine, settings, args, clock) == 0
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(outbox).where(outbox.c.idempotency_key == "order_invoice:mere.nz:1").values(status="failed")
+        )
+    assert orders_new(app.engine, settings, args, clock) == 0  # the failed one raised nothing: a new order goes ahead
+    capsys.readouterr()
+
+    assert orders_retry(app.engine, settings, argparse.Namespace(key="order_invoice:mere.nz:1"), clock) == 1
+    assert "mere.nz was ordered again after this one failed (order_invoice:mere.nz:2)" in capsys.readouterr().err
+    dispatch(app)
+    assert len(accounting.invoices) == 1
+    with app.engine.connect() as conn:
+        first = conn.execute(select(outbox.c.status).where(outbox.c.idempotency_key == "order_invoice:mere.nz:1"))
+        assert first.scalar_one() == "failed"
+
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(outbox).where(outbox.c.idempotency_key == "order_invoice:mere.nz:2").values(status="failed")
+        )
+    assert orders_retry(app.engine, settings, argparse.Namespace(key="order_invoice:mere.nz:2"), clock) == 0
