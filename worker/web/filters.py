@@ -11,6 +11,7 @@ from flask import Flask
 from config.settings import Settings
 from rules.model import Receipt, ReceiptSource
 from rules.money import Money
+from rules.words import domain_named
 from worker.web.queries import ItemView
 
 
@@ -58,6 +59,8 @@ def register_filters(app: Flask, settings: Settings) -> None:
     app.add_template_filter(headline, "headline")
     app.add_template_filter(paid_by, "paid_by")
     app.add_template_filter(money, "money")
+    # Unicode as people read it, with the xn-- form the registrar's panel takes beside it when they differ.
+    app.add_template_filter(domain_named, "domain")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.jinja_env.globals["timezone"] = settings.worker.timezone

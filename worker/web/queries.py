@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, or_, select
 from rules.model import Receipt
 from rules.money import Money
 from rules.settlement import PAYABLE
+from rules.words import domain_words
 from worker.health import aware
 from worker.review import CREDIT_KIND, FAILED_KINDS, REJECTED_KINDS
 from worker.store.orders import owed_from_row, part_paid_sums
@@ -58,7 +59,7 @@ class OrderView:
             "hosting": "hosting",
             "setup": "site setup",
         }.get(self.kind, self.kind.replace("_", " "))
-        subject = self.domain or self.plan
+        subject = domain_words(self.domain) or self.plan
         return f"{label} of {subject}" if subject else label
 
 
@@ -364,7 +365,11 @@ def find_customers(conn: Connection, text: str, *, limit: int = 20) -> list[Cust
     found = [
         Customer(contact_id=cid, name=name or cid, email=email, domains=tuple(domains.get(cid, ())))
         for cid, (name, email) in names.items()
-        if any(needle in v.casefold() for v in (name, email, cid, *domains.get(cid, ())))
+        # A domain is found as typed in either form: 'münchen' or 'xn--mnchen'.
+        if any(
+            needle in v.casefold()
+            for v in (name, email, cid, *domains.get(cid, ()), *map(domain_words, domains.get(cid, ())))
+        )
     ]
     return sorted(found, key=lambda c: c.name.casefold())[:limit]
 
