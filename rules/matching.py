@@ -361,6 +361,7 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
     if not ev.domain_refs and not ev.domain_words:
         # A payee that spells a customer's whole domain without its dots ("KAURICAFECONZ"): the domain, written.
         spelled = squash(receipt.payer_name)
+        spelled = spelled[3:] if spelled.startswith("www") and spelled[3:] in book.by_squashed_domain else spelled
         if len(spelled) >= policy.min_domain_prefix and spelled in book.by_squashed_domain:
             ev.domain_words.append((spelled, tuple(sorted(book.by_squashed_domain[spelled]))))
             for oid in book.by_squashed_domain[spelled]:
@@ -494,6 +495,22 @@ def _payer_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str], pai
     return ""
 
 
+def _domain_word_conflict(ev: Evidence, book: OrderBook, order_ids: Iterable[str]) -> str:
+    """Another customer's whole domain written without its dots (payee "KAURICAFECONZ") beside the invoice number:
+    the payer is that customer as surely as by name, and the number may be a slip onto someone else's invoice."""
+    contacts = {book.orders[o].contact.contact_id for o in order_ids}
+    for word, hits in ev.domain_words:
+        whole = [
+            o
+            for o in book.open_orders(hits)
+            if word in (squash(book.orders[o].domain), domain_label(book.orders[o].domain, book.patterns))
+        ]
+        if whole and not any(book.orders[o].contact.contact_id in contacts for o in whole):
+            theirs = book.orders[whole[0]]
+            return f"but '{word.upper()}' is {theirs.domain}, another customer's open order ({theirs.invoice_number})"
+    return ""
+
+
 def _invoices(book: OrderBook, order_ids: Iterable[str]) -> str:
     return ", ".join(book.orders[o].invoice_number for o in order_ids)
 
@@ -518,7 +535,7 @@ def by_invoice_reference(receipt: Receipt, ev: Evidence, book: OrderBook) -> Pro
         return None
     ids = tuple(sorted(ev.invoice_refs, key=lambda o: book.orders[o].invoice_number))
     evidence = "; ".join(dict.fromkeys(ev.invoice_refs[o] for o in ids))
-    doubt = _payer_conflict(ev, book, ids, receipt.money)
+    doubt = _payer_conflict(ev, book, ids, receipt.money) or _domain_word_conflict(ev, book, ids)
     if ev.slipped_references and not doubt:
         # A payment reference one slip from ours is only ever a suggestion; with it, nothing is acted on.
         doubt = f"payment reference {ev.slipped_references[0]} does not verify (a typing slip?)"

@@ -80,6 +80,19 @@ def link_keys(payer_name: str, payer_email: str) -> tuple[str, ...]:
     return tuple(k[:255] for k in keys)
 
 
+def trading_names(payer_name: str, patterns: Patterns) -> list[str]:
+    """A payer's names: "M NGATA T/A KAURI CAFE" is both M Ngata and Kauri Cafe; any other name is itself."""
+    name = " ".join(payer_name.split())
+    if not name:
+        return []
+    lowered = name.lower()
+    for marker in patterns.trading_as:
+        at = lowered.find(f" {marker} ")
+        if at > 0:
+            return [name[:at], *trading_names(name[at + len(marker) + 2 :], patterns)]
+    return [name]
+
+
 class ContactIndex:
     """Contacts by e-mail, company name, person name and family name, so a payer is looked up, not searched.
     `links` are payers a person already tied to a contact while resolving a review item."""
@@ -142,8 +155,8 @@ class ContactIndex:
         email = payer_email.strip().lower()
         if email:
             note(self.by_email.get(email, ()), PayerLevel.EMAIL, f"payer e-mail {email} is that of")
-        if payer_name.strip():
-            self._match_name(payer_name, note)
+        for name in trading_names(payer_name, self.patterns):
+            self._match_name(name, note)
         return sorted(found.values(), key=lambda m: (-m.level, m.contact_id))
 
     def _match_name(self, payer_name: str, note: _Note) -> None:
@@ -152,14 +165,16 @@ class ContactIndex:
         key = company_key(payer_name, self.patterns)
         if key in self.by_company:
             note(self.by_company[key], PayerLevel.NAME, f"payer '{shown}' is the name of")
+            if len(key) >= MIN_TRUNCATED_NAME:
+                # "NAPIER CLEANING" is Napier Cleaning's name, and may be Napier Cleaning Services' written short:
+                # worth suggesting, too weak to stand against the exact name.
+                for company in self._companies.some_with_prefix(key, MAX_NAMESAKES + 1)[1:]:
+                    note(self.by_company[company], PayerLevel.SURNAME, f"payer '{shown}' starts the name of")
         elif len(key) >= MIN_TRUNCATED_NAME:
-            first = self._companies.first_with_prefix(key)
-            if first is not None:
-                note(
-                    self.by_company[first],
-                    PayerLevel.NAME,
-                    f"payer '{shown}' is the start of the name of",
-                )
+            # A name cut short by the bank's field ("NAPIER CLEANI") is the start of every name it starts: of
+            # "Napier Cleaning" and of "Napier Cleaning Services" alike, so it fits each of them.
+            for company in self._companies.some_with_prefix(key, MAX_NAMESAKES):
+                note(self.by_company[company], PayerLevel.NAME, f"payer '{shown}' is the start of the name of")
         plain = [w for w in words if w != "&"]
         if plain and plain[-1] in self.patterns.company_suffixes:
             return  # a company: its name is the only thing to compare, and that was done above

@@ -37,6 +37,18 @@ class PrefixIndex:
         # A word shorter than a bucket's name: every bucket whose name starts with it.
         return sorted(item for name, bucket in self._buckets.items() if name.startswith(word) for item in bucket)
 
+    def some_with_prefix(self, word: str, limit: int) -> list[str]:
+        """Up to `limit` keys that start with `word`, smallest first (without gathering every one)."""
+        if len(word) < BUCKET:
+            return [key for key, _ in self.with_prefix(word)[:limit]]
+        bucket = self._buckets.get(word[:BUCKET], [])
+        i = bisect.bisect_left(bucket, (word, ""))
+        found: list[str] = []
+        while i < len(bucket) and len(found) < limit and bucket[i][0].startswith(word):
+            found.append(bucket[i][0])
+            i += 1
+        return found
+
     def first_with_prefix(self, word: str) -> str | None:
         """The smallest key that starts with `word`, if any."""
         found = self.with_prefix(word)

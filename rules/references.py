@@ -41,6 +41,7 @@ class Patterns:
     interest_words: tuple[str, ...] = ()
     own_transfer_words: tuple[str, ...] = ()
     payer_prefixes: tuple[str, ...] = ()  # "payment from", "direct credit from": before a payer's name in a bank line
+    trading_as: tuple[str, ...] = ()  # "t/a", "trading as": a payer's own name, then the name it trades under
     column_width: int = 12  # NZ Particulars / Code / Reference, packed into one field by some feeds
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -94,6 +95,7 @@ def builtin_patterns() -> Patterns:
         own_transfer_words=tuple(ignore["own_transfer_words"]),
         payer_prefixes=tuple(sorted((p.lower() for p in bank.get("payer_prefixes", ())), key=len, reverse=True)),
         column_width=int(bank.get("column_width", 12)),
+        trading_as=tuple(w.lower() for w in data.get("trading_as", ())),
     )
 
 
@@ -157,6 +159,8 @@ def _invoice_regex(patterns: Patterns, prefixes: Iterable[str]) -> re.Pattern[st
 
 # Three to eight digits standing alone: not part of an amount, a date, a time, or a dashed account or phone number.
 _BARE_NUMBER = re.compile(r"(?<![\w.,$/:])(?<!\d-)(\d{3,8})(?![\w/:]|[.,]\d|-\d)")
+_BARE_LIST = re.compile(r"(?<![\w.,$/:])(?<!\d-)(\d{3,8}(?:[/,]\d{3,8}){1,5})(?![\w/:]|[.,]\d|-\d)")
+_SEPARATORS = re.compile(r"[/,]")
 
 
 # Numbers run on after a prefixed invoice number with slashes: "INV1085/1088/1090" (a bare number after a slash is
@@ -172,7 +176,14 @@ def payer_after_prefix(text: str, patterns: Patterns) -> str:
     lowered = " ".join(text.lower().split())
     for prefix in patterns.payer_prefixes:
         if lowered.startswith(prefix + " "):
-            return " ".join(text.split())[len(prefix) + 1 :].strip(" ,.-")
+            # The narrative may go on after the name with the payer's reference ("DIRECT CREDIT FROM M NGATA
+            # INV1058"): the name ends before the first word with a digit or a word that introduces an invoice.
+            words = " ".join(text.split())[len(prefix) + 1 :].split(" ")
+            cut = next(
+                (i for i, w in enumerate(words) if any(c.isdigit() for c in w) or w.lower() in patterns.invoice_words),
+                len(words),
+            )
+            return " ".join(words[: cut or len(words)]).strip(" ,.-")
     return ""
 
 
@@ -208,10 +219,18 @@ def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = (
                 for more in _LISTED_NUMBER.findall(listed.group(0)):
                     key = digits_key(more)
                     found.setdefault(key, InvoiceRef(key=key, prefixed=True, raw=more))
-    for m in _BARE_NUMBER.finditer(text):
-        k = digits_key(m.group(1))
+    bare = [m.group(1) for m in _BARE_NUMBER.finditer(text)]
+    for m in _BARE_LIST.finditer(text):
+        # "1085,1088" and "1085/1088/1090" without spaces: a list, when no part can be a group of thousands
+        # ("123,456") or a date's ("10/11/2026", whose parts are shorter).
+        parts = _SEPARATORS.split(m.group(1))
+        separators = _SEPARATORS.findall(m.group(1))
+        if not any(len(part) == 3 and sep == "," for part, sep in zip(parts[1:], separators, strict=True)):
+            bare.extend(parts)
+    for number in bare:
+        k = digits_key(number)
         if k not in found:
-            found[k] = InvoiceRef(key=k, prefixed=False, raw=m.group(1))
+            found[k] = InvoiceRef(key=k, prefixed=False, raw=number)
     return list(found.values())
 
 

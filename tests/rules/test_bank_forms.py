@@ -85,7 +85,10 @@ def test_a_payee_spelling_the_customers_domain_without_dots() -> None:
     assert (kind, orders) == ("auto", ("O-1",)), reason
 
 
-@pytest.mark.parametrize("reference", ["INV1085/1088", "1085 & 1088", "1085+1088", "INV 1085, 1088"])
+@pytest.mark.parametrize(
+    "reference",
+    ["INV1085/1088", "1085 & 1088", "1085+1088", "INV 1085, 1088", "1085,1088", "INV-1085/INV-1088", "#1085 & #1088"],
+)
 def test_several_invoices_in_one_reference(reference: str) -> None:
     kind, orders, reason = decide_line(line("KAURI CAFE", reference=reference, amount=75.0))
     assert (kind, set(orders)) == ("auto", {"O-1", "O-2"}), reason
@@ -96,6 +99,18 @@ def test_three_invoices_listed_with_and() -> None:
     assert refs == {"1085", "1088", "1090"}
     kind, orders, _ = decide_line(line("KAURI CAFE", reference="INV1085, 1088 and 1090", amount=100.0))
     assert (kind, set(orders)) == ("auto", {"O-1", "O-2", "O-3"})
+
+
+@pytest.mark.parametrize("reference", ["1085/1088/1090", "1085, 1088 & 1090", "1085+1088+1090", "INV1085 1088 1090"])
+def test_three_invoices_in_other_forms(reference: str) -> None:
+    kind, orders, reason = decide_line(line("J SMITH", reference=reference, amount=100.0))
+    assert (kind, set(orders)) == ("auto", {"O-1", "O-2", "O-3"}), reason
+
+
+@pytest.mark.parametrize("text", ["10/11/2026", "1,085,000", "1085,10", "123,456"])
+def test_dates_and_amounts_are_no_list_of_invoices(text: str) -> None:
+    refs = {r.key for r in find_invoice_refs(text, builtin_patterns(), {"inv"})}
+    assert not refs & {"1085", "1088", "10", "11", "2026", "123", "456"}, refs
 
 
 def test_transposed_digits_on_another_customers_invoice_are_only_suggested() -> None:
@@ -110,3 +125,37 @@ def test_a_card_payer_at_the_customers_own_domain() -> None:
     assert (decision.kind.value, decision.orders) == ("auto", ("O-1",)), decision.reason
     public = notice("stripe", "45.00", email="someone@gmail.com", txn="pi_2")
     assert decide(public, OrderBook(ORDERS), PaymentRecord(), MatchPolicy()).kind.value == "review"
+
+
+@pytest.mark.parametrize(
+    ("payee", "reference", "notes"),
+    [
+        ("", "", "DIRECT CREDIT FROM M NGATA INV1058"),  # the payer named in the narrative, before the reference
+        ("PAYMENT FROM KAURI CAFE", "INV1058", ""),
+        ("KAURICAFECONZ", "INV1058", ""),  # the payee spells Kauri Cafe's domain: the payer is Kauri Cafe
+        ("M NGATA T/A KAURI CAFE", "1058", ""),
+    ],
+)
+def test_transposed_digits_are_suggested_whatever_form_names_the_payer(payee: str, reference: str, notes: str) -> None:
+    kind, orders, reason = decide_line(line(payee, reference=reference, notes=notes))
+    assert kind == "review" and "O-1" in orders, reason
+
+
+def test_the_narratives_payer_ends_before_the_reference() -> None:
+    assert payer_after_prefix("DIRECT CREDIT FROM M NGATA INV1058", builtin_patterns()) == "M NGATA"
+    assert payer_after_prefix("PAYMENT FROM KAURI CAFE INV 1085", builtin_patterns()) == "KAURI CAFE"
+    assert payer_after_prefix("PAYMENT FROM 3 KINGS CAFE", builtin_patterns()) == "3 KINGS CAFE"
+
+
+@pytest.mark.parametrize("payee", ["M NGATA T/A KAURI CAFE", "Mere Ngata trading as Kauri Cafe", "WWW KAURICAFE CO NZ"])
+def test_trading_names_and_a_written_web_address_name_the_customer(payee: str) -> None:
+    kind, orders, reason = decide_line(line(payee))
+    assert (kind, orders) == ("auto", ("O-1",)), reason
+
+
+@pytest.mark.parametrize("payer", ["NGATA FAMILY TRUST", "NGATA HOLDINGS LTD", "THE NGATA FAMILY TRUST"])
+def test_a_trust_or_holding_company_without_a_reference_is_suggested_never_acted_on(payer: str) -> None:
+    kind, orders, _ = decide_line(line(payer))
+    assert kind == "review" and orders[:1] == ("O-1",)
+    kind, orders, _ = decide_line(line(payer, reference="INV-1085"))
+    assert (kind, orders) == ("auto", ("O-1",))

@@ -67,6 +67,35 @@ def test_initials_that_resemble_two_people_keep_the_exact_amount_rule() -> None:
     assert (kind, orders) == ("auto", ("O-6",))
 
 
+NAPIER = contact("k7", "Napier Cleaning", "Sam", "Hughes")
+NAPIER_SERVICES = contact("k8", "Napier Cleaning Services Ltd", "Jo", "Reid")
+
+
+def napier(owed: str, services_owe: str) -> OrderBook:
+    return OrderBook(
+        [
+            order("N-1", "INV-0201", NAPIER, "napierclean.nz", owed),
+            order("N-2", "INV-0202", NAPIER_SERVICES, "napierservices.nz", services_owe),
+        ]
+    )
+
+
+def test_a_name_cut_short_that_starts_two_customers_names_is_never_acted_on() -> None:
+    """The bank's 12 characters "NAPIER CLEANI" start both names: it fits both customers, whichever owes this."""
+    for payee in ("NAPIER CLEANI", "NAPIERCLEANI"):
+        for owed, other, first in (("45.00", "30.00", "N-1"), ("30.00", "45.00", "N-2")):
+            decision = decide(bank(payee, amount="45.00"), napier(owed, other), PaymentRecord(), MatchPolicy())
+            assert decision.kind is DecisionKind.REVIEW, decision.reason
+            assert decision.orders[:1] == (first,) and set(decision.orders) == {"N-1", "N-2"}
+
+
+def test_a_whole_name_that_starts_another_is_still_that_name_and_suggests_the_other() -> None:
+    decision = decide(bank("NAPIER CLEANING", amount="45.00"), napier("45.00", "30.00"), PaymentRecord(), MatchPolicy())
+    assert (decision.kind, decision.orders) == (DecisionKind.AUTO, ("N-1",))
+    decision = decide(bank("NAPIER CLEANING", amount="45.00"), napier("30.00", "45.00"), PaymentRecord(), MatchPolicy())
+    assert decision.kind is DecisionKind.REVIEW and "N-2" in decision.orders
+
+
 def test_notice_whose_transaction_is_a_xero_payments_reference_is_a_repeat() -> None:
     """The accountant (or the worker itself) recorded this card payment in Xero with its transaction id as the
     Reference: the notice is the same payment arriving again."""
@@ -90,8 +119,6 @@ def test_xero_payment_whose_reference_is_an_acted_notice_is_a_repeat() -> None:
     first = decide(card, book, PaymentRecord(), policy)
     assert first.kind is DecisionKind.AUTO
     apply(book, card, first)
-    recorded = replace(
-        payment("INV-0104", "25.00", rid="xp-2", at=T0), text=(("reference", "5K8E9XGPXHCUGPDRK"),)
-    )
+    recorded = replace(payment("INV-0104", "25.00", rid="xp-2", at=T0), text=(("reference", "5K8E9XGPXHCUGPDRK"),))
     again = decide(recorded, book, PaymentRecord([recorded]), policy)
     assert again.kind is DecisionKind.IGNORE and "msg-1" in again.reason
