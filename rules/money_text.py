@@ -94,6 +94,10 @@ def _symbol_pattern(symbols: Iterable[str]) -> str:
     return "|".join(parts)
 
 
+def _has_sign(symbol: str) -> bool:
+    return any(not (c.isalnum() or c in SPACE or c == ".") for c in symbol)
+
+
 def compile_currencies(codes: Iterable[str], symbols: Mapping[str, str]) -> Currencies:
     symbols = {str(k): str(v).upper() for k, v in symbols.items()}
     sym = _symbol_pattern(symbols)
@@ -103,9 +107,13 @@ def compile_currencies(codes: Iterable[str], symbols: Mapping[str, str]) -> Curr
         rf"(?:{gap}(?P<post_sym>{sym}))?(?:{gap}(?P<post_code>{_CODE}))?"
     )
     sign = r"[^\w\s<>()\[\]\"'.,;:!?]{1,2}"  # "$", "€", "NZ$" (with the letters before it), "₹"
+    # After the amount a sign may carry its letters too ("35,00 NZ$"), or be a symbol of letters ("6 380,00 Ft",
+    # "100,00 zł"): where a sentence goes on after the amount ("hat dir 35,00 NZ$ gesendet") it must be passed over.
+    lettered = "|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True) if not _has_sign(s))
+    after = rf"[A-Z]{{0,3}}{sign}" + (rf"|(?:{lettered})(?![^\W\d_])" if lettered else "")
     loose = (
         rf"(?-i:(?:[A-Z]{{3}}{gap})?(?:[A-Z]{{0,3}}{sign}{gap})?{NUMBER}"
-        rf"(?:{gap}{sign}(?:{gap}[A-Z]{{2}}(?![A-Za-z]))?)?(?:{gap}[A-Z]{{3}}(?![A-Za-z]))?)"
+        rf"(?:{gap}(?:{after})(?:{gap}[A-Z]{{2}}(?![A-Za-z]))?)?(?:{gap}[A-Z]{{3}}(?![A-Za-z]))?)"
     )
     return Currencies(
         codes=frozenset(c.upper() for c in codes),

@@ -65,6 +65,11 @@ class Layout:
     flat_text_patterns: Mapping[str, str]  # text fields inside a collapsed line, after a colon
     flat_payer_patterns: Mapping[str, str]  # the payer's fields inside a collapsed line, after a colon
     any_label_pattern: str  # any label or heading: where a payer's block ends
+    labels_pattern: str = "(?!)"  # every label and heading, bare: to tell a label from a name
+
+    def is_label(self, text: str) -> bool:
+        """Whether `text` is, in full, one of the layout's labels ("Amount" of "Amount paid\nNZ$35.00")."""
+        return re.fullmatch(self.labels_pattern, text.strip(), _FLAGS) is not None
 
     @property
     def any_label(self) -> re.Pattern[str]:
@@ -134,6 +139,7 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
         flat_text_patterns=flat_text,
         flat_payer_patterns=flat_payer,
         any_label_pattern=f"(?:{_LINE_START}|{_MID_LINE})(?:{_alternatives(every) or '(?!)'}){_LABEL_END}",
+        labels_pattern=f"(?:{_alternatives(every) or '(?!)'})",
     )
 
 

@@ -641,6 +641,20 @@ def split_payer(value: str) -> tuple[str, str]:
     return name, email.lower()
 
 
+def _said_again(wording: Wording, text: str, after: int) -> list[Statement]:
+    """The amounts the same wording states in the rest of the line after position `after`."""
+    line_end = text.find("\n", after)
+    rest = text[after : len(text) if line_end < 0 else line_end]
+    found = []
+    for _, groups, spans in wording.said(rest):
+        if groups.get("amount"):
+            start, end = spans["amount"]
+            found.append(
+                Statement(field="amount", position=after + start, text=around(rest, start, end), source="sentence")
+            )
+    return found
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoticeContent:
     """What a notice says, read by its layout: the service's fields and, apart, what the payer wrote."""
@@ -680,11 +694,17 @@ def read_content(
     payer_name = payer_email = ""
     payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
     wordings = fmt.wordings_for(subject, service)
-    for _, groups, spans in (said for w in wordings for said in w.said(service)):
+    for wording, (_, groups, spans) in ((w, said) for w in wordings for said in w.said(service)):
         if groups.get("amount"):
             start, end = spans["amount"]
             gross.append(Statement(field="amount", position=start, text=around(service, start, end), source="sentence"))
-        if not (payer_name or payer_email):
+            if spans.get("payer", (end, end))[0] < start:
+                # The payer's name (theirs to choose) stands before the amount: a name written as "Kelly sent you
+                # $30.00 NZD and Mallory" would put its own amount first. What the line says after the amount is
+                # read too, so such a name makes two statements that disagree, never the amount.
+                gross.extend(_said_again(wording, service, end))
+        if not (payer_name or payer_email) and not layout.is_label(groups.get("payer") or ""):
+            # A label is no payer: "Amount paid\nNZ$35.00" (each label on its own line) is no "<payer> paid <amount>".
             name, email = split_payer(groups.get("payer") or "")
             payer_name = _clean(groups.get("payer_name") or "") or name
             payer_email = _clean(groups.get("payer_email") or "") or email
