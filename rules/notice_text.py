@@ -105,6 +105,8 @@ class Wording:
     # The sentences compiled as one pattern (group s<n> around the n-th, its groups renamed <group>__<n>): one scan.
     sentence_scan: re.Pattern[str] | None = None
     sentence_needles: frozenset[str] | None = None
+    # The service's sentences stating the amount it pays out (`amount` of a payout kind; group amount).
+    payout_amounts: tuple[re.Pattern[str], ...] = ()
 
     def said(self, text: str) -> Iterator[tuple[int, dict[str, str | None], dict[str, tuple[int, int]]]]:
         """(position, groups, spans) of each sentence found in `text`, in order, at most 4 of each sentence."""
@@ -365,10 +367,15 @@ def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], 
         raise FormatError(f"{where}: [payment] must be a table")
     subjects: dict[int, tuple[str, ...]] = {}
     bodies: dict[int, tuple[str, ...]] = {}
+    payout_amounts: list[re.Pattern[str]] = []
     for i, (row, index) in enumerate(_kinds_of(table, where, kinds)):
         row_where = f"{where} not_payment[{i}]"
         subjects[index] = subjects.get(index, ()) + _strings(row, "subject", row_where)
         bodies[index] = bodies.get(index, ()) + _strings(row, "body", row_where)
+        for pattern in _strings(row, "amount", row_where):
+            if kinds[index].category != "payout" or "(?P<amount>" not in pattern:
+                raise FormatError(f"{row_where}: amount is for a payout kind, with a group (?P<amount>...)")
+            payout_amounts.append(_compile(pattern, f"{row_where} amount"))
     markers = _markers(table, where, language)
     payment_subject = _compile_any(_strings(payment, "subject", where), f"{where} payment")
     payment_body = _compile_any(_strings(payment, "body", where), f"{where} payment")
@@ -384,6 +391,7 @@ def _wording(table: Mapping[str, Any], where: str, kinds: list[NotPaymentKind], 
         sentences=_strings(table, "sentences", where),
         sentence_scan=scan,
         sentence_needles=_needles(scan) if scan is not None else None,
+        payout_amounts=tuple(payout_amounts),
     )
 
 

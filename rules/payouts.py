@@ -5,7 +5,6 @@ settles.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from rules.money import CENT, Money
-from rules.money_text import builtin_currencies
 from rules.notice_text import parse_money
 
 # Payment services the worker knows; `xero` is Xero's own online payments (its Stripe or GoCardless service).
@@ -375,21 +373,27 @@ SERVICE_NAMES = {"stripe": "Stripe", "paypal": "PayPal", "windcave": "Windcave",
 
 # ---------------------------------------------------------------------------------------------- payout notices
 
-# "Your payout of NZ$187.42 is on its way", "A payout for $187.42 ...", "Withdrawal of NZ$164.50 ...": the amount the
-# service says it pays out, in the service's own sentence (never in text a payer wrote: a payout has no payer).
-_PAYOUT_AMOUNT = r"\b(?:payout|withdrawal|transfer)\s+(?:of|for)\s+({money})"
 _PAYOUT_ID = re.compile(r"\b(po_[A-Za-z0-9]{6,64})\b")  # Stripe's payout id (docs.stripe.com/api/payouts/object)
 
 
 def read_payout_notice(
-    *, gateway: str, message_id: str, subject: str, body: str, default_currency: str, on: date
+    *,
+    gateway: str,
+    message_id: str,
+    subject: str,
+    body: str,
+    default_currency: str,
+    on: date,
+    amounts: Sequence[re.Pattern[str]],
 ) -> Sighting | None:
-    """An authenticated payout notice as a sighting of that payout, or None when it names no amount plainly."""
-    amount = _payout_amount()
-    found = amount.search(subject) or amount.search(body)
+    """An authenticated payout notice as a sighting of that payout, or None when it names no amount plainly.
+    `amounts` are the service's own sentences that state the amount paid out ("Your payout of NZ$187.42 is on its
+    way", "Ihre Auszahlung über 187,42 NZ$"), group `amount`, in each language of its notice format (data: `amount`
+    of its payout kind in rules/notice_formats); a payout has no payer, so no text of one can state it."""
+    found = next((f for text in (subject, body) for p in amounts if (f := p.search(text))), None)
     if found is None:
         return None
-    reading = parse_money(found.group(1), "", default_currency)  # no bare symbol counts: NZ$, $ NZD, 45,00 NZD
+    reading = parse_money(found.group("amount"), "", default_currency)  # no bare symbol counts: NZ$, NZD, 45,00 NZD
     if reading.money is None or reading.money.amount <= 0:
         return None
     ref = _PAYOUT_ID.search(f"{subject}\n{body}")
@@ -401,8 +405,3 @@ def read_payout_notice(
         on=on,
         service_ref=ref.group(1) if ref else "",
     )
-
-
-@functools.cache
-def _payout_amount() -> re.Pattern[str]:
-    return re.compile(_PAYOUT_AMOUNT.replace("{money}", builtin_currencies().pattern), re.IGNORECASE)

@@ -449,13 +449,15 @@ def _read_content(
         payout = None
         if content.kind == "payout" and not forwarded and isinstance(received_at, datetime):
             # The service's own word that a payout is on its way: one sign of that payout (never a payment).
+            content_text = parts.text(with_html=not parts.plain)
             payout = read_payout_notice(
                 gateway=gateway,
                 message_id=message_id,
                 subject=subject,
-                body=parts.text(with_html=not parts.plain),
+                body=content_text,
                 default_currency=home,
                 on=received_at.date(),
+                amounts=[p for w in fmt.wordings_for(subject, content_text) for p in w.payout_amounts],
             )
         return NoticeReading(
             **common,

@@ -3,11 +3,12 @@ sentence, its payout id when it names one), never a payment; a forwarded or unau
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
-from integrations.notices import SenderTrust, read_notice
+from integrations.notices import SenderTrust, builtin_formats, read_notice
 from rules.model import DecisionKind
 from rules.money import Money
 from rules.payouts import SightingSource, read_payout_notice
@@ -50,6 +51,12 @@ def test_a_forged_payout_notice_is_no_sign(trust: SenderTrust) -> None:
     assert read_notice(forged, trust).payout is None
 
 
+def _payout_amounts(gateway: str, text: str) -> list[re.Pattern[str]]:
+    fmt = builtin_formats().get(gateway)
+    assert fmt is not None
+    return [p for w in fmt.wordings_for(text, text) for p in w.payout_amounts]
+
+
 def test_a_notice_naming_no_amount_plainly_is_no_sign() -> None:
     assert (
         read_payout_notice(
@@ -59,6 +66,7 @@ def test_a_notice_naming_no_amount_plainly_is_no_sign() -> None:
             body="See your dashboard for details.",
             default_currency="NZD",
             on=date(2026, 11, 20),
+            amounts=_payout_amounts("stripe", "Your payout is on its way"),
         )
         is None
     )
@@ -69,6 +77,7 @@ def test_a_notice_naming_no_amount_plainly_is_no_sign() -> None:
         body="",
         default_currency="NZD",
         on=date(2026, 11, 20) - timedelta(days=1),
+        amounts=_payout_amounts("paypal", "Withdrawal of NZ$164.50 to your bank"),
     )
     assert withdrawn is not None and withdrawn.net == Money.of("164.50", "NZD") and withdrawn.service_ref == ""
 
@@ -97,3 +106,47 @@ def test_the_inbox_keeps_a_payout_notice_as_a_sign_of_its_payout(engine, setting
         "187.42",
         "po_1QxY2zLkdIwHu7ix",
     )
+
+
+@pytest.mark.parametrize(
+    ("gateway", "subject", "body", "net"),
+    [
+        ("stripe", "Ihre Auszahlung ist unterwegs", "Ihre Auszahlung über 187,42 NZ$ ist unterwegs.\n", "187.42"),
+        (
+            "paypal",
+            "Auszahlung auf Ihr Bankkonto",
+            "Ihre Auszahlung in Höhe von 1.187,42 NZ$ wurde veranlasst.\n",
+            "1187.42",
+        ),
+        ("stripe", "Votre virement est en route", "Votre virement de 187,42 $ NZ est en route.\n", "187.42"),
+        ("paypal", "Retiro a tu cuenta bancaria", "Tu retiro de NZ$ 187,42 está en camino.\n", "187.42"),
+        (
+            "paypal",
+            "Your withdrawal is on its way",
+            "A withdrawal of NZ$187.42 to your bank account is on its way.\n",
+            "187.42",
+        ),
+    ],
+)
+def test_a_payout_notice_in_each_language_is_a_sign_of_its_amount(
+    trust: SenderTrust, gateway: str, subject: str, body: str, net: str
+) -> None:
+    """The service's sentence stating what it pays out is data in each language of its format, like a payment's."""
+    sender, domain = {"stripe": ("Stripe <notifications@stripe.com>", "stripe.com")}.get(
+        gateway, ("PayPal <service@paypal.com>", "paypal.com")
+    )
+    raw = sign(build_message(from_=sender, subject=subject, body=body, message_id="<po-2@x>"), domain=domain)
+    reading = read_notice(raw, trust)
+    assert reading.receipt is None and reading.payout is not None, reading.reason
+    assert reading.payout.net == Money.of(net, "NZD")
+
+
+def test_a_payout_amount_pattern_needs_a_payout_kind_and_an_amount_group() -> None:
+    from rules.notice_text import FormatError, compile_format
+
+    bad = {
+        "gateway": "x",
+        "not_payment": [{"kind": "refund", "subject": ["refund"], "amount": ["(?P<amount>{money})"]}],
+    }
+    with pytest.raises(FormatError, match="amount is for a payout kind"):
+        compile_format(bad, "x.toml")
