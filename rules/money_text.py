@@ -110,7 +110,7 @@ def compile_currencies(codes: Iterable[str], symbols: Mapping[str, str]) -> Curr
     # After the amount a sign may carry its letters too ("35,00 NZ$"), or be a symbol of letters ("6 380,00 Ft",
     # "100,00 zł"): where a sentence goes on after the amount ("hat dir 35,00 NZ$ gesendet") it must be passed over.
     lettered = "|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True) if not _has_sign(s))
-    after = rf"[A-Z]{{0,3}}{sign}" + (rf"|(?:{lettered})(?![^\W\d_])" if lettered else "")
+    after = rf"{sign}|[A-Z]{{1,3}}\$" + (rf"|(?=[^\W\d_])(?:{lettered})(?![^\W\d_])" if lettered else "")
     loose = (
         rf"(?-i:(?:[A-Z]{{3}}{gap})?(?:[A-Z]{{0,3}}{sign}{gap})?{NUMBER}"
         rf"(?:{gap}(?:{after})(?:{gap}[A-Z]{{2}}(?![A-Za-z]))?)?(?:{gap}[A-Z]{{3}}(?![A-Za-z]))?)"

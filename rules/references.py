@@ -220,7 +220,7 @@ def find_invoice_refs(text: str, patterns: Patterns, prefixes: Iterable[str] = (
                     key = digits_key(more)
                     found.setdefault(key, InvoiceRef(key=key, prefixed=True, raw=more))
     bare = [m.group(1) for m in _BARE_NUMBER.finditer(text)]
-    for m in _BARE_LIST.finditer(text):
+    for m in _BARE_LIST.finditer(text) if "," in text or "/" in text else ():
         # "1085,1088" and "1085/1088/1090" without spaces: a list, when no part can be a group of thousands
         # ("123,456") or a date's ("10/11/2026", whose parts are shorter).
         parts = _SEPARATORS.split(m.group(1))
