@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import unescape
 from typing import Any
@@ -21,6 +21,7 @@ from rules.notice_layout import (
     SERVICE_FIELDS,
     Layout,
     LayoutError,
+    PayerBlock,
     Statement,
     amount_paid,
     compile_layout,
@@ -663,6 +664,27 @@ def _said_again(wording: Wording, text: str, after: int) -> list[Statement]:
     return found
 
 
+def _with_sentences_begun_by_a_label_word(
+    body: str, blocks: list[PayerBlock], service: str, wordings: tuple[Wording, ...]
+) -> str:
+    """The text the service's sentences are looked for in: its own words, and a line that looked like a payer's label
+    only because the payer's name begins with a label word ("Invoice Ninja Ltd sent you $5.00 NZD": no colon, and
+    the whole line is the service's sentence with the payer first). Only the sentences read that line: its words
+    never decide the kind of mail, and an amount it states is one more statement that must agree with the rest."""
+    kept: list[PayerBlock] = []
+    for block in blocks:
+        line_end = body.find("\n", block.start)
+        line = body[block.start : len(body) if line_end < 0 else line_end]
+        if (
+            ":" not in line
+            and "：" not in line
+            and any(g.get("amount") and s.get("payer", (-1, -1))[0] == 0 for w in wordings for _, g, s in w.said(line))
+        ):
+            block = replace(block, start=block.start + len(line))  # the lines below stay the payer's
+        kept.append(block)
+    return service if kept == blocks else without_payer_text(body, kept)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoticeContent:
     """What a notice says, read by its layout: the service's fields and, apart, what the payer wrote."""
@@ -702,15 +724,16 @@ def read_content(
     payer_name = payer_email = ""
     payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
     wordings = fmt.wordings_for(subject, service)
-    for wording, (_, groups, spans) in ((w, said) for w in wordings for said in w.said(service)):
+    said_in = _with_sentences_begun_by_a_label_word(body, blocks, service, wordings)
+    for wording, (_, groups, spans) in ((w, said) for w in wordings for said in w.said(said_in)):
         if groups.get("amount"):
             start, end = spans["amount"]
-            gross.append(Statement(field="amount", position=start, text=around(service, start, end), source="sentence"))
+            gross.append(Statement(field="amount", position=start, text=around(said_in, start, end), source="sentence"))
             if spans.get("payer", (end, end))[0] < start:
                 # The payer's name (theirs to choose) stands before the amount: a name written as "Kelly sent you
                 # $30.00 NZD and Mallory" would put its own amount first. What the line says after the amount is
                 # read too, so such a name makes two statements that disagree, never the amount.
-                gross.extend(_said_again(wording, service, end))
+                gross.extend(_said_again(wording, said_in, end))
         if not (payer_name or payer_email) and not layout.is_label(groups.get("payer") or ""):
             # A label is no payer: "Amount paid\nNZ$35.00" (each label on its own line) is no "<payer> paid <amount>".
             name, email = split_payer(groups.get("payer") or "")

@@ -291,3 +291,51 @@ def test_a_label_on_its_own_line_is_no_payer(trust: SenderTrust) -> None:
     assert paid(reading) == (Decimal("35.00"), "NZD")
     assert reading.receipt is not None
     assert (reading.receipt.payer_name, reading.receipt.payer_email) == ("", "tama@example.nz")
+
+
+PAYER_NAMES = [
+    "Invoice Ninja Ltd",
+    "Custom Homes Ltd",
+    "Refund Partners Ltd",
+    "Rückzahlung Reisen GmbH",
+    "Payout Services Ltd",
+]
+IN_EACH_LANGUAGE = [
+    ("{name} sent you $5.00 NZD", "{name} sent you $5.00 NZD\n\nTransaction ID: {t}\n", "paypal"),
+    ("{name} hat dir 5,00 NZ$ gesendet", "{name} hat dir 5,00 NZ$ gesendet\n\nTransaktionscode\n{t}\n", "paypal"),
+    ("{name} vous a envoyé 5,00 $ NZ", "{name} vous a envoyé 5,00 $ NZ\n\nNuméro de transaction : {t}\n", "paypal"),
+    ("{name} te envió NZ$ 5,00", "{name} te envió NZ$ 5,00\n\nId. de transacción: {t}\n", "paypal"),
+    ("{name} paid NZ$5.00", "{name} paid you NZ$5.00\n\nPayment ID: pi_{t}\n", "stripe"),
+]
+
+
+@pytest.mark.parametrize("name", PAYER_NAMES)
+@pytest.mark.parametrize(("subject", "body", "gateway"), IN_EACH_LANGUAGE)
+def test_a_payers_name_is_never_the_services_word(
+    trust: SenderTrust, name: str, subject: str, body: str, gateway: str
+) -> None:
+    """A payer's name that begins with a label word ("Invoice", "Custom") or holds a word of refunds or payouts is
+    still the payer's name, in the subject and in the service's sentence alike: the payment is read."""
+    reading = read(trust, subject.format(name=name), body.format(name=name, t=TXN), gateway)
+    assert paid(reading) == (Decimal("5.00"), "NZD")
+    assert reading.receipt is not None and reading.receipt.payer_name == name
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Note from Mallory Kelly sent you $30.00 NZD",  # a note without a colon, written as the service's sentence
+        "Note from Mallory Kelly sent you $0.01 NZD\nyour payment was declined\nyou have issued a refund of $5.00 NZD",
+        "Mitteilung von Mallory Kelly hat dir 30,00 NZ$ gesendet",
+    ],
+)
+def test_a_note_without_a_colon_written_as_the_services_sentence(trust: SenderTrust, note: str) -> None:
+    """Read as a sentence, such a note is one more statement of the amount (it must agree, or a person looks); the
+    lines below it stay the payer's, so they never make the payment a refund."""
+    body = f"You received a payment of $0.01 NZD from Mallory Payer.\n\nTransaction ID: {TXN}\n\n{note}\n"
+    reading = read(trust, "You've got money", body)
+    assert reading.verdict is not DecisionKind.IGNORE, reading.reason
+    if reading.receipt is not None:
+        assert paid(reading) == (Decimal("0.01"), "NZD")
+    else:
+        assert reading.verdict is DecisionKind.REVIEW and "twice, differently" in reading.reason
