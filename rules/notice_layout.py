@@ -39,6 +39,8 @@ _LABEL_END = r"[*_]*(?![^\W\d_])"
 _TYPED_GAP = r"[ \t]*(?:[:：]|-(?=[ \t]))?[ \t]*(?:\n[ \t]*){0,6}"
 _SAME_LINE_SEPARATOR = r"[ \t]*(?:[:：]|\t|[ \t]{2,}| - )[ \t]*"
 _TXN_VALUE = r"#?(?P<value>[A-Za-z0-9](?:[A-Za-z0-9_\-]{2,62}[A-Za-z0-9])?)(?![A-Za-z0-9_\-])"
+# A name on the line below its label may have the address on the line below that ("Sent by\nJo Bloggs\njo@x.nz").
+_EMAIL_BELOW = r"(?:\n[ \t]*[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}[ \t]*(?=\n|$))?"
 _RULE_LINE = re.compile(r"^[ \t]*[-=_*~]{5,}[ \t]*$")
 _ID_SHAPE = re.compile(r"\d")
 
@@ -117,7 +119,7 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
         elif field in _TEXT_FIELDS:
             text.append(
                 f"(?P<f_{field}>{named}(?:{_SAME_LINE_SEPARATOR}(?P<value_{field}>[^\\n]{{1,200}})"
-                f"|[ \\t]*[:：]?[ \\t]*\\n[ \\t]*(?P<next_{field}>[^\\n]{{1,200}})))"
+                f"|[ \\t]*[:：]?[ \\t]*\\n[ \\t]*(?P<next_{field}>[^\\n]{{1,200}}{_EMAIL_BELOW})))"
             )
             flat_text[field] = f"{_MID_LINE}{label}[ \\t]*[:：][ \\t]*"
         else:

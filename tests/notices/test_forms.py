@@ -339,3 +339,41 @@ def test_a_note_without_a_colon_written_as_the_services_sentence(trust: SenderTr
         assert paid(reading) == (Decimal("0.01"), "NZD")
     else:
         assert reading.verdict is DecisionKind.REVIEW and "twice, differently" in reading.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "currency"),
+    [
+        (
+            "You've got money",
+            "You've got $45.00 NZD\n\nSent by\nTama Wiremu\ntama@example.nz\n\nTransaction ID\n{t}\n",
+            "NZD",
+        ),
+        (
+            "You've got money",
+            "You received $45.00 NZD\n\nSent by: Tama Wiremu (tama@example.nz)\nTransaction ID: {t}\n",
+            "NZD",
+        ),
+        (
+            "Du hast Geld erhalten",
+            "Du hast 45,00 € EUR erhalten\n\nGesendet von\nTama Wiremu\ntama@example.nz\n\n{t}\n",
+            "EUR",
+        ),
+        (
+            "Vous avez reçu de l'argent",
+            "Vous avez reçu 45,00 € EUR\n\nEnvoyé par\nTama Wiremu\ntama@example.nz\n\n{t}",
+            "EUR",
+        ),
+        (
+            "Recibiste dinero",
+            "Recibiste 45,00 € EUR\n\nEnviado por\nTama Wiremu\ntama@example.nz\n\nId. de transacción\n{t}\n",
+            "EUR",
+        ),
+    ],
+)
+def test_sent_by_blocks(trust: SenderTrust, subject: str, body: str, currency: str) -> None:
+    """The newer layouts: the amount alone in the first sentence, then a "Sent by" block with name and address."""
+    reading = read(trust, subject, body.format(t=TXN))
+    assert paid(reading) == (Decimal("45.00"), currency)
+    assert reading.receipt is not None
+    assert (reading.receipt.payer_name, reading.receipt.payer_email) == ("Tama Wiremu", "tama@example.nz")
