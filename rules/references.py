@@ -113,7 +113,10 @@ def plain(text: str) -> str:
 
 def squash(text: str) -> str:
     """Lower case letters and digits only: 'NAPIER-CLEANI.' -> 'napiercleani'."""
-    return _NON_ALNUM.sub("", plain(text))
+    lowered = plain(text)
+    if lowered.isalnum() and lowered.isascii():
+        return lowered  # letters and digits already (a word, a name without spaces): nothing to substitute
+    return _NON_ALNUM.sub("", lowered)
 
 
 def digits_key(digits: str) -> str:
