@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
+from config.hosting import HostingSettings
+from config.settings import Settings
 from config.xero import DEFAULT_ITEM_CODES, XeroSettings
 from integrations.ports import Accounting
+from integrations.registrar.fake import FakeRegistrar
+from integrations.registrar.terms import UpstreamPrices
 from integrations.xero.adapter import XeroAccounting
 from integrations.xero.sandbox import XeroSandbox, seed_demo
 from integrations.xero.sandbox.demo import seed_supplier_bill
 from integrations.xero.tokens import MemoryTokenStore, XeroTokens
-from rules.model import Contact, Order
+from rules.model import Contact, Order, OrderKind
+from rules.money import Money
+from worker.app import App
 
 
 def sandbox_settings(base_url: str, **overrides: Any) -> XeroSettings:
@@ -139,3 +147,67 @@ class SandboxBooks:
 
     def contact_status(self, contact_id: str) -> str:
         return str(self.sb.books.contacts[contact_id].data["ContactStatus"])
+
+
+class Ticker:
+    """A clock that moves only when told: five minutes a cycle, from the real now (the sandbox dates what it keeps)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self) -> None:
+        self.now += timedelta(minutes=5)
+
+
+def open_invoice(
+    order_id: str,
+    *,
+    invoice_id: str,
+    contact: Contact,
+    domain: str,
+    amount: str,
+    kind: OrderKind = OrderKind.DOMAIN_REGISTRATION,
+) -> Order:
+    """An open NZD invoice of 20 October, due 20 November, as the sandbox's books hold it."""
+    return Order(
+        order_id=order_id,
+        kind=kind,
+        invoice_number=order_id,
+        invoice_id=invoice_id,
+        contact=contact,
+        domain=domain,
+        amount_due=Money.of(amount, "NZD"),
+        issued=date(2026, 10, 20),
+        due=date(2026, 11, 20),
+    )
+
+
+@contextmanager
+def worker_on_sandbox(
+    engine: Engine,
+    settings: Settings,
+    invoices: Sequence[Order],
+    *,
+    prices: UpstreamPrices | None = None,
+    hosting: HostingSettings | None = None,
+) -> Iterator[tuple[App, SandboxBooks, FakeRegistrar, Ticker]]:
+    """The worker over the real adapter and a fresh sandbox holding `invoices`, with a fake registrar and a Ticker."""
+    with SandboxBooks.start() as books:
+        for invoice in invoices:
+            books.seed_order(invoice)
+        books.adapter.space_polls = False  # every cycle reads the bank feed: spacing is not what is tested here
+        clock = Ticker()
+        registrar = FakeRegistrar(clock=clock, prices=prices)
+        app = App(
+            settings=replace(settings, xero=books.adapter.settings, hosting=hosting or settings.hosting),
+            engine=engine,
+            clock=clock,
+            accounting=books.accounting,
+            registrar=registrar,
+            mailer=None,
+            open_mailbox=None,
+        )
+        yield app, books, registrar, clock

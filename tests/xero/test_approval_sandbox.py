@@ -5,8 +5,6 @@ a foreign receipt lands in the invoice's currency for the home amount; an overpa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +13,11 @@ from sqlalchemy import Engine, select
 
 from config.settings import Settings
 from integrations.registrar.fake import FakeRegistrar
-from rules.model import Contact, Order, OrderKind, Receipt, ReceiptSource
+from rules.model import Contact, Receipt, ReceiptSource
 from rules.money import Money
 from rules.settlement import Terms
 from tests.review.acting import approve_as_person
-from tests.xero.sandbox_books import SandboxBooks
+from tests.xero.sandbox_books import SandboxBooks, Ticker, open_invoice, worker_on_sandbox
 from worker.app import App
 from worker.approval import ApprovalRequest, ApprovalResult
 from worker.jobs.dispatch import dispatch_outbox
@@ -35,46 +33,11 @@ LINE_27 = "0f3c2b1a-0000-4000-8000-000000000027"
 LINE_8 = "0f3c2b1a-0000-4000-8000-000000000008"
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self) -> None:
-        self.now += timedelta(minutes=5)
-
-
 @pytest.fixture
 def world(engine: Engine, settings: Settings) -> Iterator[tuple[App, SandboxBooks, FakeRegistrar, Ticker]]:
-    with SandboxBooks.start() as books:
-        books.seed_order(
-            Order(
-                order_id="INV-0703",
-                kind=OrderKind.DOMAIN_REGISTRATION,
-                invoice_number="INV-0703",
-                invoice_id=INVOICE,
-                contact=OLIVER,
-                domain="olivercafe.nz",
-                amount_due=Money.of("35.00", "NZD"),
-                issued=date(2026, 10, 20),
-                due=date(2026, 11, 20),
-            )
-        )
-        books.adapter.space_polls = False  # every cycle reads the bank feed: spacing is not what is tested here
-        clock = Ticker()
-        registrar = FakeRegistrar(clock=clock)
-        app = App(
-            settings=replace(settings, xero=books.adapter.settings),
-            engine=engine,
-            clock=clock,
-            accounting=books.accounting,
-            registrar=registrar,
-            mailer=None,
-            open_mailbox=None,
-        )
-        yield app, books, registrar, clock
+    invoice = open_invoice("INV-0703", invoice_id=INVOICE, contact=OLIVER, domain="olivercafe.nz", amount="35.00")
+    with worker_on_sandbox(engine, settings, [invoice]) as world:
+        yield world
 
 
 def cycle(app: App, clock: Ticker) -> None:

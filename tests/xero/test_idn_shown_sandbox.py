@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +17,9 @@ from sqlalchemy import Engine, select
 from config.settings import Settings
 from integrations.registrar.fake import FakeRegistrar
 from integrations.registrar.terms import UpstreamPrices
-from rules.model import Contact, Order, OrderKind
-from rules.money import Money
+from rules.model import Contact, OrderKind
 from rules.words import domain_named, domain_words, order_words
-from tests.xero.sandbox_books import SandboxBooks
+from tests.xero.sandbox_books import SandboxBooks, Ticker, open_invoice, worker_on_sandbox
 from worker.app import App
 from worker.commands.order_actions import hosting_change, hosting_start, hosting_stop, orders_list, orders_new
 from worker.jobs.dispatch import dispatch
@@ -35,49 +33,21 @@ MUNICH, MUNICH_ASCII = "münchen.de", "xn--mnchen-3ya.de"
 HANS = Contact(contact_id="5b1c1e8e-1d1a-4c55-9e55-0f1e0a7c0b20", name="Hans Müller", email="hans@mueller.test")
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self) -> None:
-        self.now += timedelta(minutes=5)
-
-
 @pytest.fixture
 def world(engine: Engine, settings: Settings) -> Iterator[tuple[App, SandboxBooks, FakeRegistrar, Ticker]]:
-    with SandboxBooks.start() as books:
-        # An earlier invoice of the customer's, paid: it only puts the contact in the books.
-        books.seed_order(
-            Order(
-                order_id="INV-0900",
-                kind=OrderKind.DOMAIN_RENEWAL,
-                invoice_number="INV-0900",
-                invoice_id="a6f1f2de-34f4-4d8f-9c65-50c3e8a10b20",
-                contact=HANS,
-                domain="mueller.de",
-                amount_due=Money.of("20.00", "NZD"),
-                issued=date(2026, 10, 20),
-                due=date(2026, 11, 20),
-            )
-        )
-        books.adapter.space_polls = False
-        clock = Ticker()
-        upstream = UpstreamPrices(currency="NZD", register={"de": Decimal("9.00")}, renew={"de": Decimal("9.00")})
-        registrar = FakeRegistrar(clock=clock, prices=upstream)
-        hosting = replace(settings.hosting, domain_rates={"de": Decimal("25.00")})
-        app = App(
-            settings=replace(settings, xero=books.adapter.settings, hosting=hosting),
-            engine=engine,
-            clock=clock,
-            accounting=books.accounting,
-            registrar=registrar,
-            mailer=None,
-            open_mailbox=None,
-        )
-        yield app, books, registrar, clock
+    # An earlier invoice of the customer's, paid: it only puts the contact in the books.
+    earlier = open_invoice(
+        "INV-0900",
+        invoice_id="a6f1f2de-34f4-4d8f-9c65-50c3e8a10b20",
+        contact=HANS,
+        domain="mueller.de",
+        amount="20.00",
+        kind=OrderKind.DOMAIN_RENEWAL,
+    )
+    upstream = UpstreamPrices(currency="NZD", register={"de": Decimal("9.00")}, renew={"de": Decimal("9.00")})
+    hosting = replace(settings.hosting, domain_rates={"de": Decimal("25.00")})
+    with worker_on_sandbox(engine, settings, [earlier], prices=upstream, hosting=hosting) as world:
+        yield world
 
 
 def _last(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from integrations.registrar.fake import FakeRegistrar
 from rules.model import Contact, Order, OrderKind
 from rules.money import Money
 from tests.review.acting import approve_as_person
-from tests.xero.sandbox_books import SandboxBooks
+from tests.xero.sandbox_books import SandboxBooks, Ticker, open_invoice, worker_on_sandbox
 from worker.app import App
 from worker.approval import ApprovalRequest
 from worker.jobs.dispatch import dispatch
@@ -36,46 +36,11 @@ INVOICE = "a6f1f2de-34f4-4d8f-9c65-50c3e8a10a10"
 LINE = "0f3c2b1a-0000-4000-8000-0000000000a1"
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self) -> None:
-        self.now += timedelta(minutes=5)
-
-
 @pytest.fixture
 def world(engine: Engine, settings: Settings) -> Iterator[tuple[App, SandboxBooks, FakeRegistrar, Ticker]]:
-    with SandboxBooks.start() as books:
-        books.seed_order(
-            Order(
-                order_id="INV-0810",
-                kind=OrderKind.DOMAIN_REGISTRATION,
-                invoice_number="INV-0810",
-                invoice_id=INVOICE,
-                contact=ANA,
-                domain="tupoubakery.nz",
-                amount_due=Money.of("35.00", "NZD"),
-                issued=date(2026, 10, 20),
-                due=date(2026, 11, 20),
-            )
-        )
-        books.adapter.space_polls = False
-        clock = Ticker()
-        registrar = FakeRegistrar(clock=clock)
-        app = App(
-            settings=replace(settings, xero=books.adapter.settings),
-            engine=engine,
-            clock=clock,
-            accounting=books.accounting,
-            registrar=registrar,
-            mailer=None,
-            open_mailbox=None,
-        )
-        yield app, books, registrar, clock
+    invoice = open_invoice("INV-0810", invoice_id=INVOICE, contact=ANA, domain="tupoubakery.nz", amount="35.00")
+    with worker_on_sandbox(engine, settings, [invoice]) as world:
+        yield world
 
 
 def _paid_in_full_queued(app: App, books: SandboxBooks, clock: Ticker) -> None:
@@ -275,7 +240,5 @@ def test_the_credit_pays_another_order_of_the_customer_when_the_reseller_says_so
     dispatch(app)
     other = books.sb.books.invoices["a6f1f2de-34f4-4d8f-9c65-50c3e8a10a11"].data
     assert (other["AmountDue"], other["Status"]) == (0.0, "PAID")
-    assert [p.data["Reference"] for p in books.sb.books.payments.values() if p.data["Amount"] == 10.0].count(
-        LINE
-    ) == 1
+    assert [p.data["Reference"] for p in books.sb.books.payments.values() if p.data["Amount"] == 10.0].count(LINE) == 1
     assert [i.status for i in _items(app, "credit")] == ["approved"]
