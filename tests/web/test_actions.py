@@ -485,3 +485,12 @@ def test_the_search_box_leads_to_the_link_action(signed_in: FlaskClient, engine:
     with engine.connect() as conn:
         assert {r.contact_id for r in conn.execute(select(payer_links))} == {"C-2"}  # by name and by e-mail
         assert conn.execute(select(review_items.c.status).where(review_items.c.id == 1)).scalar_one() == "open"
+
+
+def test_a_candidate_orders_due_date_reads_as_a_date(
+    signed_in: FlaskClient, engine: Engine, settings: Settings
+) -> None:
+    """The store keeps an order's due date as text (YYYY-MM-DD); the page writes it as people read dates."""
+    receipt_item(engine, settings)
+    item = shown(signed_in.get("/decisions/1"))
+    assert "due 20 Nov 2026" in item and "due 2026-11-20" not in item

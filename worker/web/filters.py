@@ -34,9 +34,16 @@ def register_filters(app: Flask, settings: Settings) -> None:
         local = value.astimezone(zone)
         return f"{local.day} {local:%b %Y %H:%M}"
 
-    def day(value: date | datetime | None) -> str:
+    def day(value: date | datetime | str | None) -> str:
         if value is None:
             return "unknown"
+        if isinstance(value, str):
+            # A date the store keeps as text (an order's due date, YYYY-MM-DD); anything else is shown as it is.
+            text = value
+            try:
+                value = date.fromisoformat(text)
+            except ValueError:
+                return text
         if isinstance(value, datetime):
             value = value.astimezone(zone).date()
         return f"{value.day} {value:%b %Y}"
