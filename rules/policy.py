@@ -17,6 +17,7 @@ from rules.matching import (
     PaymentRecord,
     Proposal,
     amount_only_candidates,
+    by_xero_invoice,
     credit_near_misses,
     gather_evidence,
     ranked_candidates,
@@ -381,7 +382,12 @@ def _decide(
             "repeated_transaction",
         )
     ev = gather_evidence(receipt, book, policy)
-    proposal = next((p for s in STRATEGIES if (p := s(receipt, ev, book)) is not None), None)
+    if receipt.source is ReceiptSource.XERO_PAYMENT:
+        # Xero itself says which invoice this money paid: that invoice's orders or none. A payer name and amount
+        # must not move it onto another customer's order.
+        proposal = by_xero_invoice(receipt, ev, book)
+    else:
+        proposal = next((p for s in STRATEGIES if (p := s(receipt, ev, book)) is not None), None)
     if forwarded:
         named = proposal.orders if proposal else ()
         return _review(
