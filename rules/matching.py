@@ -661,11 +661,10 @@ def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
             if book.owes_exactly(oid, receipt.money)
         ]
         how = with_open[0].how if len(with_open) == 1 else f"{len(with_open)} customers fit the payer"
-        if len(at_level) > 1 and level >= PayerLevel.NAME:
-            # The payer's very name (or e-mail) is that of more than one customer: even if only one of them owes
-            # this amount, it may be the other paying early, or for something not invoiced yet. Never acted on.
-            # (Initials with a surname only resemble a name; among several, one open order of exactly this amount
-            # still decides, as before.)
+        if len(at_level) > 1:
+            # The payer fits more than one customer at its firmest (the same e-mail, name, or initials and
+            # surname, as T KEREAMA for Tama and Tui): even if only one of them owes this amount, it may be the
+            # other paying early, or for something not invoiced yet. Never acted on.
             return Proposal(
                 strategy="payer_and_amount",
                 orders=tuple(exact),

@@ -1,4 +1,4 @@
-"""Finding 6 of issue 11: a payer whose very name (or e-mail) belongs to more than one customer never leads to
+"""Finding 6 of issue 11: a payer whose name, initials or e-mail fit more than one customer never lead to
 `auto`, whichever of them owes the amount; and a gateway transaction id that already stands as the Reference of a
 Xero payment is that payment arriving again, not a new one."""
 
@@ -61,10 +61,34 @@ def test_a_reference_still_decides_between_namesakes() -> None:
     assert (kind, orders) == ("auto", ("O-1",))
 
 
-def test_initials_that_resemble_two_people_keep_the_exact_amount_rule() -> None:
-    """'TUHOE L' only resembles Leo and Losa Tuhoe; exactly one of them owes exactly this: acted on (unchanged)."""
-    kind, orders, _ = decide_one(bank("TUHOE L", notes="DOMAIN INV", amount="30.00"))
-    assert (kind, orders) == ("auto", ("O-6",))
+def test_initials_that_fit_two_people_are_never_acted_on() -> None:
+    """'TUHOE L' fits Leo and Losa Tuhoe alike: only Losa owes 30.00, but Leo may be paying early or for something
+    not invoiced yet. A person decides, with Losa's order first."""
+    kind, orders, reason = decide_one(bank("TUHOE L", notes="DOMAIN INV", amount="30.00"))
+    assert kind == "review" and orders[:1] == ("O-6",)
+    assert "2 customers fit the payer" in reason
+
+
+def test_initials_of_one_person_holding_two_customers_are_never_acted_on() -> None:
+    """Losa Tuhoe is the contact person of two customers (her firm and herself): 'L TUHOE' fits both, and the
+    one that owes the amount need not be the one paying."""
+    losa_herself = contact("k9", "Losa Tuhoe", "Losa", "Tuhoe", "losa@tuhoe.nz")
+    book = OrderBook(
+        [
+            order("O-6", "INV-0106", LOSA, "wanakalaw.nz", "30.00"),
+            order("O-9", "INV-0109", losa_herself, "losatuhoe.nz", "95.00"),
+        ]
+    )
+    decision = decide(bank("L TUHOE", amount="30.00"), book, PaymentRecord(), MatchPolicy())
+    assert decision.kind is DecisionKind.REVIEW, decision.reason
+    assert decision.orders[:1] == ("O-6",)
+
+
+def test_initials_that_fit_one_person_still_decide() -> None:
+    """With one L Tuhoe among the customers, initials and surname with their only order for exactly this act."""
+    book = OrderBook([order("O-6", "INV-0106", LOSA, "wanakalaw.nz", "30.00")])
+    decision = decide(bank("TUHOE L", amount="30.00"), book, PaymentRecord(), MatchPolicy())
+    assert (decision.kind, decision.orders) == (DecisionKind.AUTO, ("O-6",)), decision.reason
 
 
 NAPIER = contact("k7", "Napier Cleaning", "Sam", "Hughes")
