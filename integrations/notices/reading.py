@@ -132,28 +132,66 @@ def _read(raw: bytes, trust: SenderTrust, formats: NoticeFormats, trace: Trace) 
             reason=f"{from_count} From headers: a spoofing trick (exactly one is allowed)",
         )
     try:
-        check_singletons(headers)
+        if not headers.all("from"):
+            raise Malformed("no From header")
         sender = sender_of(headers)
-        received_at = date_of(headers)
     except Malformed as exc:
         return _quarantine(message_id, f"malformed headers: {exc}")
+    # A repeated To or an unreadable Date is kept for after authentication: a forged notice with one is still
+    # rejected as forged, and only a genuine one goes to a person as malformed.
+    header_problem = ""
+    received_at = None
+    try:
+        check_singletons(headers)
+    except Malformed as exc:
+        header_problem = str(exc)
+    if headers.all("date"):
+        try:
+            received_at = date_of(headers)
+        except Malformed as exc:
+            header_problem = header_problem or str(exc)
     subject = tidy_text(headers.text("subject"))
     trace.sender = sender.address
 
     gateway_domain = _allowed_domain(sender.domain, trust)
     try:
         if gateway_domain:
-            return _from_gateway(
-                raw, headers, sender, subject, gateway_domain, message_id, received_at, trust, formats, trace
+            reading = _from_gateway(
+                raw,
+                headers,
+                sender,
+                subject,
+                gateway_domain,
+                message_id,
+                received_at,
+                trust,
+                formats,
+                trace,
+                header_problem=header_problem,
             )
-        if any(in_domain(sender.domain, own) for own in trust.own_domains):
-            return _from_own_domain(raw, headers, sender, subject, message_id, received_at, trust, formats, trace)
-        trace.auth_reasons.append(f"{sender.domain} is no allow-listed payment service and not our own domain")
-        return _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
+        elif any(in_domain(sender.domain, own) for own in trust.own_domains):
+            reading = _from_own_domain(
+                raw,
+                headers,
+                sender,
+                subject,
+                message_id,
+                received_at,
+                trust,
+                formats,
+                trace,
+                header_problem=header_problem,
+            )
+        else:
+            trace.auth_reasons.append(f"{sender.domain} is no allow-listed payment service and not our own domain")
+            reading = _from_stranger(raw, headers, sender, subject, message_id, received_at, trust, formats)
     except RecursionError:
         return _quarantine(message_id, "MIME parts nested too deeply to read", received_at)
     except Malformed as exc:
         return _quarantine(message_id, f"malformed body: {exc}", received_at)
+    if header_problem and reading.verdict is not DecisionKind.REJECT:
+        return _quarantine(message_id, f"malformed headers: {header_problem}", received_at)
+    return reading
 
 
 def _not_for_us(headers: Headers, signed: tuple[str, ...], trust: SenderTrust) -> str:
@@ -192,6 +230,8 @@ def _from_gateway(
     trust: SenderTrust,
     formats: NoticeFormats,
     trace: Trace,
+    *,
+    header_problem: str = "",
 ) -> NoticeReading:
     gateway = trust.payment_senders[allowed]
     trace.service = gateway
@@ -241,6 +281,8 @@ def _from_gateway(
             gateway=gateway,
             reason=f"{gateway} mail ({checked.reason}) {mismatch}",
         )
+    if header_problem:
+        return _quarantine(message_id, f"malformed headers: {header_problem}", received_at)
     fmt = formats.get(gateway)
     if fmt is None:
         return NoticeReading(
@@ -273,6 +315,8 @@ def _from_own_domain(
     trust: SenderTrust,
     formats: NoticeFormats,
     trace: Trace,
+    *,
+    header_problem: str = "",
 ) -> NoticeReading:
     server = server_verdict(headers, trust.trusted_authserv_id)
     if server.found:
@@ -303,6 +347,8 @@ def _from_own_domain(
             verdict=DecisionKind.REJECT,
             reason=f"claims to come from our own {sender.address}, but {why_not}: not a genuine staff forward",
         )
+    if header_problem:
+        return _quarantine(message_id, f"malformed headers: {header_problem}", received_at)
     parts = _body_of(raw, headers)
     body = parts.text(with_html=not parts.plain)
     gateway = _inner_gateway(body, trust, formats)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 
@@ -68,8 +69,8 @@ def test_one_huge_line_is_handled(trust: SenderTrust) -> None:
     ("raw", "why"),
     [
         (b"Subject: hi\nDate: Fri, 20 Nov 2026 09:30:00 +0000\n\nbody", "no From"),
-        (b"From: PayPal <service@paypal.com>\nSubject: hi\n\nbody", "no Date"),
-        (b"From: PayPal <service@paypal.com>\nDate: yesterday-ish\n\nbody", "unreadable Date"),
+        (b"From: Jo <jo@b.example>\nSubject: hi\n\nbody", "no Date"),
+        (b"From: Jo <jo@b.example>\nDate: yesterday-ish\n\nbody", "unreadable Date"),
         (b" folded first line\nFrom: a@b.example\n\n", "continuation"),
         (b"From: a@b.example\nthis is not a header\nDate: Fri, 20 Nov 2026 09:30:00 +0000\n\n", "not a header line"),
         (b"From: a@b.example\nSubject: a\x00b\n\n", "NUL"),
@@ -87,6 +88,51 @@ def test_broken_headers_are_quarantined(trust: SenderTrust, raw: bytes, why: str
     reading = read_notice(raw, trust)
     assert outcome(reading) == "quarantine"
     assert why in reading.reason
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"From: PayPal <service@paypal.com>\nSubject: You've got money\n\nYou received $45.00 NZD",
+        b"From: PayPal <service@paypal.com>\nDate: yesterday-ish\n\nYou received $45.00 NZD",
+        b"From: PayPal <service@paypal.com>\nDate: Fri, 31 Dec 9999 23:59:59 -0100\n\nYou received $45.00 NZD",
+        b"From: PayPal <service@paypal.com>\nTo: a@b.example\nTo: accounts@kiwiweb.example\n"
+        b"Date: Fri, 20 Nov 2026 09:30:00 +0000\n\nYou received $45.00 NZD",
+    ],
+    ids=["no Date", "unreadable Date", "no UTC instant", "2 To"],
+)
+def test_a_forged_notice_with_broken_headers_is_still_rejected(trust: SenderTrust, raw: bytes) -> None:
+    """Broken headers are weighed after authentication: mail claiming a payment service that fails it is rejected
+    as forged, not merely quarantined."""
+    reading = read_notice(raw, trust)
+    assert outcome(reading) == "reject", reading.reason
+
+
+def test_a_genuine_notice_for_another_account_with_our_address_added_is_rejected(trust: SenderTrust) -> None:
+    """The signature covers `To: attacker`; a second, unsigned `To` naming us is added: the notice is for another
+    account (finding 1), whatever else is wrong with its headers."""
+    signed = sign(build_message(to="Mallory <mallory.pays@gmail.com>"))
+    raw = signed.replace(b"\nTo: Mallory", b"\nTo: KiwiWeb <accounts@kiwiweb.example>\nTo: Mallory", 1)
+    reading = read_notice(raw, trust)
+    assert outcome(reading) == "reject", reading.reason
+    assert "mallory.pays@gmail.com" in reading.reason
+
+
+def test_a_genuine_notice_with_a_header_added_after_signing_goes_to_a_person(trust: SenderTrust) -> None:
+    """Signed, for our account, but a second Subject was added on the way: quarantined for a person, never read."""
+    raw = sign(build_message()).replace(b"\nSubject: ", b"\nSubject: Payment of $9,999.00\nSubject: ", 1)
+    reading = read_notice(raw, trust)
+    assert outcome(reading) == "quarantine"
+    assert "2 subject" in reading.reason
+
+
+def test_a_genuine_notice_dated_past_the_calendar_goes_to_a_person(trust: SenderTrust) -> None:
+    """Signed with `Date: 31 Dec 9999 23:59:59 -0100` (no UTC instant): authenticated, then quarantined for a
+    person with the reason, never a crash and never read as a payment with a made-up time."""
+    message = re.sub(rb"(?m)^Date:.*$", b"Date: Fri, 31 Dec 9999 23:59:59 -0100", build_message(), count=1)
+    reading = read_notice(sign(message), trust)
+    assert outcome(reading) == "quarantine"
+    assert "Date" in reading.reason
 
 
 def test_header_bomb_is_quarantined(trust: SenderTrust) -> None:
