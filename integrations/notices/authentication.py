@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import dkim
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from integrations.notices.dkim_bytes import use_fast_int2str
+from integrations.notices.dkim_bytes import use_fast_conversions
 from integrations.notices.headers import Headers
 from rules.notice_text import in_domain
 
@@ -192,7 +192,7 @@ def verify_dkim(
         key_missing = not record
         return record.encode("ascii", errors="replace") if record else None
 
-    use_fast_int2str()
+    use_fast_conversions()
     try:
         verifier = dkim.DKIM(raw, logger=_DKIM_LOGGER, minkey=1024)
     except dkim.DKIMException as exc:
