@@ -15,6 +15,7 @@ import dkim
 from dkim.util import InvalidTagValueList, parse_tag_value
 
 from integrations.notices.dkim_bytes import use_fast_conversions
+from integrations.notices.dkim_verifier import NoticeDKIM
 from integrations.notices.headers import Headers
 from rules.notice_text import in_domain
 
@@ -194,7 +195,7 @@ def verify_dkim(
 
     use_fast_conversions()
     try:
-        verifier = dkim.DKIM(raw, logger=_DKIM_LOGGER, minkey=1024)
+        verifier = NoticeDKIM(raw, logger=_DKIM_LOGGER, minkey=1024)
     except dkim.DKIMException as exc:
         return DkimResult(ok=False, reason=f"not authenticated: message unreadable for DKIM ({str(exc)[:60]})")
     last = ""
