@@ -110,8 +110,9 @@ class OrderBook:
             domain = order.domain.lower()
             self.top_level_domains.add(domain.rsplit(".", 1)[-1])
             self.by_domain.setdefault(domain, []).append(oid)
-            self.by_squashed_domain.setdefault(squash(domain), []).append(oid)
-            keys.append((squash(domain), oid))
+            squashed = squash(domain)
+            self.by_squashed_domain.setdefault(squashed, []).append(oid)
+            keys.append((squashed, oid))
             keys.append((domain_label(domain, self.patterns), oid))
         if order.payment_reference:
             self.by_payment_reference.setdefault(order.payment_reference, []).append(oid)

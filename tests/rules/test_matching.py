@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from rules.matching import MatchPolicy, OrderBook, PaymentRecord, gather_evidence
 from rules.model import Receipt, ReceiptSource
 from rules.money import Money
+from rules.references import squash
 from tests.rules.test_policy import ORDERS, bank, payment
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -31,6 +32,26 @@ def test_orders_added_later_are_found_too() -> None:
     book.add(ORDERS[0])  # twice changes nothing
     assert book.orders_with_key("42") == ["ORD-1"]
     assert book.domain_prefix("emmamurphyart") == {"ORD-1"}
+
+
+def test_each_domain_is_indexed_squashed_whether_built_in_or_added_later() -> None:
+    """A domain written without its dots ("kellycateringconz") finds its orders, whole and as a prefix, in a book
+    built with the order and in one the order was added to."""
+    with_domain = [o for o in ORDERS if o.domain]
+    assert with_domain
+    for book in (OrderBook(ORDERS), _added_one_by_one()):
+        for order in with_domain:
+            squashed = squash(order.domain.lower())
+            assert order.order_id in book.by_squashed_domain[squashed]
+            assert order.order_id in book.domain_prefix(squashed)
+            assert order.order_id in book.domain_prefix(squashed[:8])
+
+
+def _added_one_by_one() -> OrderBook:
+    book = OrderBook(())
+    for order in ORDERS:
+        book.add(order)
+    return book
 
 
 def test_settled_orders_close_and_remember_who_paid() -> None:
