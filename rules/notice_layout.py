@@ -8,11 +8,16 @@ event are then read only from what is left, at their place in the layout: the fi
 every other statement of it agreeing. What the payer wrote is kept as evidence for references, nothing else.
 
 Layouts read: "Label: value" on one line, the label alone with its value on the next line(s), a value glued to its
-label ("Transaktionscode0M885107LG310593G"), and text collapsed onto one line.
+label ("Transaktionscode0M885107LG310593G"), and text collapsed onto one line (`relined`: a plain part whose line
+breaks were lost, an HTML part without block tags). In collapsed text the lines are put back where the service's
+words show them (before a label, after a greeting or a sentence) up to the first payer's label; from there to the end
+of the collapsed line nobody can tell where the payer's text ends, so what is read there is uncertain: it is used
+only when the service's certain words do not say it (rules.notice_text.read_content).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ _TEXT_FIELDS = ("currency", "payer_name", "payer_email", "payer")
 
 # A line this long is text collapsed onto one line (a dump of a whole notice): labels are then found inside lines.
 FLAT_LINE = 200
+FEW_LINES = 3  # a text of at most this many lines (not blank) may be collapsed however short its lines are
 BLOCK_LINES = 12  # a payer's block under its label is at most this many lines
 MAX_STATEMENTS = 12  # amount statements compared per notice
 
@@ -41,6 +47,11 @@ _SAME_LINE_SEPARATOR = r"[ \t]*(?:[:：]|\t|[ \t]{2,}| - )[ \t]*"
 _TXN_VALUE = r"#?(?P<value>[A-Za-z0-9](?:[A-Za-z0-9_\-]{2,62}[A-Za-z0-9])?)(?![A-Za-z0-9_\-])"
 # A name on the line below its label may have the address on the line below that ("Sent by\nJo Bloggs\njo@x.nz").
 _EMAIL_BELOW = r"(?:\n[ \t]*[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}[ \t]*(?=\n|$))?"
+# A colon after a label, or one the label's own pattern took ("Mitteilung von Zahler Mu:"); the label's other
+# alternatives are tried when one without it matches first ("Message" before "Message de X :").
+_COLON = r"(?:(?<=[:：])|[ \t]*[:：])"
+_EMAIL = re.compile(r"[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}")
+_LEAD = " \t>•·*_"  # what may stand before a label that starts its line
 _RULE_LINE = re.compile(r"^[ \t]*[-=_*~]{5,}[ \t]*$")
 _ID_SHAPE = re.compile(r"\d")
 
@@ -68,6 +79,13 @@ class Layout:
     flat_payer_patterns: Mapping[str, str]  # the payer's fields inside a collapsed line, after a colon
     any_label_pattern: str  # any label or heading: where a payer's block ends
     labels_pattern: str = "(?!)"  # every label and heading, bare: to tell a label from a name
+    # Where a field starts inside a line (a label and its colon, or a typed label and its value), and where a
+    # greeting stands: the marks of text collapsed onto one line, and where its line breaks were (`relined`).
+    field_start_pattern: str = "(?!)"
+    greeting_pattern: str = "(?!)"
+    # A capitalised label and no colon after a space (group 1; each field's labels in a group c_<field>).
+    bare_label_pattern: str = "(?!)"
+    payer_start_pattern: str = "(?!)"  # a payer's label and its colon anywhere in a line
 
     def is_label(self, text: str) -> bool:
         """Whether `text` is, in full, one of the layout's labels ("Amount" of "Amount paid\nNZ$35.00")."""
@@ -86,13 +104,37 @@ class Layout:
     def flat_payer_written(self) -> dict[str, re.Pattern[str]]:
         return {field: re.compile(p, _FLAGS) for field, p in self.flat_payer_patterns.items()}
 
+    @property
+    def field_start(self) -> re.Pattern[str]:
+        return _compiled(self.field_start_pattern)
+
+    @property
+    def bare_label(self) -> re.Pattern[str]:
+        return _compiled(self.bare_label_pattern)
+
+    @property
+    def greeting(self) -> re.Pattern[str]:
+        return _compiled(self.greeting_pattern)
+
+    @property
+    def payer_start(self) -> re.Pattern[str]:
+        return _compiled(self.payer_start_pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, _FLAGS)
+
 
 def _alternatives(patterns: Iterable[str]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
-def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, ...], money: str) -> Layout:
-    """Compile a format's labels; `money` is the amount-token pattern (`Currencies.pattern`)."""
+def compile_layout(
+    labels: Mapping[str, tuple[str, ...]], headings: tuple[str, ...], money: str, greetings: tuple[str, ...] = ()
+) -> Layout:
+    """Compile a format's labels; `money` is the amount-token pattern (`Currencies.pattern`); `greetings` are the
+    words a notice greets its reader with ("Hello", "Hallo", "Bonjour"), which open no payer's name."""
 
     def build(field: str, pattern: str) -> re.Pattern[str]:
         try:
@@ -124,7 +166,7 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
             flat_text[field] = f"{_MID_LINE}{label}[ \\t]*[:：][ \\t]*"
         else:
             payer.append(f"(?P<f_{field}>{named}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - )?[ \\t]*)")
-            flat_payer[field] = f"{_MID_LINE}{label}[ \\t]*[:：]?[ \\t]*"
+            flat_payer[field] = f"{_MID_LINE}{label}{_COLON}[ \\t]*"
 
     def union(parts: list[str], what: str) -> re.Pattern[str] | None:
         # The line-start test is factored out: anywhere but at a line's start, the scan moves on at once.
@@ -132,7 +174,17 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
 
     for heading in headings:
         build("headings", heading)
+    for greeting in greetings:
+        build("greetings", greeting)
     every = [p for alternatives in labels.values() for p in alternatives] + list(headings)
+    payer_labels = [p for field, alternatives in labels.items() if field not in SERVICE_FIELDS for p in alternatives]
+    typed_inside = "|".join(typed).replace("(?P<", "(?P<in_")
+    # A field starts at a label and its colon, a typed label and its value, or a heading.
+    # Each field's labels in a group of its own (c_<field>; typed fields in_f_<field>), so a match names its field.
+    field_labels = "|".join(f"(?P<c_{field}>{_alternatives(alts)})" for field, alts in labels.items() if alts)
+    field_start = f"(?:(?:{field_labels or '(?!)'}){_LABEL_END}(?=[ \t]*[:：])"
+    field_start += f"|(?:{_alternatives(headings)}){_LABEL_END}" if headings else ""
+    field_start += f"|{typed_inside})" if typed else ")"
     return Layout(
         typed=union(typed, "amount"),
         text=union(text, "payer"),
@@ -142,6 +194,20 @@ def compile_layout(labels: Mapping[str, tuple[str, ...]], headings: tuple[str, .
         flat_payer_patterns=flat_payer,
         any_label_pattern=f"(?:{_LINE_START}|{_MID_LINE})(?:{_alternatives(every) or '(?!)'}){_LABEL_END}",
         labels_pattern=f"(?:{_alternatives(every) or '(?!)'})",
+        field_start_pattern=f"(?:^|(?<=[ \t]))[*_]*(?:{field_start})",
+        bare_label_pattern=f"[ \t]+((?=(?-i:[A-ZÀ-ÖØ-Þ]))(?:{field_labels or '(?!)'}){_LABEL_END})(?![ \t]*[:：])",
+        # "Hello KiwiWeb Design Ltd," or "Hallo Empfänger Mu!": the greeting ends at its first comma or exclamation;
+        # "Hola, KiwiWeb Design Ltd," at its second, when a name without digits stands between (in "Hello, Jo Bloggs
+        # sent you $45.00" the service's sentence follows the greeting's comma).
+        greeting_pattern=(
+            f"(?:^|(?<=[ \t]))(?:{_alternatives(greetings)})(?![^\W\d_])"
+            f"(?:[ \t]*,[ \t]*[^,!\n\d]{{1,60}}?[,!]|[^,!\n]{{0,80}}?[,!])(?=[ \t]+\\S)"
+            if greetings
+            else "(?!)"
+        ),
+        payer_start_pattern=(
+            f"(?:^|{_MID_LINE})(?:{_alternatives(payer_labels)}){_LABEL_END}{_COLON}" if payer_labels else "(?!)"
+        ),
     )
 
 
@@ -163,16 +229,112 @@ def _line_bounds(body: str, at: int) -> tuple[int, int]:
 
 
 _LONG_LINE = re.compile(f"[^\n]{{{FLAT_LINE + 1}}}")
+# The end of a sentence inside a collapsed line: after a word of two letters or more (an initial, "A. B. Smith", ends
+# none), before the next word.
+# Blocks of their own in a collapsed text: an image's text or a link in brackets ("[image: PayPal]", "<https://...>")
+# and a rule ("-----"), which stood on lines of their own before the text collapsed.
+_OWN_BLOCK = re.compile(r"\[(?:image:|https?://)[^\]\n]{0,2000}\]|<https?://[^>\n]{0,2000}>|[-=_~]{5,}")
+_RULE = re.compile(r"[-=_~]{5,}")
+_SENTENCE_END = re.compile(r"(?<=[^\s.][^\s.][.!?])[ \t]+(?=[^\W\d_(\[\"'“‘¡¿])")
 
 
-def _flat_lines(body: str) -> list[tuple[int, int]]:
-    """(start, end) of every line long enough to be text collapsed onto one line."""
-    if not _LONG_LINE.search(body):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Relined:
+    """A notice's text with the line breaks that collapsing took away put back (each break replaces one space, so
+    every position stays where it was), and the lines that are still collapsed: from a payer's label on."""
+
+    text: str
+    flat: frozenset[int] = frozenset()  # numbers of the lines read as collapsed (rules.notice_text.read_content)
+
+    def certain(self) -> str:
+        """The text without its collapsed lines: what is surely the service's or in a payer's block that ends."""
+        if not self.flat:
+            return self.text
+        lines = self.text.split("\n")
+        return "\n".join("" if number in self.flat else line for number, line in enumerate(lines))
+
+
+def relined(body: str, layout: Layout) -> Relined:
+    """Put back the line breaks of text collapsed onto one line (see the module's docstring). A line is collapsed
+    when it is longer than FLAT_LINE, or, in a text of at most FEW_LINES lines, a field starts inside it (a label
+    and its colon, a typed label and its value, a heading) or a greeting does not end it, and no payer's label starts
+    it (a payer's line is theirs whole, whatever it holds)."""
+    if not _LONG_LINE.search(body) and sum(1 for line in body.split("\n") if line.strip()) > FEW_LINES:
+        return Relined(text=body)  # the usual notice: its fields on lines of their own
+    out: list[str] = []
+    flat: set[int] = set()
+    number = 0
+    start = 0
+    for line in body.split("\n"):
+        end = start + len(line)
+        pieces = _collapsed(body, layout, start, end) if line.strip() else None
+        if pieces is None:
+            out.append(line)
+            number += 1
+        else:
+            text, tail = pieces
+            out.append(text)
+            number += text.count("\n")
+            if tail:
+                flat.add(number)
+            number += 1
+        start = end + 1
+    return Relined(text="\n".join(out), flat=frozenset(flat))
+
+
+def _collapsed(body: str, layout: Layout, start: int, end: int) -> tuple[str, bool] | None:
+    """(the line with its breaks put back, whether it ends in a payer's collapsed tail), or None when the line is
+    not collapsed."""
+    long = end - start > FLAT_LINE
+    if not long and layout.payer_start.match(body, start):
+        return None  # "Note: ..." (a label's word alone may begin a payer's name: "Invoice Ninja Ltd sent you")
+    if not long and not layout.greeting.search(body, start, end):
+        # A field that starts inside the line, after a label that starts it ("Payment reference:" holds the label
+        # "reference:", which starts no field of its own).
+        inside = (f for f in layout.field_start.finditer(body, start, end) if body[start : f.start()].strip(_LEAD))
+        if next(inside, None) is None:
+            return None
+    first = layout.payer_start.search(body, start, end)
+    tail = first.start() if first else end
+    starts = list(layout.field_start.finditer(body, start, tail))
+    breaks = {found.start() for found in starts}
+    # Labels each on a line of their own before the text collapsed ("Amount paid NZ$45.00 Customer jo@x.nz
+    # Description INV-0042"): a capitalised label right after a typed value or an address starts a field too; a
+    # payer's label so placed starts the payer's tail.
+    ends = [f.end() for f in starts if field_of(f) in _TYPED_FIELDS]
+    ends += [f.end() for f in _EMAIL.finditer(body, start, tail)]
+    for at in sorted(ends):
+        bare = layout.bare_label.match(body, at, tail)
+        if bare is None:
+            continue
+        if field_of(bare) not in SERVICE_FIELDS:
+            tail = bare.start(1)
+            break
+        breaks.update((bare.start(1), bare.end(1)))
+    breaks.update(found.start() - 1 for found in layout.greeting.finditer(body, start, tail))
+    breaks.update(found.end() for found in layout.greeting.finditer(body, start, tail))
+    breaks.update(found.start() for found in _SENTENCE_END.finditer(body, start, tail))
+    for found in _OWN_BLOCK.finditer(body, start, tail):
+        breaks.update((found.start() - 1, found.end()))
+    if tail < end:
+        breaks.add(tail - 1)
+    line = list(body[start:end])
+    for at in breaks:
+        if start <= at < end and line[at - start] in " \t":
+            line[at - start] = "\n"
+        elif start < at <= end and line[at - start - 1] in " \t":  # a label's start: the space before it
+            line[at - start - 1] = "\n"
+    return "".join(line), tail < end
+
+
+def _flat_lines(body: str, flat: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """(start, end) of every line read as collapsed: the lines numbered in `flat`, and every line long enough."""
+    if not flat and not _LONG_LINE.search(body):
         return []  # the usual notice: nothing to split
     out = []
     start = 0
-    for line in body.split("\n"):
-        if len(line) > FLAT_LINE:
+    for number, line in enumerate(body.split("\n")):
+        if len(line) > FLAT_LINE or number in flat:
             out.append((start, start + len(line)))
         start += len(line) + 1
     return out
@@ -204,32 +366,58 @@ def _block_after(body: str, layout: Layout, position: int, *, started: bool = Fa
     return end
 
 
-def payer_blocks(body: str, layout: Layout) -> list[PayerBlock]:
+def payer_blocks(
+    body: str, layout: Layout, flat: frozenset[int] = frozenset(), stated: frozenset[str] = frozenset()
+) -> list[PayerBlock]:
     """Where the payer's own text is: each payer-written label and the value after it (the rest of its line; or,
-    when the label ends its line, the lines below; or, in a collapsed line, up to the next label)."""
+    when the label ends its line, the lines below; or, in a collapsed line, up to the next field). `flat` numbers
+    the lines read as collapsed (`Relined.flat`); `stated` names the service's fields the notice has already stated
+    where it is sure: in a collapsed line such a field's label ends no payer's block (the service states each once;
+    a second "Amount: $30.00" after a payer's label is the payer's)."""
     blocks: list[PayerBlock] = []
     for found in layout.payer_written.finditer(body) if layout.payer_written else ():
         field = (found.lastgroup or "f_memo")[2:]
         line_start, line_end = _line_bounds(body, found.start())
-        if line_end - line_start > FLAT_LINE:
+        if line_end - line_start > FLAT_LINE or (flat and body.count("\n", 0, line_start) in flat):
             continue  # a collapsed line: read below, up to the next label
         rest = body[found.end() : line_end].strip(" \t*")
         # A note begun on its label's line may go on over the next lines (a payer can type line breaks): they are
         # the payer's too, up to a blank line or the next label.
         end = _block_after(body, layout, line_end, started=bool(rest))
         blocks.append(PayerBlock(field=field, start=found.start(), end=end, value=_tidy(body[found.end() : end])))
-    for line_start, line_end in _flat_lines(body):
+    for line_start, line_end in _flat_lines(body, flat):
+        bare = layout.payer_written.match(body, line_start) if flat and layout.payer_written else None
+        if (
+            bare is not None
+            and body.count("\n", 0, line_start) in flat
+            and not layout.payer_start.match(body, line_start)
+        ):
+            # A collapsed tail that starts at a payer's label with no colon ("... pi_3Ab Description INV-0042").
+            field = (bare.lastgroup or "f_memo")[2:]
+            end = _flat_block_end(body, layout, bare.end(), line_end, stated)
+            blocks.append(PayerBlock(field=field, start=line_start, end=end, value=_tidy(body[bare.end() : end])))
         for field, pattern in layout.flat_payer_written().items():
-            for found in pattern.finditer(body, line_start, line_end):
-                if ":" not in found.group(0) and "：" not in found.group(0):
-                    continue  # inside a collapsed line, only "Label: value" (or "Note from X: value") is sure
-                after = layout.any_label.search(body, found.end(), line_end)
-                end = min(after.start() if after else line_end, found.end() + 300)
+            for found in pattern.finditer(body, line_start, line_end):  # "Label: value" alone: a word is no label
+                # Up to where the next field starts (a label and its colon, a typed value, a heading): a label's
+                # word alone ("Description: Invoice INV-0874") starts none.
+                end = _flat_block_end(body, layout, found.end(), line_end, stated)
                 blocks.append(
                     PayerBlock(field=field, start=found.start(), end=end, value=_tidy(body[found.end() : end]))
                 )
     blocks.sort(key=lambda b: (b.start, -b.end))
     return blocks
+
+
+def _flat_block_end(body: str, layout: Layout, start: int, line_end: int, stated: frozenset[str]) -> int:
+    after = next((f for f in layout.field_start.finditer(body, start, line_end) if field_of(f) not in stated), None)
+    rule = _RULE.search(body, start, line_end)
+    return min(after.start() if after else line_end, rule.start() if rule else line_end, start + 300)
+
+
+def field_of(found: re.Match[str]) -> str:
+    """The field a `Layout.field_start` match starts ("" for a heading)."""
+    name = found.lastgroup or next((n for n, v in found.groupdict().items() if v is not None and n[:2] == "c_"), "")
+    return name[5:] if name.startswith("in_f_") else name[2:] if name.startswith("c_") else ""
 
 
 def without_payer_text(body: str, blocks: list[PayerBlock]) -> str:
@@ -267,7 +455,7 @@ class Statement:
     source: str  # "sentence" or "label <label>"
 
 
-def typed_statements(service_text: str, layout: Layout) -> list[Statement]:
+def typed_statements(service_text: str, layout: Layout, flat: frozenset[int] = frozenset()) -> list[Statement]:
     """Every labelled amount, fee, net amount and transaction id: labels that start a line (one scan), and labels
     inside a collapsed line."""
     out: list[Statement] = []
@@ -283,35 +471,36 @@ def typed_statements(service_text: str, layout: Layout) -> list[Statement]:
     for hit in layout.typed.finditer(service_text) if layout.typed else ():
         field = (hit.lastgroup or "f_amount")[2:]
         take(field, hit.group(f"label_{field}"), hit.group(f"value_{field}"), *hit.span(f"value_{field}"))
-    flat = _flat_lines(service_text)
-    if flat:
+    collapsed = _flat_lines(service_text, flat)
+    if collapsed:
         for field, pattern in layout.flat_typed().items():
-            for start, end in flat:
+            for start, end in collapsed:
                 for hit in pattern.finditer(service_text, start, end):
                     take(field, hit.group("label"), hit.group("value"), *hit.span("value"))
     out.sort(key=lambda s: s.position)
     return list({(s.field, s.position): s for s in out}.values())
 
 
-def text_fields(service_text: str, layout: Layout) -> dict[str, str]:
+def text_fields(service_text: str, layout: Layout, flat: frozenset[int] = frozenset()) -> dict[str, str]:
     """The first value of each text-valued service field (payer, currency), on its own line or collapsed."""
     values: dict[str, tuple[int, str]] = {}
+    collapsed = _flat_lines(service_text, flat)
     for found in layout.text.finditer(service_text) if layout.text else ():
         field = (found.lastgroup or "f_payer")[2:]
-        if field in values:
-            continue
+        if field in values or any(start <= found.start() <= end for start, end in collapsed):
+            continue  # a collapsed line's value runs to the next label, not to the line's end: read below
         value = (found.group(f"value_{field}") or found.group(f"next_{field}") or "").strip()
         if value and not layout.any_label.match(value):
             values[field] = (found.start(), value)
-    for line_start, line_end in _flat_lines(service_text):
+    for line_start, line_end in collapsed:
         for field, pattern in layout.flat_text().items():
             if field in values:
                 continue
-            flat = pattern.search(service_text, line_start, line_end)
-            if flat:
-                after = layout.any_label.search(service_text, flat.end(), line_end)
-                end = min(after.start() if after else line_end, flat.end() + 200)
-                values[field] = (flat.start(), service_text[flat.end() : end].strip())
+            hit = pattern.search(service_text, line_start, line_end)
+            if hit:
+                after = layout.field_start.search(service_text, hit.end(), line_end)
+                end = min(after.start() if after else line_end, hit.end() + 200)
+                values[field] = (hit.start(), service_text[hit.end() : end].strip())
     return {field: value for field, (_, value) in values.items()}
 
 

@@ -22,10 +22,12 @@ from rules.notice_layout import (
     Layout,
     LayoutError,
     PayerBlock,
+    Relined,
     Statement,
     amount_paid,
     compile_layout,
     payer_blocks,
+    relined,
     text_fields,
     typed_statements,
     without_payer_text,
@@ -430,7 +432,12 @@ def compile_format(
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
             raise FormatError(f"{where}: label field {name!r} must be a lower-case name")
     try:
-        layout = compile_layout(labels, _strings(merged, "headings", where), builtin_currencies().pattern)
+        layout = compile_layout(
+            labels,
+            _strings(merged, "headings", where),
+            builtin_currencies().pattern,
+            _strings(merged, "greetings", where),
+        )
     except LayoutError as exc:
         raise FormatError(f"{where}: {exc}") from exc
     return NoticeFormat(
@@ -709,17 +716,31 @@ class NoticeContent:
 _CURRENCY_IN_LABEL = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 
 
-def read_content(
-    fmt: NoticeFormat, subject: str, body: str, *, home_currency: str = "", links: Iterable[str] = ()
-) -> NoticeContent:
-    """Read one notice's subject and body (text, tidied) by the service's layout (see rules.notice_layout). `links`
-    are the targets of an HTML notice's links, where a service may show its transaction id and nowhere else."""
-    body = body[:MAX_TEXT_CHARS]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Said:
+    """What one reading of a notice's text found: the service's statements and fields, and the payer's text."""
+
+    service: str  # the text without the payer's blocks
+    statements: list[Statement]  # labelled amounts, net, fee and transaction ids
+    gross: list[Statement]  # every statement of the amount paid, sentences and labels, in order
+    texts: dict[str, str]  # labelled payer and currency
+    payer_name: str
+    payer_email: str
+    payer_text: list[tuple[str, str]]
+    wordings: tuple[Wording, ...]
+
+    def txn_ids(self) -> list[str]:
+        return [s.text for s in self.statements if s.field == "txn_id"]
+
+
+def _read_said(
+    fmt: NoticeFormat, subject: str, body: str, flat: frozenset[int], stated: frozenset[str] = frozenset()
+) -> _Said:
     layout = fmt.layout
-    blocks = payer_blocks(body, layout)
+    blocks = payer_blocks(body, layout, flat, stated)
     service = without_payer_text(body, blocks)
-    statements = typed_statements(service, layout)
-    texts = text_fields(service, layout)
+    statements = typed_statements(service, layout, flat)
+    texts = text_fields(service, layout, flat)
     gross: list[Statement] = []
     payer_name = payer_email = ""
     payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
@@ -745,6 +766,91 @@ def read_content(
                 payer_text.append((name, value))
     gross.extend(s for s in statements if s.field == "amount")
     gross.sort(key=lambda s: s.position)
+    return _Said(
+        service=service,
+        statements=statements,
+        gross=gross,
+        texts=texts,
+        payer_name=payer_name,
+        payer_email=payer_email,
+        payer_text=payer_text,
+        wordings=wordings,
+    )
+
+
+def _from_collapsed(fmt: NoticeFormat, subject: str, lined: Relined) -> tuple[_Said, _Said | None]:
+    """(what the notice surely says, what its collapsed tails add): a collapsed line read from its first payer's
+    label on cannot tell the payer's words from the service's, so the tails' reading counts only where the sure one
+    is silent (see read_content)."""
+    if not lined.flat:
+        return _read_said(fmt, subject, lined.text, lined.flat), None
+    sure = _read_said(fmt, subject, lined.certain(), frozenset())
+    # The amount and the transaction id, once surely stated, are stated no more: after a payer's label, a second
+    # "Amount:" or "Transaction ID:" is the payer's text going on (a payer's block reads on past it). Other labels
+    # ("Customer:") end a payer's block, whatever the notice said before.
+    stated: set[str] = set()
+    if sure.gross:
+        stated.update(("amount", "net", "fee"))
+    if sure.txn_ids():
+        stated.add("txn_id")
+    return sure, _read_said(fmt, subject, lined.text, lined.flat, frozenset(stated))
+
+
+def _uncertain_kind(fmt: NoticeFormat, subject: str, sure: _Said, whole: _Said, kind: Classification) -> Classification:
+    """The kind of a collapsed notice: the sure words decide when they can. A payment the service states in its own
+    sentence stays one whatever the tail says (in a genuine notice the service never says both). Otherwise the tail
+    may tell a not-payment kind (a collapsed Windcave receipt's "Response: DECLINED" stands after the payer's
+    reference), unless it holds the service's wording of a payment too: then nobody can tell whose words are whose,
+    and a person looks."""
+    if kind.kind != "payment" and kind.kind != "unknown":
+        return kind
+    said_payment = _says_payment(sure)
+    if kind.kind == "payment" and said_payment:
+        return kind
+    tail = classify(fmt, subject, whole.service, (sure.payer_name, sure.payer_email), whole.wordings)
+    if tail.kind in ("payment", "unknown"):
+        return kind if kind.kind == "payment" else tail
+    if _says_payment(whole):
+        return Classification(
+            kind="unknown",
+            reason=f"text collapsed onto one line says both a payment and {tail.kind} after a payer's label "
+            "(whose words are whose cannot be told)",
+        )
+    return tail
+
+
+def _says_payment(said: _Said) -> bool:
+    """Whether the text states, in the service's wording, a payment received."""
+    lowered = said.service.lower()
+    return any(_first(w.payment_body, said.service, w.payment_needles, lowered) is not None for w in said.wordings)
+
+
+def _agreed(values: Iterable[str]) -> str:
+    """The one value stated, or "" when the statements differ."""
+    found = {v for v in values if v}
+    return found.pop() if len(found) == 1 else ""
+
+
+def read_content(
+    fmt: NoticeFormat, subject: str, body: str, *, home_currency: str = "", links: Iterable[str] = ()
+) -> NoticeContent:
+    """Read one notice's subject and body (text, tidied) by the service's layout (see rules.notice_layout). `links`
+    are the targets of an HTML notice's links, where a service may show its transaction id and nowhere else.
+
+    Text collapsed onto one line is first given its line breaks back (`rules.notice_layout.relined`); what stands
+    after a payer's label in it is read apart, as uncertain: an amount, transaction id or payer stated there counts
+    only when the rest of the notice states none (and every uncertain statement agrees), so a payer's note read past
+    its end can add a statement but never change one."""
+    body = body[:MAX_TEXT_CHARS]
+    lined = relined(body, fmt.layout)
+    sure, whole = _from_collapsed(fmt, subject, lined)
+    said = whole or sure
+    gross = sure.gross or said.gross
+    if whole is not None and not sure.gross and not any(s.field == "net" for s in sure.statements):
+        statements = said.statements
+    else:
+        statements = sure.statements
+    texts = {**said.texts, **sure.texts}
     currency_field = texts.get("currency", "")
     label_codes = {m for s in gross for m in _CURRENCY_IN_LABEL.findall(s.source)}
     if not currency_field and len(label_codes) == 1:
@@ -760,16 +866,20 @@ def read_content(
     )
     # What the sentence did not say, the labelled fields may: "Jo Bloggs sent you ..." and "Buyer email: ...".
     name, email = split_payer(texts.get("payer", ""))
+    payer_name = sure.payer_name or said.payer_name if not sure.payer_email else sure.payer_name
+    payer_email = sure.payer_email or (said.payer_email if not sure.payer_name else "")
     payer_name = payer_name or _clean(texts.get("payer_name", "")) or name
     payer_email = payer_email or _clean(texts.get("payer_email", "")) or email
     email_found = _EMAIL_RE.search(payer_email)
     payer_email = email_found.group(0).lower() if email_found else ""
     if payer_name and _EMAIL_RE.fullmatch(payer_name):
         payer_email, payer_name = payer_email or payer_name.lower(), ""
-    txn = next((s.text for s in statements if s.field == "txn_id"), "")
+    txn = next(iter(sure.txn_ids()), "") or (_agreed(whole.txn_ids()) if whole is not None else "")
     if not txn and fmt.link_txn:
         txn = next((found.group("txn") for link in links for p in fmt.link_txn if (found := p.search(link))), "")
-    kind = classify(fmt, subject, service, (payer_name, payer_email), wordings)
+    kind = classify(fmt, subject, sure.service, (payer_name, payer_email), sure.wordings)
+    if whole is not None:
+        kind = _uncertain_kind(fmt, subject, sure, whole, kind)
     return NoticeContent(
         kind=kind.kind,
         category=kind.category,
@@ -785,7 +895,7 @@ def read_content(
         payer_name=payer_name[:200],
         payer_email=payer_email[:254],
         txn_id=txn[:120],
-        payer_text=tuple((n, v[:500]) for n, v in payer_text),
+        payer_text=tuple((n, v[:500]) for n, v in said.payer_text),
     )
 
 
