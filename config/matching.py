@@ -23,6 +23,10 @@ EXTENDABLE_PATTERNS = (
     "settlement_filler_words",
     "interest_words",
     "own_transfer_words",
+    "trust_words",
+    "family_words",
+    "trust_leads",
+    "holding_words",
 )
 
 

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 from rules.model import Order, Receipt, ReceiptSource
 from rules.money import CENT, Money
-from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key
+from rules.payers import ContactIndex, PayerLevel, PayerMatch, company_key, without_payers_on_behalf
 from rules.payment_references import find_payment_references, one_slip_away, without
 from rules.prefixes import PrefixIndex
 from rules.references import (
@@ -229,6 +229,7 @@ PAYER_SCORE: dict[PayerLevel, float] = {
     PayerLevel.EMAIL: 55.0,
     PayerLevel.NAME: 50.0,
     PayerLevel.INITIALS: 30.0,
+    PayerLevel.RELATED: 12.0,
     PayerLevel.SURNAME: 8.0,
 }
 
@@ -340,7 +341,8 @@ def gather_evidence(receipt: Receipt, book: OrderBook, policy: MatchPolicy) -> E
                 ev.unknown_domains.append(domain)  # a real-looking domain, not "invoice.pdf" or "J.Smith"
     if not ev.domain_refs and not ev.domain_words:
         own = _own_words(policy.own_names, patterns)
-        for word in reference_words(joined, patterns, min_length=policy.min_domain_prefix):
+        searched = without_payers_on_behalf(joined, receipt.payer_name, patterns)
+        for word in reference_words(searched, patterns, min_length=policy.min_domain_prefix):
             if any(o.startswith(word) for o in own):
                 continue  # the reseller's own name ("KIWIWEB DESIGN") names no customer's domain
             found = book.domain_prefix(word)
@@ -647,10 +649,11 @@ def _contact_names(book: OrderBook, matches: Iterable[PayerMatch]) -> str:
 
 def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Proposal | None:
     """No usable reference: the payer is a known customer (e-mail, name, or initials and surname) and exactly
-    one of the open orders of the firmest such customers is for exactly this amount."""
+    one of the open orders of the firmest such customers is for exactly this amount. A family trust or holding
+    company known only by its family's or business's name is suggested, never acted on."""
     if ev.invoice_refs or ev.domain_refs or ev.domain_words or ev.unknown_invoice_refs or ev.unknown_domains:
         return None
-    for level in (PayerLevel.EMAIL, PayerLevel.NAME, PayerLevel.INITIALS):
+    for level in (PayerLevel.EMAIL, PayerLevel.NAME, PayerLevel.INITIALS, PayerLevel.RELATED):
         at_level = [m for m in ev.payers if m.level == level]
         with_open = [m for m in at_level if book.open_orders(book.by_contact.get(m.contact_id, ()))]
         if not with_open:
@@ -662,6 +665,17 @@ def by_payer_and_amount(receipt: Receipt, ev: Evidence, book: OrderBook) -> Prop
             if book.owes_exactly(oid, receipt.money)
         ]
         how = with_open[0].how if len(with_open) == 1 else f"{len(with_open)} customers fit the payer"
+        if level is PayerLevel.RELATED:
+            # A family trust or holding company pays for whichever of its family's or group's businesses it likes:
+            # suggested with the reason, never acted on (rules.payers.ContactIndex._match_on_behalf).
+            return Proposal(
+                strategy="payer_and_amount",
+                orders=tuple(exact),
+                evidence="; ".join(m.how for m in with_open[:3]) + ("; ..." if len(with_open) > 3 else ""),
+                sure=False,
+                doubt=f"paid by a {with_open[0].on_behalf} on a customer's behalf, which names no order: "
+                "suggested, never acted on",
+            )
         if len(at_level) > 1:
             # The payer fits more than one customer at its firmest (the same e-mail, name, or initials and
             # surname, as T KEREAMA for Tama and Tui): even if only one of them owes this amount, it may be the

@@ -43,6 +43,12 @@ class Patterns:
     payer_prefixes: tuple[str, ...] = ()  # "payment from", "direct credit from": before a payer's name in a bank line
     trading_as: tuple[str, ...] = ()  # "t/a", "trading as": a payer's own name, then the name it trades under
     column_width: int = 12  # NZ Particulars / Code / Reference, packed into one field by some feeds
+    # A family trust's or holding company's own words ([payers] in patterns.toml): "SMITH FAMILY TRUST"
+    trust_words: frozenset[str] = frozenset()
+    family_words: frozenset[str] = frozenset()
+    trust_leads: tuple[str, ...] = ()  # "trustees of": before the family's name, longest first
+    holding_words: frozenset[str] = frozenset()
+    min_cut_word: int = 4  # the start of one of those words, at least this long, ends a name the bank cut short
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def extended(self, extra: Mapping[str, Sequence[str]]) -> Patterns:
@@ -80,6 +86,7 @@ def builtin_patterns() -> Patterns:
     data = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
     ignore = data.get("ignore", {})
     bank = data.get("bank", {})
+    payers = data.get("payers", {})
     return Patterns(
         invoice_words=tuple(data["invoice_words"]),
         digit_lookalikes=tuple(data["digit_lookalikes"].items()),
@@ -96,6 +103,11 @@ def builtin_patterns() -> Patterns:
         payer_prefixes=tuple(sorted((p.lower() for p in bank.get("payer_prefixes", ())), key=len, reverse=True)),
         column_width=int(bank.get("column_width", 12)),
         trading_as=tuple(w.lower() for w in data.get("trading_as", ())),
+        trust_words=frozenset(w.lower() for w in payers.get("trust_words", ())),
+        family_words=frozenset(w.lower() for w in payers.get("family_words", ())),
+        trust_leads=tuple(sorted((w.lower() for w in payers.get("trust_leads", ())), key=len, reverse=True)),
+        holding_words=frozenset(w.lower() for w in payers.get("holding_words", ())),
+        min_cut_word=int(payers.get("min_cut_word", 4)),
     )
 
 
