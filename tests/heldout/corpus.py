@@ -683,6 +683,159 @@ def _notice_forms(b: Built) -> None:
         b.label(message_id, "reject", [], "mail:spoof-unsigned")
 
 
+# ---------------------------------------------------------------------------------------------- on a customer's behalf
+
+# Family and business names no other customer has (FIRST, LAST, PLACES and TRADES share none of them), so the truth
+# about a family trust or holding company paying is clear-cut: made of two halves, eighty of each kind.
+FAMILY_HEADS = ["Whit", "Fair", "Pen", "Strat", "Haver", "Kel", "Marl", "Quen", "Thorn", "Ash"]
+FAMILY_TAILS = ["lock", "bairn", "haligon", "ridge", "wick", "ford", "stow", "mere"]
+BUSINESS_HEADS = ["Blue", "Red", "Silver", "Iron", "Stone", "Sun", "Crest", "Gold", "Grey", "Moss"]
+BUSINESS_TAILS = ["gum", "fern", "peak", "bay", "wharf", "vale", "brook", "field"]
+
+
+@dataclass
+class Names:
+    """Unused rare names, drawn without replacement."""
+
+    families: list[str]
+    businesses: list[str]
+
+    @classmethod
+    def shuffled(cls, rng: random.Random) -> Names:
+        families = [h + t for h in FAMILY_HEADS for t in FAMILY_TAILS]
+        businesses = [h + t for h in BUSINESS_HEADS for t in BUSINESS_TAILS]
+        rng.shuffle(families)
+        rng.shuffle(businesses)
+        return cls(families, businesses)
+
+
+def _own_customer(b: Built, name: str, first: str, last: str, amount: str) -> tuple[Customer, dict[str, Any]]:
+    """A customer of the reseller with one open order, kept out of the pool other forms pay from."""
+    label = "".join(ch for ch in name.lower() if ch.isalnum()).removesuffix("ltd")
+    domain = label + b.rng.choice(TLDS)
+    email = f"{first.lower()}@{domain}"
+    customer = Customer(b.uid(), name, first, last, email, domain)
+    b.customers.append(customer)
+    issued = START + timedelta(days=b.rng.randint(0, 20))
+    order = {
+        "order_id": f"ORD-{len(b.orders) + 1001}",
+        "kind": "domain_registration",
+        "invoice_number": f"INV-{90000 + len(b.orders)}",
+        "invoice_id": b.uid(),
+        "contact": {
+            "contact_id": customer.contact_id,
+            "name": name,
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+        },
+        "domain": domain,
+        "amount_due": amount,
+        "currency": "NZD",
+        "issued": issued.isoformat(),
+        "due": (issued + timedelta(days=14)).isoformat(),
+    }
+    b.orders.append(order)
+    return customer, order
+
+
+def _payers_on_behalf(b: Built) -> None:
+    """Family trusts and holding companies paying without a reference. A trust's initials with the family name act
+    as those initials would alone; its family name alone, and a holding company's name, are suggested (the right
+    order first); a trust of one family paying another family's customer is never acted on without a reference."""
+    rng = b.rng
+    names = Names.shuffled(rng)
+
+    def prefixed(payee: str) -> str:
+        return rng.choice([payee, f"PAYMENT FROM {payee}"])  # the bank's words before it: no domain is read in it
+
+    for _ in range(2 * b.scale):  # the family name alone: a hint, suggested with the right order first
+        family = names.families.pop()
+        first = rng.choice(FIRST)
+        _, order = _own_customer(b, f"{family} {rng.choice(TRADES)} Ltd", first, family, rng.choice(PRICES[:-1]))
+        payee = rng.choice(
+            [
+                f"{family} FAMILY TRUST",
+                f"THE {family} FAMILY TRUST",
+                f"TRUSTEES OF THE {family} FAMILY TRUST",
+                f"{family} FAMILY TST",
+                f"{family} TRUST",
+                f"{family} FAMILY T",  # cut short by the bank's payee field
+            ]
+        ).upper()
+        line = _line(b, _paid_on(b, order), order["amount_due"], payee=prefixed(payee))
+        b.label(line, "review", [order["order_id"]], "bank:trust-family-name")
+    for _ in range(2 * b.scale):  # initials with the family name: as "J & K SMITH" would, it acts
+        family = names.families.pop()
+        first = rng.choice(FIRST)
+        _, order = _own_customer(b, f"{first} {family}", first, family, rng.choice(PRICES[:-1]))
+        other = rng.choice([c for c in "ABDEGHJKLMNPRSTW" if c != first[0]])
+        payee = rng.choice(
+            [
+                f"{first[0]} & {other} {family} FAMILY TRUST",
+                f"{first[0]}{other} {family} TRUST",
+                f"{first[0]} {family} TRUSTEES",
+                f"{first[0]} & {other} {family} FAMILY TRST",
+            ]
+        ).upper()
+        line = _line(b, _paid_on(b, order), order["amount_due"], payee=prefixed(payee))
+        b.label(line, "auto", [order["order_id"]], "bank:trust-initials")
+    for _ in range(2 * b.scale):  # a holding company sharing the business's distinctive word or the owner's surname
+        business, family = names.businesses.pop(), names.families.pop()
+        first = rng.choice(FIRST)
+        _, order = _own_customer(b, f"{business} {rng.choice(TRADES)} Ltd", first, family, rng.choice(PRICES[:-1]))
+        word = rng.choice([business, family])
+        payee = f"{word} {rng.choice(['HOLDINGS LTD', 'HOLDINGS LIMITED', 'GROUP LTD', 'INVESTMENTS LTD'])}".upper()
+        line = _line(b, _paid_on(b, order), order["amount_due"], payee=prefixed(payee))
+        b.label(line, "review", [order["order_id"]], "bank:holding-company")
+    for _ in range(b.scale):  # one family, two customers: the family's trust fits both, so it never acts
+        family = names.families.pop()
+        amount = rng.choice(PRICES[:-1])
+        first, second = rng.sample(FIRST, 2)
+        _, order = _own_customer(b, f"{first} {family}", first, family, amount)
+        _own_customer(b, f"{family} {rng.choice(TRADES)} Ltd", second, family, amount)
+        line = _line(b, _paid_on(b, order), amount, payee=f"{family} FAMILY TRUST".upper())
+        b.label(line, "review", [order["order_id"]], "bank:trust-two-customers")
+    for _ in range(b.scale):  # one family's trust paying another family's customer
+        family = names.families.pop()
+        order = b.take_open()
+        own = rng.choice([p for p in PRICES[:-1] if p != order["amount_due"]])
+        _own_customer(b, f"{rng.choice(FIRST)} {family}", rng.choice(FIRST), family, own)
+        line = _line(b, _paid_on(b, order), order["amount_due"], payee=f"THE {family} FAMILY TRUST".upper())
+        b.label(line, "review", [order["order_id"]], "bank:trust-other-family", suggestable=False)
+        order = b.take_open()
+        line = _line(
+            b,
+            _paid_on(b, order),
+            order["amount_due"],
+            payee=f"{family} FAMILY TRUST".upper(),
+            reference=f"INV{_digits(order)}",
+        )
+        b.label(line, "auto", [order["order_id"]], "bank:trust-other-family-referenced")
+    for _ in range(b.scale):  # card notices paid by a trust: the family name suggests, initials act
+        family = names.families.pop()
+        first = rng.choice(FIRST)
+        _, order = _own_customer(b, f"{first} {family}", first, family, rng.choice(PRICES[:-1]))
+        initials = rng.random() < 0.5
+        payer = f"{first[0]} {family} Family Trust" if initials else f"{family} Family Trust"
+        fields = {
+            "payer": payer,
+            "email": f"{family.lower()}.trust@gmail.com",
+            "amount": _amount(order["amount_due"], "en"),
+            "txn": _txn(b),
+            "note": "with thanks",
+        }
+        subject, body = PAYPAL_PAYMENT["en"]
+        message_id, _ = _message(
+            b,
+            sender="PayPal <service@paypal.com>",
+            subject=subject.format(**fields),
+            body=body.format(**fields),
+            when=_when(b, order),
+        )
+        b.label(message_id, "auto" if initials else "review", [order["order_id"]], "mail:paid-by-a-trust")
+
+
 # ---------------------------------------------------------------------------------------------- corpus
 
 
@@ -693,6 +846,7 @@ def build(directory: Path, *, seed: int = 11, customers: int = 150) -> dict[str,
     _orders(b, 3)
     _bank_forms(b)
     _notice_forms(b)
+    _payers_on_behalf(b)
     context = json.loads((FIXTURES / "context.json").read_text())
     context = {
         "today": TODAY.isoformat(),
