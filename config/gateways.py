@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from config.sources import Problems, Reader
-from rules.payouts import PAYMENT_SERVICES, SERVICE_NAMES, FeeRate, GatewayTerms
+from rules.payouts import PAYMENT_SERVICES, FeeRate, GatewayTerms
+from rules.services import SERVICE_NAMES as DISPLAY_NAMES
 
-DISPLAY_NAMES = SERVICE_NAMES
 # Business days from a payment to its payout when the reseller says nothing: Stripe's standard NZ schedule, a
 # weekly PayPal withdrawal, Windcave's next-but-one-day settlement, and Xero's service (Stripe underneath).
 DEFAULT_PAYOUT_DAYS = {"stripe": 4, "paypal": 5, "windcave": 2, "xero": 4}

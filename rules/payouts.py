@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from rules.money import CENT, Money
 from rules.notice_text import parse_money
+from rules.services import service_name
 
 # Payment services the worker knows; `xero` is Xero's own online payments (its Stripe or GoCardless service).
 PAYMENT_SERVICES = ("stripe", "paypal", "windcave", "xero")
@@ -365,10 +366,7 @@ def never_paid_out(
 
 
 def _service(sighting: Sighting) -> str:
-    return SERVICE_NAMES.get(sighting.gateway, sighting.gateway)
-
-
-SERVICE_NAMES = {"stripe": "Stripe", "paypal": "PayPal", "windcave": "Windcave", "xero": "Xero online payments"}
+    return service_name(sighting.gateway)
 
 
 # ---------------------------------------------------------------------------------------------- payout notices

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, select
 
 from config.settings import Settings
 from rules.money import Money
-from rules.payouts import SERVICE_NAMES, CardPayment, Outcome, Settlement, never_paid_out
+from rules.payouts import CardPayment, Outcome, Settlement, never_paid_out
+from rules.services import service_name
 from worker.store.card_payments import unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
 
@@ -78,7 +79,7 @@ def list_payouts(conn: Connection, *, limit: int = 100, state: str = "") -> list
         views.append(
             PayoutView(
                 key=r.key,
-                service=SERVICE_NAMES.get(r.gateway, r.gateway),
+                service=service_name(r.gateway),
                 reference=r.reference,
                 state=r.state,
                 paid_on=date.fromisoformat(r.paid_on),

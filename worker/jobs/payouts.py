@@ -20,7 +20,6 @@ from integrations.errors import IntegrationError
 from rules.model import DecisionKind, ReceiptSource
 from rules.money import Money
 from rules.payouts import (
-    SERVICE_NAMES,
     Outcome,
     PayoutLine,
     Settlement,
@@ -30,6 +29,7 @@ from rules.payouts import (
     same_payout,
     settle,
 )
+from rules.services import service_name
 from worker.outbox import effect_key, enqueue
 from worker.store.card_payments import insert_card_payment, unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
@@ -274,7 +274,7 @@ def payout_key(s: Sighting) -> str:
 
 def payout_reference(s: Sighting) -> str:
     """The Reference the fee and the transfer carry in Xero: unique per payout, readable by the accountant."""
-    name = SERVICE_NAMES.get(s.gateway, s.gateway)
+    name = service_name(s.gateway)
     if s.service_ref:
         return f"{name} payout {s.service_ref}"[:255]
     digest = hashlib.sha256(f"{s.source.value}:{s.ref}".encode()).hexdigest()[:6]
@@ -443,7 +443,7 @@ def _decide(conn: Connection, key: str, services: dict[str, GatewaySettings], no
             outcome=Outcome.REVIEW,
             strategy="bank_line",
             net=main.net,
-            reason=f"{SERVICE_NAMES.get(payout.gateway, payout.gateway)} payout of {main.net} on {main.on}: its bank "
+            reason=f"{service_name(payout.gateway)} payout of {main.net} on {main.on}: its bank "
             "line is already reconciled in Xero, so booking its fees and transfer could count the money twice",
             review_kind="payout_reconciled",
         )
@@ -452,13 +452,13 @@ def _decide(conn: Connection, key: str, services: dict[str, GatewaySettings], no
             outcome=Outcome.REVIEW,
             strategy="bank_line",
             net=main.net,
-            reason=f"{SERVICE_NAMES.get(payout.gateway, payout.gateway)} took {-main.net} back on {main.on}",
+            reason=f"{service_name(payout.gateway)} took {-main.net} back on {main.on}",
             review_kind="payout_negative",
         )
     else:
         settlement = settle(main, unsettled_payments(conn, payout.gateway), gateway.terms)
         if record is None and gateway.api != "none" and settlement.outcome is Outcome.REVIEW:
-            service = SERVICE_NAMES.get(payout.gateway, payout.gateway)
+            service = service_name(payout.gateway)
             missing = (*settlement.missing, f"{service}'s own records have no such payout")
             settlement = replace(settlement, missing=missing)
     if settlement.outcome is Outcome.EXACT:

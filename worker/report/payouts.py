@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from rules.payouts import SERVICE_NAMES
+from rules.services import service_name
 from rules.words import day_words, joined, money_words
 from worker.payouts import list_payouts, never_paid
 from worker.report.inputs import Built, ReportInputs
@@ -43,7 +43,7 @@ def payouts(inputs: ReportInputs) -> Built:
         )
     }
     for card, due in late:
-        service = SERVICE_NAMES.get(card.gateway, card.gateway)
+        service = service_name(card.gateway)
         invoices = joined(list(card.invoices)) or "no invoice"
         items.append(
             Item(
