@@ -24,6 +24,20 @@ SYMBOLS = {
     "JPY": "¥",
 }
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def money_words(value: Money) -> str:
@@ -41,6 +55,11 @@ def day_words(day: date, *, today: date | None = None) -> str:
     if today is not None and day.year != today.year:
         text += f" {day.year}"
     return text
+
+
+def date_words(day: date) -> str:
+    """25 Nov 2026: a day with its year, where no "today" says which year goes without saying."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def years_words(years: int) -> str:

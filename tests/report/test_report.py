@@ -266,8 +266,8 @@ def test_a_decision_is_one_sentence_in_the_resellers_time_zone(sqlite_engine: En
     assert oliver.commands[0] == f"{PREFIX} review approve {oliver.label[1:]} --orders INV-0703 --overpaid"
     assert ("receipt", "bank:line-8") in oliver.details
     text = render_text(report)
-    [details] = [line for line in text.splitlines() if "receipt bank:line-8" in line]
-    assert details.startswith("    details: item #") and "why paid 8.50 but INV-0703 is owed 8.00" in details
+    [details] = [line for line in text.splitlines() if "receipt: bank:line-8" in line]
+    assert details.startswith("    details: item: #") and "why: paid 8.50 but INV-0703 is owed 8.00" in details
     page = render_html(report)
     assert "<details><summary>Details</summary><div><b>item</b>" in page
     assert "bank:line-8" not in page.split("<details>")[0]  # ids never in the headline

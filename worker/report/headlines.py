@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 from config.settings import Settings
 from rules.model import Receipt, ReceiptSource
 from rules.money import Money
-from rules.payouts import SERVICE_NAMES
+from rules.reasons import reason_words
+from rules.services import service_name
 from rules.settlement import OwedOrder, Refusal, Terms, settle
 from rules.words import day_words, joined, money_words
 from worker.review_list import ReviewEntry
 
-SERVICES = {"paypal": "PayPal", "stripe": "Stripe", "windcave": "Windcave", "xero": "Xero online payments"}
 # Free-text fields a payer or a payment service fills in, the most telling first.
 REFERENCE_FIELDS = ("reference", "invoice", "particulars", "code", "memo", "description", "line")
 
@@ -37,7 +37,7 @@ def how_words(receipt: Receipt) -> str:
         return "by bank transfer"
     if receipt.source is ReceiptSource.XERO_PAYMENT:
         return "through Xero"
-    service = SERVICES.get(receipt.gateway, receipt.gateway.title() or "a payment service")
+    service = service_name(receipt.gateway)
     return f"through {service}"
 
 
@@ -67,7 +67,7 @@ def _owed(orders: Sequence[OwedOrder]) -> str:
     return joined([f"{o.named} is owed {money_words(o.owed)}" for o in orders])
 
 
-def judgement(entry: ReviewEntry, settings: Settings) -> str:
+def judgement(entry: ReviewEntry, settings: Settings, *, today: date | None = None) -> str:
     """What the worker makes of the receipt against its candidates as they are now."""
     receipt, candidates = entry.receipt, entry.candidates
     if receipt is None:
@@ -98,7 +98,7 @@ def judgement(entry: ReviewEntry, settings: Settings) -> str:
         elif result.options and result.options[0].flags.startswith("--home-amount"):
             text = f"{_owed(first)}: say what arrived in {owed.currency} (--home-amount)"
         else:
-            text = result.reason
+            text = reason_words(result.reason, today=today)
     else:
         text = f"it settles {joined([o.named for o in first])} exactly"
     others = [o for o in candidates if o not in first]
@@ -116,8 +116,9 @@ def payout_headline(entry: ReviewEntry, *, today: date) -> str:
         day = date.fromisoformat(str(detail["paid_on"])[:10])
     except (KeyError, ValueError, TypeError, ArithmeticError):
         return ""
-    service = SERVICE_NAMES.get(str(detail.get("gateway", "")), str(detail.get("gateway", "")).title() or "A service")
-    missing = [" ".join(str(m).split()) for m in detail.get("missing") or [] if str(m).strip()]
+    service = service_name(str(detail.get("gateway", "")), unknown="A service")
+    lines = [" ".join(str(m).split()) for m in detail.get("missing") or []]
+    missing = [reason_words(m, today=today) for m in lines if m]
     said = f"{service} paid out {money_words(money)} on {day_words(day, today=today)}, which does not add up"
     return f"{said}: {joined(missing)}." if missing else f"{said}."
 
@@ -135,14 +136,14 @@ def decision_headline(entry: ReviewEntry, settings: Settings, *, today: date) ->
             f"{day}, beyond what was owed: refund it, or apply it to another order"
         )
         if entry.candidates:
-            text += f"; {judgement(entry, settings)}"
+            text += f"; {judgement(entry, settings, today=today)}"
         return text + "."
     if receipt is None:
-        said = " ".join(entry.reason.split()) or entry.kind.replace("_", " ")
+        said = reason_words(" ".join(entry.reason.split()), today=today) or entry.kind.replace("_", " ")
         return said if said.endswith((".", "!", "?")) else said + "."
     lead = paid_sentence(receipt, zone=zone, today=today)
     if entry.forwarded or entry.kind == "forwarded":
         lead = f"Your staff forwarded a notice that {lead}, which proves no payment by itself"
     if entry.kind == "already_paid" and not entry.candidates:
-        return f"{lead}; {' '.join(entry.reason.split())}."
-    return f"{lead}; {judgement(entry, settings)}."
+        return f"{lead}; {reason_words(' '.join(entry.reason.split()), today=today)}."
+    return f"{lead}; {judgement(entry, settings, today=today)}."

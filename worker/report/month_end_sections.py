@@ -120,7 +120,7 @@ def provider_bill(inputs: ReportInputs) -> Built:
     notes = [f"Every line, and the margin by action, customer, plan and domain ending, in {month_words(month)}:"]
     if len(months) > 1:
         notes.insert(
-            0, "Bills also arrived for " + ", ".join(str(x) for x in months[:-1]) + ": `month-end` shows them."
+            0, "Bills also arrived for " + ", ".join(str(x) for x in months[:-1]) + ": 'month-end' shows them."
         )
     rows = _difference_rows(diffs)
     section = Section(

@@ -59,7 +59,7 @@ def payouts(inputs: ReportInputs) -> Built:
     # command, and named here only by its number.
     notes = tuple(
         f"Not adding up: {v.service}, {money_words(v.net)} on {day_words(v.paid_on, today=inputs.today)} (its review "
-        "item was closed; `payouts list` shows it)."
+        "item was closed; 'payouts list' shows it)."
         for v in mismatched
         if v.key not in asked
     )

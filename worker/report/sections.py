@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from rules.model import DecisionKind, OrderKind
 from rules.money import Money
+from rules.reasons import reason_words, rule_words
+from rules.services import service_name
 from rules.words import day_words, domain_named, domain_words, joined, money_words, order_words, years_words
 from worker.report.headlines import decision_headline, local_day
 from worker.report.inputs import Built, ReportInputs, as_date, money_from, money_or_none, optional_table
@@ -70,21 +72,26 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _entry_details(entry: ReviewEntry) -> tuple[tuple[str, str], ...]:
-    pairs = [("item", f"#{entry.id} {entry.kind.replace('_', ' ')}")]
+def said(reason: str, inputs: ReportInputs) -> str:
+    """A recorded reason on one line, in the reseller's words (rules.reasons)."""
+    return reason_words(_one_line(reason), today=inputs.today)
+
+
+def _entry_details(entry: ReviewEntry, inputs: ReportInputs) -> tuple[tuple[str, str], ...]:
+    pairs = [("item", f"#{entry.id}, {entry.kind.replace('_', ' ')}")]
     receipt = entry.receipt
     if receipt is not None:
         pairs.append(("receipt", receipt.receipt_id))
         if receipt.gateway_txn_id:
-            pairs.append((receipt.gateway or "transaction", receipt.gateway_txn_id))
+            pairs.append((f"{service_name(receipt.gateway, unknown='')} transaction".lstrip(), receipt.gateway_txn_id))
     elif entry.subject:
         pairs.append(("subject", entry.subject))
     # Without a receipt the reason is the headline itself, but for a payout, whose headline is made from its facts.
     if entry.reason and (receipt is not None or entry.kind.startswith("payout_")):
-        pairs.append(("why", _one_line(entry.reason)))
+        pairs.append(("why", said(entry.reason, inputs)))
     strategy = entry.detail.get("strategy")
     if strategy:
-        pairs.append(("rule", str(strategy)))
+        pairs.append(("rule", rule_words(str(strategy))))
     return tuple(pairs)
 
 
@@ -104,7 +111,7 @@ def fraud(inputs: ReportInputs) -> Built:
         items.append(
             Item(
                 label="possible fraud",
-                headline=f"Notice of {day}{what}: {_one_line(entry.reason)}.",
+                headline=f"Notice of {day}{what}: {said(entry.reason, inputs)}.",
                 commands=entry.commands[:1],
                 details=(("item", f"#{entry.id}"), ("message", entry.subject)),
                 tone="alarm",
@@ -134,7 +141,7 @@ def fraud(inputs: ReportInputs) -> Built:
         items.append(
             Item(
                 label="possible fraud",
-                headline=f"Notice of {day}, rejected: {_one_line(reason)}.",
+                headline=f"Notice of {day}, rejected: {said(reason, inputs)}.",
                 lines=("Already filed as rejected; nothing to do unless it was genuine.",),
                 details=(("message", subject),),
                 tone="alarm",
@@ -146,7 +153,7 @@ def fraud(inputs: ReportInputs) -> Built:
         title="Possible fraud",
         count=n,
         intro="Notices that failed authentication; nothing was paid or recorded on them. Confirm each with its "
-        "command, or use `review ignore` for one that was genuine."
+        "command, or use 'review ignore' for one that was genuine."
         if n
         else "",
         items=tuple(items),
@@ -211,7 +218,7 @@ def failed(inputs: ReportInputs) -> Built:
     for entry in entries.values():  # items whose outbox row is gone or named differently still need a person
         items.append(
             Item(
-                headline=f"{_one_line(entry.reason).rstrip('.')}.",
+                headline=f"{said(entry.reason, inputs).rstrip('.')}.",
                 lines=(entry.suggested_action,) if entry.suggested_action else (),
                 commands=entry.commands,
                 details=(("action", entry.subject), ("item", f"#{entry.id}")),
@@ -253,7 +260,7 @@ def decisions(inputs: ReportInputs) -> Built:
                 headline=decision_headline(entry, inputs.settings, today=inputs.today),
                 lines=(entry.suggested_action,) if chore and entry.suggested_action else (),
                 commands=(*approvals[:2], *others),  # `review list` shows every candidate's command
-                details=_entry_details(entry),
+                details=_entry_details(entry, inputs),
                 links=links,
                 tone="attention",
             )

@@ -58,7 +58,7 @@ def item_lines(item: Item) -> list[str]:
         out += wrap(line, INDENT + "  ")
     out += [f"{INDENT}  $ {command}" for command in item.commands]
     if item.details:
-        out.append(f"{INDENT}  details: " + " | ".join(f"{k} {one_line(v)}" for k, v in item.details))
+        out.append(f"{INDENT}  details: " + " | ".join(f"{k}: {one_line(v)}" for k, v in item.details))
     return out
 
 
