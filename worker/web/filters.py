@@ -1,7 +1,10 @@
-"""How the review page writes money, times and dates: in the reseller's time zone, money with its currency."""
+"""How the review page writes money, times and dates: in the reseller's time zone, money as the report writes it
+(NZ$45.00), services by their names, recorded reasons and details in the reseller's words."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,18 +14,36 @@ from flask import Flask
 from config.settings import Settings
 from rules.model import Receipt, ReceiptSource
 from rules.money import Money
-from rules.words import domain_named
+from rules.reasons import reason_words, rule_words
+from rules.services import company_name, service_name
+from rules.words import domain_named, money_words
+from worker.report.headlines import payer_words
 from worker.web.queries import ItemView
 
 
 def money(amount: Any, currency: Any = "") -> str:
+    """NZ$1,234.50, as the report writes it (rules.words.money_words); what is no amount, as it is."""
     if isinstance(amount, Money):
-        amount, currency = amount.amount, amount.currency
+        return money_words(amount)
     try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
+        return money_words(Money.of(Decimal(str(amount)), str(currency)))
+    except (InvalidOperation, ValueError, TypeError):
         return f"{amount} {currency}".strip()
-    return f"{value:,.2f} {currency}".strip()
+
+
+# An item's recorded details, labelled for the reseller; keys not named here read as their words.
+DETAIL_LABELS = {
+    "received_at": "Received",
+    "paid_on": "Paid on",
+    "strategy": "Rule",
+    "gateway": "Service",
+    "source": "Came as",
+    "payout_key": "Payout",
+    "receipt_id": "Receipt",
+    "suggested_orders": "Suggested orders",
+}
+SOURCE_WORDS = {"bank_line": "bank line", "notice": "payment notice", "xero_payment": "payment recorded in Xero"}
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def register_filters(app: Flask, settings: Settings) -> None:
@@ -53,17 +74,65 @@ def register_filters(app: Flask, settings: Settings) -> None:
             return "bank transfer"
         if receipt.source is ReceiptSource.XERO_PAYMENT:
             return "a payment recorded in Xero"
-        return f"{(receipt.gateway or 'card').capitalize()} notice"
+        return f"{company_name(receipt.gateway, unknown='card payment')} notice"
 
     def headline(item: ItemView) -> str:
         """Who paid what, how and when; an item about no receipt says what it is about."""
         r = item.receipt
         if r is None:
             return f"{item.label.capitalize()}: {item.subject}"
-        who = r.payer_name or r.payer_email or "Someone"
-        return f"{who} paid {money(r.money)} by {paid_by(r)} on {day(r.paid_on or r.received_at)}"
+        return f"{payer_words(r)} paid {money(r.money)} by {paid_by(r)} on {day(r.paid_on or r.received_at)}"
+
+    def stamp(text: str) -> str:
+        if len(text) == 10:
+            return day(text)
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+        return when(moment) if moment.tzinfo else f"{moment.day} {moment:%b %Y %H:%M}"
+
+    def value_words(key: str, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(value_words(key, v) for v in value) or "none"
+        if isinstance(value, Mapping):
+            return "; ".join(f"{label(str(k))}: {value_words(str(k), v)}" for k, v in value.items())
+        text = str(value)
+        if key == "strategy":
+            return rule_words(text)
+        if key in ("gateway", "source"):
+            return SOURCE_WORDS.get(text) or service_name(text, unknown="")
+        if _STAMP.match(text):
+            return stamp(text)
+        if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text):  # an enum value: short_paid, bank_line
+            return text.replace("_", " ")
+        return reason_words(text)
+
+    def label(key: str) -> str:
+        return DETAIL_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+    def details(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """An item's recorded details as (label, words): 'received_at 2026-11-01T00:00:00+00:00' reads
+        'Received 1 Nov 2026 13:00', an amount and its currency read NZ$27.00, a rule reads in words."""
+        priced = "amount" in detail and "currency" in detail
+        shown: list[tuple[str, str]] = []
+        for key, value in detail.items():
+            if value in (None, "") or (key == "currency" and priced):
+                continue
+            if key == "amount" and priced:
+                shown.append(("Amount", money(value, detail["currency"])))
+            else:
+                shown.append((label(str(key)), value_words(str(key), value)))
+        return shown
+
+    def reason(text: str | None) -> str:
+        """A recorded reason or message in the reseller's words (rules.reasons): NZ$45.00, PayPal, 16 Nov 2026."""
+        return reason_words(" ".join(str(text or "").split()))
 
     app.add_template_filter(headline, "headline")
+    app.add_template_filter(details, "details")
+    app.add_template_filter(reason, "reason")
+    app.add_template_filter(service_name, "service")
     app.add_template_filter(paid_by, "paid_by")
     app.add_template_filter(money, "money")
     # Unicode as people read it, with the xn-- form the registrar's panel takes beside it when they differ.

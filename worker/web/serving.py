@@ -48,7 +48,7 @@ def warnings(settings: Settings) -> list[str]:
     try:
         if not UsersFile(settings.web.users_file).load().hashes:
             found.append(
-                f"nobody can sign in yet: add a user with `reseller-worker web add-user NAME` "
+                f"nobody can sign in yet: add a user with 'reseller-worker web add-user NAME' "
                 f"(users file {settings.web.users_file})"
             )
     except UsersFileError as exc:
