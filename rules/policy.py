@@ -28,6 +28,7 @@ from rules.money import Money
 from rules.payers import company_key, name_words
 from rules.references import Patterns, find_invoice_refs
 from rules.repeats import REUSED_MESSAGE_ID, MessageLog, Seen, kept_for_review
+from rules.services import company_name, service_name
 
 ACTIONS = {
     "unmatched": "Find whose payment this is; link the payer to the customer's contact so the next one matches.",
@@ -173,7 +174,7 @@ def _platform_notice(receipt: Receipt, book: OrderBook, record: PaymentRecord, p
         numbers = [book.orders[o].invoice_number for r in refs for o in book.orders_with_key(r.key)] or [
             r.raw for r in refs
         ]
-    gateway = receipt.gateway.capitalize()
+    gateway = company_name(receipt.gateway)
     for number in numbers:
         payment = record.confirming(number, receipt.money, receipt.received_at, policy.notice_confirm_window)
         if payment is not None:
@@ -205,8 +206,8 @@ def _same_payment_as_recorded(receipt: Receipt, book: OrderBook, record: Payment
         payment = record.with_transaction(receipt.gateway_txn_id)
         if payment is not None and payment.receipt_id != receipt.receipt_id:
             return (
-                f"repeats Xero payment {payment.receipt_id}, whose Reference is this {receipt.gateway} transaction "
-                f"{receipt.gateway_txn_id}: the same payment arriving again"
+                f"repeats Xero payment {payment.receipt_id}, whose Reference is this {service_name(receipt.gateway)} "
+                f"transaction {receipt.gateway_txn_id}: the same payment arriving again"
             )
     if receipt.source is ReceiptSource.XERO_PAYMENT:
         for name, value in receipt.text:
@@ -378,7 +379,8 @@ def _decide(
         return _decision(
             rid,
             DecisionKind.IGNORE,
-            f"repeats receipt {earlier} already acted on (same {receipt.gateway} transaction {receipt.gateway_txn_id})",
+            f"repeats receipt {earlier} already acted on "
+            f"(same {service_name(receipt.gateway)} transaction {receipt.gateway_txn_id})",
             "repeated_transaction",
         )
     ev = gather_evidence(receipt, book, policy)

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from rules.model import OrderKind, Receipt, ReceiptSource
 from rules.money import CENT, Money
-from rules.words import joined, money_words, order_words, years_words
+from rules.words import date_words, joined, money_words, order_words, years_words
 
 # Orders that still owe money; paid, done and closed orders are never paid again.
 PAYABLE = frozenset({"open", "part_paid"})
@@ -167,7 +167,7 @@ class Settlement:
             else:
                 out.append(
                     f"Record a payment in Xero on {p.invoice_number} ({p.customer}): {money_words(p.amount)} "
-                    f"into account {p.account_code}, dated {p.paid_on.isoformat()}, reference {p.reference}{owing}."
+                    f"into account {p.account_code}, dated {date_words(p.paid_on)}, reference {p.reference}{owing}."
                 )
         for a in self.allocations:
             effect = _effect_words(a.order)

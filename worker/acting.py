@@ -12,12 +12,15 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, or_, select
 
+from rules.money import Money
+from rules.services import service_name
+from rules.words import date_words, money_words
 from worker import audit
 from worker.store.outbox_tables import registrar_actions
 from worker.store.tables import orders, outbox, payer_links, review_items
@@ -110,10 +113,19 @@ def _planned(result: Result) -> tuple[tuple[str, ...], tuple[tuple[str, str], ..
 
 
 def _money(amount: Any, currency: Any) -> str:
+    """NZ$45.00, as the report writes money."""
     try:
-        return f"{Decimal(str(amount)):,.2f} {currency}".strip()
-    except InvalidOperation:
+        return money_words(Money.of(Decimal(str(amount)), str(currency)))
+    except (InvalidOperation, ValueError):
         return f"{amount} {currency}".strip()
+
+
+def _day(value: Any) -> str:
+    """25 Nov 2026 for a stored YYYY-MM-DD; anything else as it is."""
+    try:
+        return date_words(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
 
 
 def effect_words(kind: str, p: Mapping[str, Any]) -> str:
@@ -124,7 +136,7 @@ def effect_words(kind: str, p: Mapping[str, Any]) -> str:
     if kind == "record_payment":
         return (
             f"record a payment of {_money(p.get('amount'), p.get('currency'))} on {invoice} in Xero, "
-            f"dated {p.get('paid_on')}, reference {p.get('reference')}"
+            f"dated {_day(p.get('paid_on'))}, reference {p.get('reference')}"
         )
     if kind == "register_domain":
         return f"register {p.get('domain')} for {term} at the registrar (for {p.get('contact_name') or invoice})"
@@ -138,15 +150,16 @@ def effect_words(kind: str, p: Mapping[str, Any]) -> str:
         return f"move hosting service {p.get('service_id')} to plan {p.get('plan')}"
     if kind == "stop_hosting":
         return f"end the repeating invoice of hosting service {p.get('service_id')}"
+    service = service_name(str(p.get("gateway") or ""))
     if kind == "payout_fee":
         return (
-            f"book {_money(p.get('amount'), p.get('currency'))} of {p.get('gateway')} fees out of clearing account "
-            f"{p.get('clearing_account')} to account {p.get('fee_account')} in Xero, dated {p.get('on')}"
+            f"book {_money(p.get('amount'), p.get('currency'))} of {service} fees out of clearing account "
+            f"{p.get('clearing_account')} to account {p.get('fee_account')} in Xero, dated {_day(p.get('on'))}"
         )
     if kind == "payout_transfer":
         return (
             f"transfer {_money(p.get('amount'), p.get('currency'))} from clearing account {p.get('clearing_account')} "
-            f"to bank account {p.get('bank_account')} in Xero, dated {p.get('on')} (the {p.get('gateway')} payout)"
+            f"to bank account {p.get('bank_account')} in Xero, dated {_day(p.get('on'))} (the {service} payout)"
         )
     if kind in ("renewal_invoice", "order_invoice", "setup_invoice"):
         return f"raise an invoice in Xero for {p.get('domain')} ({_money(p.get('amount'), p.get('currency'))})"

@@ -12,8 +12,9 @@ from typing import Any
 from rules.margin import MarginGroup, MarginLine
 from rules.money import Money
 from rules.month_end import DIFFERENCE_TITLES, Difference, DifferenceKind, HostingRule
-from rules.words import domain_words
+from rules.words import domain_words, money_words
 from worker.month_end import MonthEnd
+from worker.report.month_end_sections import month_words
 
 
 def _amount(value: Money | None) -> str:
@@ -22,12 +23,13 @@ def _amount(value: Money | None) -> str:
 
 def bills_line(result: MonthEnd) -> str:
     if not result.bills:
-        return f"No bill from the provider for {result.month} yet: costs below are the price table's."
+        return f"No bill from the provider for {month_words(result.month)} yet: costs below are the price table's."
     parts = [
-        f"{b.reference} ({'Xero bill' if b.source == 'xero' else 'CSV statement'}, {b.lines} lines, {b.total})"
+        f"{b.reference} ({'Xero bill' if b.source == 'xero' else 'CSV statement'}, {b.lines} lines, "
+        f"{money_words(b.total)})"
         for b in result.bills
     ]
-    return f"Provider's bill for {result.month}: " + "; ".join(parts) + "."
+    return f"Provider's bill for {month_words(result.month)}: " + "; ".join(parts) + "."
 
 
 def by_kind(differences: Sequence[Difference]) -> list[tuple[DifferenceKind, list[Difference]]]:

@@ -15,7 +15,9 @@ from sqlalchemy import Connection, select
 from config.settings import Settings
 from rules.money import Money
 from rules.payouts import CardPayment, Outcome, Settlement, never_paid_out
+from rules.reasons import reason_words
 from rules.services import service_name
+from rules.words import date_words, money_words
 from worker.store.card_payments import unsettled_payments
 from worker.store.payout_tables import card_payments, payout_sightings, payouts
 
@@ -137,21 +139,28 @@ def payouts_text(views: list[PayoutView], late: list[tuple[CardPayment, date]]) 
     """Payouts and card payments never paid out, as `payouts list` prints them."""
     out: list[str] = [] if views else ["No payouts yet."]
     for v in views:
-        gross = str(v.gross) if v.gross is not None else "?"
-        fees = str(v.fees) if v.fees is not None else "?"
-        out.append(f"{v.paid_on}  {v.service:<8} {v.state:<9} net {v.net}  gross {gross}  fees {fees}  [{v.key}]")
-        seen = ", ".join(v.seen_as) or "-"
+        gross = money_words(v.gross) if v.gross is not None else "?"
+        fees = money_words(v.fees) if v.fees is not None else "?"
+        out.append(
+            f"{date_words(v.paid_on):>11}  {v.service:<8} {v.state:<9} net {money_words(v.net)}  gross {gross}  "
+            f"fees {fees}  [{v.key}]"
+        )
+        seen = ", ".join(s.replace("_", " ") for s in v.seen_as) or "-"
         out.append(f"    bank line: {v.bank_line or 'not seen yet'}; seen as {seen}; {v.reference}")
         for p in v.payments:
-            out.append(f"    - {p.paid_on}  {p.amount}  {', '.join(p.invoices) or '-'}  {p.state}  ({p.receipt_id})")
+            out.append(
+                f"    - {date_words(p.paid_on):>11}  {money_words(p.amount)}  {', '.join(p.invoices) or '-'}  "
+                f"{p.state}  ({p.receipt_id})"
+            )
         if v.state == "mismatch":
-            out.append(f"    needs a person: {v.reason}")
+            out.append(f"    needs a person: {reason_words(v.reason)}")
     if late:
         out.append(f"\nNotified, never paid out ({len(late)}):")
         for card, since in late:
             invoices = ", ".join(card.invoices) or "-"
             out.append(
-                f"  {card.paid_on}  {card.gateway:<8} {card.money}  {invoices}  late since {since}  ({card.payment_id})"
+                f"  {date_words(card.paid_on):>11}  {service_name(card.gateway):<8} {money_words(card.money)}  "
+                f"{invoices}  late since {date_words(since)}  ({card.payment_id})"
             )
     return "\n".join(out)
 
@@ -177,7 +186,7 @@ def accept_payout(
 
     row = conn.execute(select(payouts).where(payouts.c.key == key)).first()
     if row is None:
-        raise AcceptRefused(f"no payout {key}; `reseller-worker payouts list` shows them")
+        raise AcceptRefused(f"no payout {key}; 'reseller-worker payouts list' shows them")
     if row.matched:
         raise AcceptRefused(f"payout {key} is settled already; its fees and transfer are queued or booked")
     gateway = settings.gateways.get(row.gateway)

@@ -170,7 +170,7 @@ def test_before_the_bill_costs_come_from_the_price_tables(app: App, accounting: 
     assert {d.kind for d in result.recon.differences} == {DifferenceKind.NOT_CHARGED}
     lines = {(ln.action, ln.item): ln for ln in result.margin.lines}
     assert lines[("register", "dear.com")].cost == Money(amount=Decimal("18.00"), currency="NZD")
-    assert "No bill from the provider for 2026-10 yet" in render_month_end_text(result)
+    assert "No bill from the provider for October 2026 yet" in render_month_end_text(result)
 
 
 def test_a_repeating_invoice_created_after_the_site_went_live_leaves_those_days_uninvoiced(

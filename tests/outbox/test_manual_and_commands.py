@@ -54,7 +54,7 @@ def test_manual_registration_waits_for_orders_done(
     assert order_status(manual_app, "ORD-1042") == "paid"
 
     orders_list(manual_app.engine, manual_app.settings, _args(status="paid", limit=10), clock)
-    assert "to-do: waiting for `orders done`" in capsys.readouterr().out
+    assert "to-do: waiting for 'orders done'" in capsys.readouterr().out
 
     code = orders_done(
         manual_app.engine,

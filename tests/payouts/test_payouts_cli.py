@@ -4,6 +4,7 @@ person settles a payout the worker sent to review (refused when the figures cann
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +69,13 @@ def test_list_shows_each_payout_its_payments_and_what_was_never_paid_out(world, 
     assert late["receipt"] == old.receipt_id and late["service"] == "paypal" and late["late_since"] == "2026-11-25"
     assert main(["--config", config, "payouts", "list"]) == 0
     text = capsys.readouterr().out
-    assert "settled" in text and "net 72.37 NZD" in text and "Notified, never paid out (1)" in text
+    assert "settled" in text and "net NZ$72.37" in text and "Notified, never paid out (1)" in text
+    # Read by a person: the service by its name, money and days as the report writes them.
+    late_line = next(line for line in text.splitlines() if old.receipt_id in line)
+    assert "PayPal" in late_line and "NZ$35.00" in late_line and "late since 25 Nov 2026" in late_line
+    first = text.splitlines()[0]  # (the Xero reference, "Stripe payout 2026-11-16 #...", is an id and stays)
+    assert first.startswith("16 Nov 2026  Stripe   settled   net NZ$72.37  gross NZ$75.00  fees NZ$2.63")
+    assert " NZD" not in text and not re.search(r"\b\d{4}-\d{2}-\d{2}\b", late_line + first)
 
 
 def test_accept_settles_a_payout_after_a_refund_recorded_by_hand(world, capsys) -> None:  # type: ignore[no-untyped-def]

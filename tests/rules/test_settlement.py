@@ -64,7 +64,7 @@ def test_exact_settlement_records_the_amount_and_queues_the_effect() -> None:
     assert payment.paid_on == date(2026, 11, 1) and payment.reference == "bank:line-1"
     assert [o.order_id for o in result.paid_in_full] == ["INV-0703"] and result.credit is None
     assert result.lines() == [
-        "Record a payment in Xero on INV-0703 (Oliver Faleolo): NZ$35.00 into account 090, dated 2026-11-01, "
+        "Record a payment in Xero on INV-0703 (Oliver Faleolo): NZ$35.00 into account 090, dated 1 Nov 2026, "
         "reference bank:line-1, paying it in full.",
         "Then: renew olivercafe.nz for 1 year at the registrar.",
     ]

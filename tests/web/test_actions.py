@@ -268,7 +268,7 @@ def test_what_is_shown_is_what_is_queued(signed_in: FlaskClient, engine: Engine,
     """The plan names each payment and registration; after Confirm exactly those outbox rows exist."""
     receipt_item(engine, settings)
     plan = shown(signed_in.get("/decisions/1/approve?orders=ORD-1"))
-    assert "record a payment of 45.00 NZD on INV-1 in Xero" in plan
+    assert "record a payment of NZ$45.00 on INV-1 in Xero" in plan
     assert "register aroha.nz for 1 year at the registrar" in plan
     with engine.connect() as conn:
         assert conn.execute(select(outbox)).first() is None  # the plan was rehearsed and rolled back

@@ -58,8 +58,8 @@ def test_a_payout_that_does_not_add_up_is_settled_on_the_page(engine: Engine, tm
 
     path = f"/payouts/accept?key={key}&payments={a}&payments={b}&recorded_by_hand={hand}"
     plan = client.get(path).get_data(as_text=True)
-    assert "book 2.63 NZD of stripe fees out of clearing account 091" in plan
-    assert f"transfer {net('45.00', '30.00') - Decimal('20.00'):.2f} NZD from clearing account 091" in plan
+    assert "book NZ$2.63 of Stripe fees out of clearing account 091" in plan
+    assert f"transfer NZ${net('45.00', '30.00') - Decimal('20.00'):.2f} from clearing account 091" in plan
     done = confirm(client, path)
     assert done.status_code == 303
     with engine.connect() as conn:

@@ -124,7 +124,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             "done",
             "done",
             "handled by hand (a failed action, a credit refunded): close it; a registrar to-do is closed by "
-            "`orders done`",
+            "'orders done'",
         ),
     ):
         parser = actions.add_parser(name, help=text.split(":")[0], description=f"Review item ID is {text}.")
@@ -328,6 +328,8 @@ def print_report(ctx: CommandContext) -> int:
 def review_list(ctx: CommandContext) -> int:
     import json
 
+    from rules.reasons import reason_words
+    from rules.words import money_words
     from worker.review_list import entry_json, gone_words, review_entries
 
     settings = ctx.settings()
@@ -341,13 +343,13 @@ def review_list(ctx: CommandContext) -> int:
         return 0
     for e in entries:
         print(f"#{e.id}  {e.kind}  {' '.join(e.subject.split())}")
-        print(f"    reason:    {' '.join(e.reason.split())}")
+        print(f"    reason:    {reason_words(' '.join(e.reason.split()))}")
         for order in e.candidates:
-            print(f"    order:     {order.named}, {order.status.replace('_', ' ')}, owes {order.owed}")
+            print(f"    order:     {order.named}, {order.status.replace('_', ' ')}, owes {money_words(order.owed)}")
         for order in e.gone:
             print(f"    was:       {order.named}: {gone_words(order)} since, not offered")
         if e.suggested_action:
-            print(f"    suggested: {' '.join(e.suggested_action.split())}")
+            print(f"    suggested: {reason_words(' '.join(e.suggested_action.split()))}")
         for command in e.commands:
             print(f"    $ {command}")
     return 0

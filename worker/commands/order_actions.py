@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from config.settings import Settings
+from rules.money import Money
 from rules.suffixes import by_suffix
-from rules.words import domain_named, domain_words
+from rules.words import domain_named, domain_words, money_words
 from worker.acting import act
 from worker.audit import shell_actor
 from worker.chores import parse_cost, record_done, retry_action
@@ -74,11 +75,11 @@ def orders_list(engine: Engine, settings: Settings, args: argparse.Namespace, cl
             )
             if as_json:
                 continue
-            parts = [f"{e.kind}={e.status}" for e in effects] + (["to-do: waiting for `orders done`"] if todo else [])
-            still = f" (owes {owed.owed})" if o.status == "part_paid" else ""
+            parts = [f"{e.kind}={e.status}" for e in effects] + (["to-do: waiting for 'orders done'"] if todo else [])
+            still = f" (owes {money_words(owed.owed)})" if o.status == "part_paid" else ""
             print(
                 f"{o.order_id}  {o.status:<6} {o.kind:<20} {domain_words(o.domain or '-'):<28} {o.invoice_number:<12} "
-                f"{o.amount_due} {o.currency}{still}  {', '.join(parts) or 'no effects'}"
+                f"{money_words(Money.of(o.amount_due, o.currency))}{still}  {', '.join(parts) or 'no effects'}"
             )
     if as_json:
         print(json.dumps(listed, indent=1, ensure_ascii=False))
@@ -243,8 +244,8 @@ def hosting_start(engine: Engine, settings: Settings, args: argparse.Namespace, 
     with engine.begin() as conn:
         if _active_service(conn, args.domain, now, today) is not None:
             return refuse(
-                f"{domain_named(args.domain)} already has an active hosting service; use `hosting change` or "
-                "`hosting stop`",
+                f"{domain_named(args.domain)} already has an active hosting service; use 'hosting change' or "
+                "'hosting stop'",
                 1,
             )
         start = args.start or today
@@ -297,7 +298,7 @@ def hosting_change(engine: Engine, settings: Settings, args: argparse.Namespace,
     with engine.begin() as conn:
         service = _active_service(conn, args.domain, now, today)
         if service is None:
-            return refuse(f"{domain_named(args.domain)} has no active hosting service; use `hosting start`", 1)
+            return refuse(f"{domain_named(args.domain)} has no active hosting service; use 'hosting start'", 1)
         revision = service.revision + 1
         conn.execute(
             update(hosting_services)
