@@ -41,7 +41,7 @@ def _check_xero(settings: Settings) -> str:
     if settings.xero.mode == "sandbox" and not settings.xero.base_url:
         raise NotConfigured(
             "no Xero connection: set [xero] mode and RW_XERO_CLIENT_ID/SECRET (config/example.toml); "
-            "the built-in sandbox runs only inside `reseller-worker demo`"
+            "the built-in sandbox runs only inside 'reseller-worker demo'"
         )
 
     return check_xero(settings.xero, settings.worker.data_dir)

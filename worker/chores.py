@@ -54,7 +54,7 @@ def record_done(
     except (LookupError, ValueError) as exc:
         return ChoreOutcome(ok=False, message=str(exc))
     settled = settle_orders(conn, now=now, order_ids=[order_id])
-    state = "done" if settled else "waiting for its other effects (see `orders list`)"
+    state = "done" if settled else "waiting for its other effects (see 'orders list')"
     message = f"{order_id}: {domain_named(domain)} recorded (reference {reference.strip()}); the order is {state}"
     return ChoreOutcome(ok=True, message=message)
 
@@ -91,7 +91,7 @@ def _ordered_again(conn: Connection, key: str) -> str:
         return ""
     return (
         f"{domain_named(str(domain))} was ordered again after this one failed ({later[-1]}): retrying {key} would "
-        "invoice it twice; nothing queued (close it with `review done` if the later order stands)"
+        "invoice it twice; nothing queued (close it with 'review done' if the later order stands)"
     )
 
 

@@ -159,6 +159,6 @@ def cancel_waiting(conn: Connection, *, domain: str, now: datetime) -> bool:
     conn.execute(
         first_payments.update()
         .where(first_payments.c.id == held.id)
-        .values(status="cancelled", resolved_at=now, note="cancelled with `hosting stop` before it was paid")
+        .values(status="cancelled", resolved_at=now, note="cancelled with 'hosting stop' before it was paid")
     )
     return True

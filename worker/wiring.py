@@ -23,7 +23,7 @@ def build_accounting(settings: Settings, engine: Engine, clock: Callable[[], dat
 
     if settings.xero.mode == "sandbox" and not settings.xero.base_url:
         raise NotConfigured(
-            "[xero] mode is sandbox but no sandbox is running: set [xero] base_url, or use `reseller-worker demo`",
+            "[xero] mode is sandbox but no sandbox is running: set [xero] base_url, or use 'reseller-worker demo'",
             system="xero",
         )
     return build_xero_accounting(settings.xero, data_dir=settings.worker.data_dir, clock=clock)

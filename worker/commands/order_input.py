@@ -112,7 +112,7 @@ def invoiced_contact(conn: Connection, text: str) -> str:
     if found is None:
         raise InputRefused(
             f"--contact {wanted!r}: no invoice the worker has read is for this contact, so a link to it could never "
-            "match (see `reseller-worker orders list --status all` for customers)"
+            "match (see 'reseller-worker orders list --status all' for customers)"
         )
     return str(found)
 

@@ -214,8 +214,8 @@ def run_demo(
         env_file = work_dir / "demo.env"
         if not serve:
             print(
-                f"demo: carry on in a shell with `set -a; . {env_file}; set +a`, then `reseller-worker review list` "
-                "(or report, status, inbox status); `reseller-worker demo --serve` keeps the Xero sandbox up for "
+                f"demo: carry on in a shell with 'set -a; . {env_file}; set +a', then 'reseller-worker review list' "
+                "(or report, status, inbox status); 'reseller-worker demo --serve' keeps the Xero sandbox up for "
                 "cycle, check and run too",
                 file=out,
             )
@@ -226,7 +226,7 @@ def run_demo(
             "  reseller-worker check          # every part PASS\n"
             "  reseller-worker review list    # what needs a person, with the commands that resolve it\n"
             "  reseller-worker cycle          # every job once more, against the sandbox and the Maildir\n"
-            "  reseller-worker run            # the daemon; `reseller-worker status` and `health` beside it",
+            "  reseller-worker run            # the daemon; 'reseller-worker status' and 'health' beside it",
             file=out,
             flush=True,
         )

@@ -505,8 +505,8 @@ def _premium(domain: str, order_id: str, price: Money | None, p: dict[str, Any])
         f"{order_id} was "
         "invoiced at. The worker never buys a premium name.",
         suggested_action=f"Agree the premium price with the customer (invoice {p.get('invoice_number', '')} covers "
-        "the normal price only); register it by hand at that price and run `reseller-worker orders done "
-        f"{order_id} --ref <registrar reference>`, or offer another name and refund.",
+        "the normal price only); register it by hand at that price and run 'reseller-worker orders done "
+        f"{order_id} --ref <registrar reference>', or offer another name and refund.",
     )
 
 

@@ -67,9 +67,9 @@ _WHAT_BY_HAND = {
     "record_payment": "Record the payment on the invoice in Xero by hand (reference in the detail), then mark "
     "this item done.",
     "register_domain": "Check the domain at the registrar; register it by hand if it is not ours, then run "
-    "`reseller-worker orders done <order> --ref <reference>`.",
+    "'reseller-worker orders done <order> --ref <reference>'.",
     "renew_domain": "Check the expiry at the registrar; renew by hand if it has not moved, then run "
-    "`reseller-worker orders done <order> --ref <reference>`.",
+    "'reseller-worker orders done <order> --ref <reference>'.",
     "history_note": "Add the note (in the detail) to the invoice's History in Xero, or ignore it.",
     "payout_fee": "Book the payout's fees (in the detail) as spend money out of the clearing account in Xero by hand.",
     "payout_transfer": "Transfer the payout's net (in the detail) from the clearing account to the bank account in "

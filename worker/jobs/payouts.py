@@ -52,13 +52,13 @@ RECONCILED_IN_XERO = "reconciled in Xero"  # the bank line a payout matched, whe
 REVIEW_ACTIONS = {
     "payout_unknown": "Find what the payout holds that the worker has no record of (a payment taken outside the "
     "worker, a refund, a chargeback, a dispute) and record it on the clearing account by hand; then "
-    "`reseller-worker payouts accept {key}` books the fees and the transfer.",
+    "'reseller-worker payouts accept {key}' books the fees and the transfer.",
     "payout_mismatch": "Compare the payout with the service's own statement; record what differs by hand, then "
-    "`reseller-worker payouts accept {key} --payments ...` with the payments it carried.",
+    "'reseller-worker payouts accept {key} --payments ...' with the payments it carried.",
     "payout_ambiguous": "Pick the payments this payout carried from the service's statement, then "
-    "`reseller-worker payouts accept {key} --payments ...`.",
+    "'reseller-worker payouts accept {key} --payments ...'.",
     "payout_reconciled": "The payout's bank line is already reconciled in Xero: check how it was coded; if it was "
-    "booked as income, undo that and run `reseller-worker payouts accept {key}`.",
+    "booked as income, undo that and run 'reseller-worker payouts accept {key}'.",
     "payout_negative": "The service took money back: record it on the clearing account by hand.",
 }
 

@@ -24,7 +24,7 @@ MARKER = "database-in-use.json"
 _SIDE = ("-wal", "-shm")  # SQLite's write-ahead log and its index, beside the database file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 RESTORE = 'restore your latest backup (README, "Backups and restore")'
-START_OVER = "to start over with an empty database instead, run `reseller-worker db upgrade --new`"
+START_OVER = "to start over with an empty database instead, run 'reseller-worker db upgrade --new'"
 
 
 class DatabaseUnusable(Exception):
@@ -81,7 +81,7 @@ def open_database(url: str, data_dir: Path, *, create: bool = False, new: bool =
                     f"{in_use_since}: if it held your data, {RESTORE}; {START_OVER}"
                 )
             if not create:
-                raise DatabaseUnusable(f"no database at {place.shown} yet: create it with `reseller-worker db upgrade`")
+                raise DatabaseUnusable(f"no database at {place.shown} yet: create it with 'reseller-worker db upgrade'")
         if migrate or state == "empty":
             upgrade(engine)
         if migrate:
@@ -109,7 +109,7 @@ def database_problem(exc: BaseException, shown: str = "") -> DatabaseUnusable:
     if any(word in lowered for word in ("malformed", "not a database", "disk image", "file is encrypted")):
         return DatabaseUnusable(f"{name} is damaged ({detail}): stop the worker, move the file aside and {RESTORE}")
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return DatabaseUnusable(f"{name} lacks a table the worker needs ({detail}): run `reseller-worker db upgrade`")
+        return DatabaseUnusable(f"{name} lacks a table the worker needs ({detail}): run 'reseller-worker db upgrade'")
     if any(word in lowered for word in ("connection", "could not connect", "timeout expired", "server closed")):
         return DatabaseUnusable(f"cannot reach {name}: {detail}", transient=True)
     if "locked" in lowered:
@@ -132,7 +132,7 @@ def _check_sqlite_file(place: Place, in_use_since: str | None, *, create: bool, 
                 f"{RESTORE} to that path; {START_OVER}"
             )
         if not create:
-            raise DatabaseUnusable(f"no database at {path} yet: create it with `reseller-worker db upgrade`")
+            raise DatabaseUnusable(f"no database at {path} yet: create it with 'reseller-worker db upgrade'")
         return
     if path.is_dir():
         raise DatabaseUnusable(f"the database path {path} is a directory, not a file")
