@@ -47,7 +47,7 @@ def empty_it(url: str) -> None:
 
 
 def test_only_db_upgrade_creates_and_then_every_command_opens(url: str, tmp_path: Path) -> None:
-    with pytest.raises(DatabaseUnusable, match=r"no database at .* yet: create it with `reseller-worker db upgrade`"):
+    with pytest.raises(DatabaseUnusable, match=r"no database at .* yet: create it with 'reseller-worker db upgrade'"):
         open_database(url, tmp_path / "var")
     open_database(url, tmp_path / "var", create=True).dispose()
     assert place_of(url).shown in (tmp_path / "var" / MARKER).read_text()
