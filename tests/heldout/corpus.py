@@ -770,14 +770,14 @@ def _payers_on_behalf(b: Built) -> None:
         first = rng.choice(FIRST)
         _, order = _own_customer(b, f"{first} {family}", first, family, rng.choice(PRICES[:-1]))
         other = rng.choice([c for c in "ABDEGHJKLMNPRSTW" if c != first[0]])
-        payee = rng.choice(
-            [
-                f"{first[0]} & {other} {family} FAMILY TRUST",
-                f"{first[0]}{other} {family} TRUST",
-                f"{first[0]} {family} TRUSTEES",
-                f"{first[0]} & {other} {family} FAMILY TRST",
-            ]
-        ).upper()
+        forms = [
+            f"{first[0]} & {other} {family} FAMILY TRUST",
+            f"{first[0]} {family} TRUSTEES",
+            f"{first[0]} & {other} {family} FAMILY TRST",
+        ]
+        if not set(first[0] + other) & set("AEIOUY"):
+            forms.append(f"{first[0]}{other} {family} TRUST")  # initials run together; "MA" may be a first name
+        payee = rng.choice(forms).upper()
         line = _line(b, _paid_on(b, order), order["amount_due"], payee=prefixed(payee))
         b.label(line, "auto", [order["order_id"]], "bank:trust-initials")
     for _ in range(2 * b.scale):  # a holding company sharing the business's distinctive word or the owner's surname
