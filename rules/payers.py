@@ -50,6 +50,8 @@ _WORD = re.compile(r"[a-z0-9&]+")
 MIN_TRUNCATED_NAME = 12
 # More contacts than this sharing a surname make the surname no hint at all.
 MAX_NAMESAKES = 8
+# A family name cut short by the bank's payee field keeps at least this many letters to be worth a hint.
+MIN_CUT_SURNAME = 3
 
 
 def name_words(text: str, patterns: Patterns) -> list[str]:
@@ -113,6 +115,8 @@ class PayerForm:
     kind: str  # TRUST or HOLDING
     name: str  # the name left, in the payer's own words: "J & K SMITH"
     words: tuple[str, ...]  # its name words ("j", "&", "k", "smith")
+    # The name ends the payee with no trust word after it ("TRUSTEES OF THE SMIT"): the bank may have cut it short.
+    may_be_cut: bool = False
 
 
 def payer_form(payer_name: str, patterns: Patterns) -> PayerForm | None:
@@ -199,6 +203,7 @@ def _payer_form(payer_name: str, patterns: Patterns) -> PayerForm | None:
     # A trust's words before the family's name: "TRUSTEES OF THE SMITH FAMILY TRUST".
     while words and words[0] == "the":
         words = words[1:]
+    ends_in_name = not kind
     text = " ".join(words)
     for lead in sorted(patterns.trust_leads, key=len, reverse=True):  # "trustees of" before "trustees"
         if text.startswith(lead + " ") and kind != HOLDING:
@@ -208,7 +213,7 @@ def _payer_form(payer_name: str, patterns: Patterns) -> PayerForm | None:
         words = words[1:]
     if not kind or not any(len(w) > 1 and w != "&" and w not in form_words for w in words):
         return None  # "FAMILY TRUST" alone, "THE TRUST": no family named
-    return PayerForm(kind=kind, name=_shown(payer_name, words, patterns), words=tuple(words))
+    return PayerForm(kind=kind, name=_shown(payer_name, words, patterns), words=tuple(words), may_be_cut=ends_in_name)
 
 
 def _shown(payer_name: str, words: list[str], patterns: Patterns) -> str:
@@ -240,6 +245,7 @@ class ContactIndex:
         self.by_surname: dict[str, set[str]] = {}
         self.by_initial: dict[tuple[str, str], set[str]] = {}  # (first initial, surname)
         self._companies = PrefixIndex()
+        self._surnames = PrefixIndex()
         for c in contacts:
             self.add(c)
 
@@ -264,6 +270,8 @@ class ContactIndex:
             people.add((words[0], words[-1]))  # a contact that is a person: "Mere Chen"
         for person in people:
             self.by_person.setdefault(person, set()).add(c.contact_id)
+            if person[1] not in self.by_surname:
+                self._surnames.add(person[1])
             self.by_surname.setdefault(person[1], set()).add(c.contact_id)
             self.by_initial.setdefault((person[0][:1], person[1]), set()).add(c.contact_id)
         business = _business_words(words, self.patterns)
@@ -373,6 +381,13 @@ class ContactIndex:
             sharing = self.by_company_word.get(long_words[0], ())
             if len(sharing) <= MAX_NAMESAKES:
                 note(sharing, PayerLevel.RELATED, f"payer {shown} begins the name of", behalf)
+        if form.may_be_cut and len(words) == 1 and len(words[0]) >= MIN_CUT_SURNAME and words[0] not in self.by_surname:
+            # "TRUSTEES OF THE SMITH FAMILY TRUST" cut at 20 characters is "TRUSTEES OF THE SMIT": every family whose
+            # name it starts, when they are few.
+            surnames = self._surnames.some_with_prefix(words[0], MAX_NAMESAKES + 1)
+            families = set().union(*(self.by_surname[name] for name in surnames))
+            if len(families) <= MAX_NAMESAKES:
+                note(families, PayerLevel.RELATED, f"payer {shown} cut short, starts the surname of", behalf)
 
     def _glued_initials(self, words: Sequence[str]) -> tuple[str, ...]:
         """A trust's initials written together ("JK SMITH TRUST"): a short word of consonants beside the family name

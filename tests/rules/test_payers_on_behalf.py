@@ -167,6 +167,21 @@ def test_a_familys_trust_without_a_reference_is_suggested_with_the_reason(payee:
     assert "family trust of 'WHITLOCK'" in decision.reason and "paid by a family trust of 'WHITLOCK'" in decision.reason
 
 
+@pytest.mark.parametrize("payee", ["TRUSTEES OF THE WHIT", "TRUSTEES OF THE WHITLO", "THE TRUSTEES OF WHITL"])
+def test_a_trusts_family_name_cut_short_by_the_bank_is_a_hint(payee: str) -> None:
+    """ "TRUSTEES OF THE WHITLOCK FAMILY TRUST" cut at 20 characters: the start of the family's name still suggests."""
+    decision = decide_line(line(payee, 120.00))
+    assert decision.kind.value == "review" and decision.orders[:1] == ("W-1",), decision.reason
+    assert "cut short, starts the surname of Whitlock Joinery Ltd" in decision.reason
+
+
+def test_a_cut_family_name_that_starts_many_families_is_no_hint() -> None:
+    families = [contact(f"n{i}", f"Whit{c}y Ltd", "Ari", f"Whit{c}y") for i, c in enumerate("abcdefghijk")]
+    index = ContactIndex([WHITLOCK, *families], P)
+    assert index.match("TRUSTEES OF THE WHIT") == []
+    assert [m.contact_id for m in index.match("TRUSTEES OF THE WHITL")] == ["w1"]
+
+
 def test_a_familys_trust_named_in_the_narrative_under_a_blank_payee() -> None:
     decision = decide_line(line("", 120.00, notes="DIRECT CREDIT FROM WHITLOCK FAMILY TRUST"))
     assert decision.kind.value == "review" and decision.orders[:1] == ("W-1",), decision.reason
