@@ -237,7 +237,7 @@ def test_a_morning_in_the_browser(site: tuple[str, Engine], browser: Any) -> Non
 
     # Ignore item 2, with a note.
     driver.get(base + "/decisions")
-    _follow(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "J SMITH SAVINGS paid"))
+    _follow(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "J Smith Savings paid"))
     driver.find_element(By.ID, "ignore-note").send_keys("transfer from the owner's savings")
     _press(driver, "Ignore: not a customer payment…")
     _press(driver, "Confirm: ignore")
@@ -324,7 +324,7 @@ def test_an_item_is_decided_with_the_keyboard_alone(site: tuple[str, Engine], br
         WebDriverWait(browser, 10).until(lambda d: d.current_url == base + "/decisions")
     item = _item_id(engine, "r-3")
     _follow(
-        browser, _tab_to(browser, f"#{item} WIN A PRIZE LTD paid 9.99 NZD by bank transfer on 26 Nov 2026"), Keys.ENTER
+        browser, _tab_to(browser, f"#{item} Win A Prize Ltd paid NZ$9.99 by bank transfer on 26 Nov 2026"), Keys.ENTER
     )
     _follow(browser, _tab_to(browser, "Reject: not genuine…"), Keys.ENTER)
     _follow(browser, _tab_to(browser, "Confirm: reject"), Keys.ENTER)
