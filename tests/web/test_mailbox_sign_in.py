@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from integrations.mailsignin import SIGN_IN_AGAIN, token_store
 from integrations.tokens import TokenSet
-from tests.web.conftest import NOW, Clock, add_user, sign_in, web_settings
+from tests.web.conftest import NOW, Clock, add_user, shown, sign_in, web_settings
 from worker.web.app import create_app
 
 
@@ -30,10 +30,12 @@ def test_summary_and_health_pages_say_the_mailbox_needs_signing_in_again(
     app.testing = True
     client = app.test_client()
     assert sign_in(client).status_code == 303
-    summary = html.unescape(client.get("/").get_data(as_text=True))
-    assert f"The worker needs attention: payments mailbox: {SIGN_IN_AGAIN};" in summary  # then the late jobs
-    health = html.unescape(client.get("/health").get_data(as_text=True))
-    assert f"Payments mailbox: {SIGN_IN_AGAIN}" in health
+    summary = html.unescape(shown(client.get("/")))
+    said = SIGN_IN_AGAIN.replace("`", "'")  # the page quotes the command; it shows no Markdown backticks
+    assert f"The worker needs attention: payments mailbox: {said};" in summary  # then the late jobs
+    assert "Matching payments (match_receipts) is late" in summary  # a job named as the report names it
+    health = html.unescape(shown(client.get("/health")))
+    assert f"Payments mailbox: {said}" in health and "`" not in health
     # No daemon runs here, so every job is late; the count is of those jobs, not of the mailbox.
     jobs = re.search(r"(\d+) jobs? needs? attention", health)
     assert jobs is not None and int(jobs.group(1)) == health.count('<span class="tag bad">late</span>')

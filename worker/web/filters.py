@@ -18,6 +18,7 @@ from rules.reasons import reason_words, rule_words
 from rules.services import company_name, service_name
 from rules.words import domain_named, money_words
 from worker.report.headlines import payer_words
+from worker.report.model import job_words
 from worker.web.queries import ItemView
 
 
@@ -133,6 +134,7 @@ def register_filters(app: Flask, settings: Settings) -> None:
     app.add_template_filter(details, "details")
     app.add_template_filter(reason, "reason")
     app.add_template_filter(service_name, "service")
+    app.add_template_filter(job_words, "job")  # "Reading Xero (sync_xero)", as the report names a job
     app.add_template_filter(paid_by, "paid_by")
     app.add_template_filter(money, "money")
     # Unicode as people read it, with the xn-- form the registrar's panel takes beside it when they differ.
