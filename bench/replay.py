@@ -10,49 +10,59 @@ whose speed drifts by a third within seconds, the best floor run and the best re
 different states; that ratio is printed as `best_vs_best` beside it.
 `--grow K` also times a corpus K times the first one (every order, bank line, payment and message copied K
 times under new ids, invoice numbers and domains), to show the ratio does not grow with the corpus; the CPU per
-decision is printed too, the steadier sign of linear cost.
+decision is printed too, the steadier sign of linear cost. Beside the times: the peak memory of the replay's
+largest process (the deciding one; each reader is smaller) and of the floor, and the load average the runs saw.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpus"
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system of the child and its workers) of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-2000:]}")
-    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the command and the workers it waited for
+    maxrss_mb: float  # peak resident memory of its largest process (the deciding one, for a replay)
 
 
-def paired(floor_cmd: list[str], replay_cmd: list[str], repeat: int) -> tuple[list[float], list[float], list[float]]:
+def timed(cmd: list[str]) -> Run:
+    """One run of `cmd`, with its own resource use (wait4: this child and the workers it waited for, nothing else)."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            err.seek(0)
+            sys.exit(f"failed ({child.returncode}): {' '.join(cmd)}\n{err.read()[-2000:].decode(errors='replace')}")
+    return Run(wall=elapsed, cpu=usage.ru_utime + usage.ru_stime, maxrss_mb=usage.ru_maxrss / 1024)
+
+
+def paired(floor_cmd: list[str], replay_cmd: list[str], repeat: int) -> tuple[list[Run], list[Run]]:
     """Floor and replay run in turn, `repeat` times each, so both see the machine in the same state (a shared
-    machine's speed drifts over seconds). Returns floor walls, replay walls, replay CPU times."""
-    floors, replays, cpus = [], [], []
+    machine's speed drifts over seconds). Returns the floor runs and the replay runs."""
+    floors, replays = [], []
     for _ in range(repeat):
-        floors.append(timed(floor_cmd)[0])
-        wall, cpu = timed(replay_cmd)
-        replays.append(wall)
-        cpus.append(cpu)
-    return floors, replays, cpus
+        floors.append(timed(floor_cmd))
+        replays.append(timed(replay_cmd))
+    return floors, replays
 
 
 def grow(source: Path, target: Path, copies: int) -> Path:
@@ -112,6 +122,25 @@ def grow(source: Path, target: Path, copies: int) -> Path:
     return target
 
 
+def grow_apart(source: Path, target: Path, copies: int) -> Path:
+    """`grow` in a process of its own, so this one stays small: Linux counts in a started command's peak memory that
+    of the process it was started from, which after growing a corpus in memory would be larger than the replay's."""
+    child = multiprocessing.get_context("spawn").Process(target=grow, args=(source, target, copies))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        sys.exit(f"growing {source} failed ({child.exitcode})")
+    return target
+
+
+def _load() -> str:
+    """The machine's 1-minute load average: on a shared machine, what the figures were measured under."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "?"
+
+
 def profile(corpus: Path) -> None:
     """Where the replay's time goes, in process: reading versus deciding, then the top functions."""
     import cProfile
@@ -161,7 +190,7 @@ def main() -> int:
     corpora = list(args.corpora)
     scratch = tempfile.TemporaryDirectory()
     if args.grow > 1:
-        corpora.append(grow(corpora[0], Path(scratch.name) / f"{corpora[0].name}x{args.grow}", args.grow))
+        corpora.append(grow_apart(corpora[0], Path(scratch.name) / f"{corpora[0].name}x{args.grow}", args.grow))
     for corpus in corpora:
         floor_script = corpus.parent / "floor.py"
         if not floor_script.exists():  # a grown corpus sits in a scratch directory: the first corpus's floor
@@ -170,17 +199,21 @@ def main() -> int:
             floor_script = SHARED / "floor.py"
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "decisions.jsonl"
-            floors, replays, cpus = paired(
+            floor_runs, replay_runs = paired(
                 [sys.executable, str(floor_script), str(corpus)],
                 [sys.executable, "-m", "worker.cli", "--log-format", "json", "replay", str(corpus), "--out", str(out)],
                 args.repeat,
             )
             lines = sum(1 for _ in out.open())
+        floors, replays = [r.wall for r in floor_runs], [r.wall for r in replay_runs]
+        cpu = min(r.cpu for r in replay_runs)
         pairs = sorted(r / f for f, r in zip(floors, replays, strict=True))
         print(
             f"corpus={corpus.name} decisions={lines} floor_s={min(floors):.2f} replay_s={min(replays):.2f} "
-            f"replay_cpu_s={min(cpus):.2f} replay_cpu_ms_per_decision={min(cpus) / max(lines, 1) * 1000:.3f} "
-            f"paired_ratios={','.join(f'{r:.2f}' for r in pairs)}"
+            f"replay_cpu_s={cpu:.2f} replay_cpu_ms_per_decision={cpu / max(lines, 1) * 1000:.3f} "
+            f"replay_maxrss_mb={max(r.maxrss_mb for r in replay_runs):.0f} "
+            f"floor_maxrss_mb={max(r.maxrss_mb for r in floor_runs):.0f} "
+            f"paired_ratios={','.join(f'{r:.2f}' for r in pairs)} load_average={_load()}"
         )
         print(f"best_vs_best={min(replays) / min(floors):.2f}")
         print(f"replay_vs_floor={statistics.median(pairs):.2f}")
