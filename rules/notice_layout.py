@@ -6,6 +6,8 @@ payer-written fields (`[labels]` in rules/notice_formats/*.toml: every label tha
 payer-written). The payer's blocks are found first and cut out; amount, currency, transaction id and the kind of
 event are then read only from what is left, at their place in the layout: the first statement of the amount, with
 every other statement of it agreeing. What the payer wrote is kept as evidence for references, nothing else.
+Once a payer's block begins, its lines are the payer's until the service's next field or heading at that place: a
+line inside it that looks like a label or the service's sentence is the payer's copy, never the service's word.
 
 Layouts read: "Label: value" on one line, the label alone with its value on the next line(s), a value glued to its
 label ("Transaktionscode0M885107LG310593G"), and text collapsed onto one line (`relined`: a plain part whose line
@@ -26,6 +28,8 @@ from decimal import Decimal
 from rules.money import Money
 from rules.money_text import Currencies, around, read_money
 
+# What starts a line besides a service field's label: a payer's label, or a heading.
+WRITTEN, HEADING = "\0written", "\0heading"
 # Fields the service itself fills in; every other label a format names is written by the payer.
 SERVICE_FIELDS = frozenset({"amount", "net", "fee", "currency", "payer_name", "payer_email", "payer", "txn_id"})
 _TYPED_FIELDS = ("amount", "net", "fee", "txn_id")
@@ -52,6 +56,9 @@ _EMAIL_BELOW = r"(?:\n[ \t]*[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}[ 
 _COLON = r"(?:(?<=[:：])|[ \t]*[:：])"
 _EMAIL = re.compile(r"[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}")
 _LEAD = " \t>•·*_"  # what may stand before a label that starts its line
+# A payer's label with no separator after it: only where the rest of its line is no longer label ending in a colon
+# ("Message" of "Message de Jo Bloggs :" is the start of the French label, not an English one with a value).
+_NOT_CUT_SHORT = r"(?![^\n]*[:：][ \t]*$)"
 _RULE_LINE = re.compile(r"^[ \t]*[-=_*~]{5,}[ \t]*$")
 _ID_SHAPE = re.compile(r"\d")
 
@@ -86,6 +93,27 @@ class Layout:
     # A capitalised label and no colon after a space (group 1; each field's labels in a group c_<field>).
     bare_label_pattern: str = "(?!)"
     payer_start_pattern: str = "(?!)"  # a payer's label and its colon anywhere in a line
+    # What may end a payer's block, at a line's start: a heading (group e__heading), a payer-written label
+    # (e__payer), or a service field's label (e_<field>).
+    block_end_pattern: str = "(?!)"
+    # Each service field's labels at a line's start, the payer's labels (key WRITTEN) and the headings (HEADING):
+    # what starts a line, when two begin alike ("Customer" and "Customer email"), is the one longest there.
+    line_start_patterns: tuple[tuple[str, str], ...] = ()
+    block_ends: frozenset[str] = SERVICE_FIELDS  # the service fields whose label may end a payer's block
+
+    @property
+    def block_end(self) -> re.Pattern[str]:
+        return re.compile(self.block_end_pattern, _FLAGS)
+
+    def starts_line(self, text: str, at: int) -> tuple[str, str]:
+        """(what, words) of the longest label or heading that starts the line at `at`: what is the service field,
+        WRITTEN or HEADING; ("", "") for none."""
+        best, words = "", ""
+        for name, pattern in self.line_start_patterns:
+            found = re.compile(pattern, _FLAGS).match(text, at)
+            if found and len(found.group("label")) > len(words):
+                best, words = name, found.group("label")
+        return best, " ".join(words.lower().split())
 
     def is_label(self, text: str) -> bool:
         """Whether `text` is, in full, one of the layout's labels ("Amount" of "Amount paid\nNZ$35.00")."""
@@ -131,10 +159,16 @@ def _alternatives(patterns: Iterable[str]) -> str:
 
 
 def compile_layout(
-    labels: Mapping[str, tuple[str, ...]], headings: tuple[str, ...], money: str, greetings: tuple[str, ...] = ()
+    labels: Mapping[str, tuple[str, ...]],
+    headings: tuple[str, ...],
+    money: str,
+    greetings: tuple[str, ...] = (),
+    *,
+    block_ends: Iterable[str] = SERVICE_FIELDS,
 ) -> Layout:
     """Compile a format's labels; `money` is the amount-token pattern (`Currencies.pattern`); `greetings` are the
-    words a notice greets its reader with ("Hello", "Hallo", "Bonjour"), which open no payer's name."""
+    words a notice greets its reader with ("Hello", "Hallo", "Bonjour"), which open no payer's name; `block_ends`
+    the service fields whose label may end a payer's block in this service's layouts."""
 
     def build(field: str, pattern: str) -> re.Pattern[str]:
         try:
@@ -165,7 +199,7 @@ def compile_layout(
             )
             flat_text[field] = f"{_MID_LINE}{label}[ \\t]*[:：][ \\t]*"
         else:
-            payer.append(f"(?P<f_{field}>{named}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - )?[ \\t]*)")
+            payer.append(f"(?P<f_{field}>{named}[ \\t]*(?:[:：]|\\t|[ \\t]{{2,}}| - |{_NOT_CUT_SHORT})[ \\t]*)")
             flat_payer[field] = f"{_MID_LINE}{label}{_COLON}[ \\t]*"
 
     def union(parts: list[str], what: str) -> re.Pattern[str] | None:
@@ -185,6 +219,11 @@ def compile_layout(
     field_start = f"(?:(?:{field_labels or '(?!)'}){_LABEL_END}(?=[ \t]*[:：])"
     field_start += f"|(?:{_alternatives(headings)}){_LABEL_END}" if headings else ""
     field_start += f"|{typed_inside})" if typed else ")"
+    ends = [f"(?P<e_{field}>{_alternatives(p)})" for field, p in labels.items() if field in SERVICE_FIELDS and p]
+    if headings:
+        ends.append(f"(?P<e__heading>{_alternatives(headings)})")
+    if payer_labels:
+        ends.append(f"(?P<e__payer>{_alternatives(payer_labels)})")
     return Layout(
         typed=union(typed, "amount"),
         text=union(text, "payer"),
@@ -207,6 +246,17 @@ def compile_layout(
         ),
         payer_start_pattern=(
             f"(?:^|{_MID_LINE})(?:{_alternatives(payer_labels)}){_LABEL_END}{_COLON}" if payer_labels else "(?!)"
+        ),
+        block_end_pattern=f"{_LINE_START}(?:{'|'.join(ends) or '(?!)'}){_LABEL_END}",
+        block_ends=frozenset(block_ends),
+        line_start_patterns=tuple(
+            (name, f"{_LINE_START}(?P<label>{_alternatives(p)}){_LABEL_END}")
+            for name, p in [
+                *((name, p) for name, p in labels.items() if name in SERVICE_FIELDS and p),
+                (WRITTEN, payer_labels),
+                (HEADING, list(headings)),
+            ]
+            if p
         ),
     )
 
@@ -340,10 +390,84 @@ def _flat_lines(body: str, flat: frozenset[int] = frozenset()) -> list[tuple[int
     return out
 
 
-def _block_after(body: str, layout: Layout, position: int, *, started: bool = False) -> int:
-    """End of a payer's block that goes on from the line after `position`: up to a blank line, a rule, a line that
-    starts with a label or heading, or BLOCK_LINES lines. Blank lines straight after a label that ends its line are
-    skipped (`started` is False); a note begun on the label's line ends at the first blank line."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Boundary:
+    """A line where a payer's block may end: a heading, a payer's label, or a service field's label."""
+
+    at: int  # the line's start
+    field: str  # the service field; "" for a heading or a payer's label
+    payer_written: bool  # a payer's label
+    words: str  # the label or heading as written, lower case
+
+
+class _Boundaries:
+    """The lines of a body that start with a label or heading; what each is, worked out only when a payer's block
+    reaches one (most blocks end at a blank line and need none)."""
+
+    def __init__(self, body: str, layout: Layout) -> None:
+        self._body, self._layout = body, layout
+        self._lines: list[int] | None = None
+        self._known: dict[int, _Boundary | None] = {}
+
+    @property
+    def lines(self) -> list[int]:
+        if self._lines is None:
+            body = self._body
+            found = self._layout.block_end.finditer(body)
+            self._lines = sorted({body.rfind("\n", 0, f.start() + 1) + 1 for f in found})
+        return self._lines
+
+    def get(self, at: int) -> _Boundary | None:
+        if at not in self._known:
+            what, words = self._layout.starts_line(self._body, at) if at in self.lines else ("", "")
+            self._known[at] = (
+                _Boundary(
+                    at=at,
+                    field="" if what in (WRITTEN, HEADING) else what,
+                    payer_written=what == WRITTEN,
+                    words=words,
+                )
+                if what
+                else None
+            )
+        return self._known[at]
+
+
+def _ends_here(boundaries: _Boundaries, at: int, block_start: int, fields: frozenset[str] | None) -> bool:
+    """Whether the line at `at` ends the payer's block begun at `block_start`: a payer's label does (what follows
+    is the payer's too); the label of a service field in `fields` (None: any) does unless the notice labels the same
+    field again later or did before the block, whatever words each label uses; a heading likewise, by its words. The
+    service states each of its fields once at its place, so a copy inside the payer's text is the payer's imitation,
+    and the service's own is the other."""
+    here = boundaries.get(at)
+    if here is None:
+        return False
+    if here.payer_written:
+        return True
+    if here.field and fields is not None and here.field not in fields:
+        return False
+    for line in boundaries.lines:
+        if block_start <= line <= at:
+            continue
+        other = boundaries.get(line)
+        if other is not None and other.field == here.field and (here.field or other.words == here.words):
+            return False
+    return True
+
+
+def _block_after(
+    body: str,
+    position: int,
+    *,
+    boundaries: _Boundaries,
+    block_start: int,
+    block_ends: frozenset[str],
+    started: bool = False,
+) -> int:
+    """End of a payer's block that goes on from the line after `position`: up to a blank line, a rule, a line where
+    the service's next field or heading starts (`_ends_here`; once the payer's text has begun, only a field of the
+    format's `block_ends`), or BLOCK_LINES lines. Blank lines straight after a label that ends
+    its line are skipped (`started` is False); a note begun on the label's line ends at the first blank line."""
     end = position
     cursor = position + 1 if position < len(body) else position
     lines = 0
@@ -357,7 +481,7 @@ def _block_after(body: str, layout: Layout, position: int, *, started: bool = Fa
             lines += 1
             cursor = stop + 1
             continue
-        if _RULE_LINE.match(line) or layout.any_label.match(body, cursor):
+        if _RULE_LINE.match(line) or _ends_here(boundaries, cursor, block_start, block_ends if started else None):
             break
         started = True
         end = stop
@@ -369,21 +493,33 @@ def _block_after(body: str, layout: Layout, position: int, *, started: bool = Fa
 def payer_blocks(
     body: str, layout: Layout, flat: frozenset[int] = frozenset(), stated: frozenset[str] = frozenset()
 ) -> list[PayerBlock]:
-    """Where the payer's own text is: each payer-written label and the value after it (the rest of its line; or,
-    when the label ends its line, the lines below; or, in a collapsed line, up to the next field). `flat` numbers
-    the lines read as collapsed (`Relined.flat`); `stated` names the service's fields the notice has already stated
-    where it is sure: in a collapsed line such a field's label ends no payer's block (the service states each once;
-    a second "Amount: $30.00" after a payer's label is the payer's)."""
+    """Where the payer's own text is: each payer-written label and the value after it (the rest of its line and
+    the lines the payer went on to write; or, when the label ends its line, the lines below; or, in a collapsed
+    line, up to the next field). A line inside it that looks like a label or the service's sentence is the payer's:
+    the block ends only where the service writes its next field (see `_block_after`). `flat` numbers the lines read
+    as collapsed (`Relined.flat`); `stated` names the service's fields the notice has already stated where it is
+    sure: in a collapsed line such a field's label ends no payer's block (the service states each once; a second
+    "Amount: $30.00" after a payer's label is the payer's)."""
     blocks: list[PayerBlock] = []
+    boundaries: _Boundaries | None = None
     for found in layout.payer_written.finditer(body) if layout.payer_written else ():
         field = (found.lastgroup or "f_memo")[2:]
         line_start, line_end = _line_bounds(body, found.start())
         if line_end - line_start > FLAT_LINE or (flat and body.count("\n", 0, line_start) in flat):
             continue  # a collapsed line: read below, up to the next label
         rest = body[found.end() : line_end].strip(" \t*")
+        if boundaries is None:
+            boundaries = _Boundaries(body, layout)
         # A note begun on its label's line may go on over the next lines (a payer can type line breaks): they are
-        # the payer's too, up to a blank line or the next label.
-        end = _block_after(body, layout, line_end, started=bool(rest))
+        # the payer's too, up to a blank line or the service's next field.
+        end = _block_after(
+            body,
+            line_end,
+            boundaries=boundaries,
+            block_start=line_start,
+            block_ends=layout.block_ends,
+            started=bool(rest),
+        )
         blocks.append(PayerBlock(field=field, start=found.start(), end=end, value=_tidy(body[found.end() : end])))
     for line_start, line_end in _flat_lines(body, flat):
         bare = layout.payer_written.match(body, line_start) if flat and layout.payer_written else None

@@ -431,12 +431,17 @@ def compile_format(
     for name in labels:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
             raise FormatError(f"{where}: label field {name!r} must be a lower-case name")
+    block_ends = _strings(merged, "block_ends", where) if "block_ends" in merged else tuple(SERVICE_FIELDS)
+    unknown = sorted(set(block_ends) - SERVICE_FIELDS)
+    if unknown:
+        raise FormatError(f"{where}: block_ends names {', '.join(unknown)}, which are no service fields")
     try:
         layout = compile_layout(
             labels,
             _strings(merged, "headings", where),
             builtin_currencies().pattern,
             _strings(merged, "greetings", where),
+            block_ends=block_ends,
         )
     except LayoutError as exc:
         raise FormatError(f"{where}: {exc}") from exc
