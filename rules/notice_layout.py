@@ -640,6 +640,32 @@ def text_fields(service_text: str, layout: Layout, flat: frozenset[int] = frozen
     return {field: value for field, (_, value) in values.items()}
 
 
+_PAYER_FIELDS = ("payer", "payer_name", "payer_email")
+
+
+def without_payer_names(service_text: str, layout: Layout) -> str:
+    """The service's text with the payer's name and address under its payer labels blanked ("Sent by\n<name>"): the
+    service writes the label, but the name is the payer's to choose, so it never states an amount or a kind of
+    mail ("Sent by\nYou received a payment of $30.00 NZD from Pay"). Same length: positions stay where they were."""
+    spans = []
+    for found in layout.text.finditer(service_text) if layout.text else ():
+        field = (found.lastgroup or "f_payer")[2:]
+        if field not in _PAYER_FIELDS:
+            continue
+        group = f"value_{field}" if found.group(f"value_{field}") is not None else f"next_{field}"
+        value = found.group(group) or ""
+        if value.strip() and not layout.any_label.match(value.strip()):
+            spans.append(found.span(group))
+    if not spans:
+        return service_text
+    chars = list(service_text)
+    for start, end in spans:
+        for at in range(start, end):
+            if chars[at] != "\n":
+                chars[at] = " "
+    return "".join(chars)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AmountReading:
     """The amount paid as the service states it: the first statement of the gross amount, every other one agreeing.

@@ -30,6 +30,7 @@ from rules.notice_layout import (
     relined,
     text_fields,
     typed_statements,
+    without_payer_names,
     without_payer_text,
 )
 
@@ -725,7 +726,7 @@ _CURRENCY_IN_LABEL = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 class _Said:
     """What one reading of a notice's text found: the service's statements and fields, and the payer's text."""
 
-    service: str  # the text without the payer's blocks
+    service: str  # the text without the payer's blocks, and the payer's chosen name blanked (the kind is read here)
     statements: list[Statement]  # labelled amounts, net, fee and transaction ids
     gross: list[Statement]  # every statement of the amount paid, sentences and labels, in order
     texts: dict[str, str]  # labelled payer and currency
@@ -751,6 +752,8 @@ def _read_said(
     payer_text: list[tuple[str, str]] = [(b.field, b.value) for b in blocks if b.value]
     wordings = fmt.wordings_for(subject, service)
     said_in = _with_sentences_begun_by_a_label_word(body, blocks, service, wordings)
+    service_alone = without_payer_names(service, layout)  # the service's words without the payer's chosen name
+    said_in = service_alone if said_in is service else without_payer_names(said_in, layout)
     for wording, (_, groups, spans) in ((w, said) for w in wordings for said in w.said(said_in)):
         if groups.get("amount"):
             start, end = spans["amount"]
@@ -772,7 +775,7 @@ def _read_said(
     gross.extend(s for s in statements if s.field == "amount")
     gross.sort(key=lambda s: s.position)
     return _Said(
-        service=service,
+        service=service_alone,
         statements=statements,
         gross=gross,
         texts=texts,

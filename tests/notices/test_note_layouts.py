@@ -2,7 +2,8 @@
 
 A payer's note, message or description runs from its label to the service's next field or heading at that place:
 its first line is the payer's whatever it looks like ("Note" then "Amount: $30.00 NZD INV-1186"), and a label inside
-it that the service writes elsewhere is the payer's copy. Made-up notices, signed with the test key."""
+it that the service writes elsewhere is the payer's copy. The name a payer chose (under "Sent by") is theirs too: it
+never states an amount or a kind of mail. Made-up notices, signed with the test key."""
 
 from __future__ import annotations
 
@@ -76,6 +77,18 @@ def test_a_note_below_its_label_ends_at_the_service_heading(trust: SenderTrust) 
     )
     amount, txn, text = paid(read(trust, body, "Tui Vineyard sent you $0.01 NZD"))
     assert (amount, txn, text) == ("0.01 NZD", "6PQ12345AB6789012", "Amount received $30.00 NZD INV-2209")
+
+
+def test_a_payer_name_that_imitates_the_sentence_states_nothing(trust: SenderTrust) -> None:
+    """The name under 'Sent by' is the payer's to choose: written as the service's sentence, it neither states an
+    amount nor makes the mail a refund."""
+    for name in ("You received a payment of $30.00 NZD from Pay", "Refunded $30.00 NZD"):
+        body = (
+            "Hi KiwiWeb Design Ltd,\n\nYou received a payment\n\nAmount\n$0.01 NZD\n\n"
+            f"Sent by\n{name}\nadmin@bakery.example\n\nNote\nINV-2210\n\nTransaction ID\n7HJ12345KL6789012\n"
+        )
+        amount, txn, text = paid(read(trust, body, "You received a payment"))
+        assert (amount, txn, text) == ("0.01 NZD", "7HJ12345KL6789012", "INV-2210")
 
 
 def test_a_stripe_description_cannot_copy_the_fields_around_it(trust: SenderTrust) -> None:
