@@ -37,6 +37,9 @@ _TEXT_FIELDS = ("currency", "payer_name", "payer_email", "payer")
 
 # A line this long is text collapsed onto one line (a dump of a whole notice): labels are then found inside lines.
 FLAT_LINE = 200
+# A text longer than any notice's whole text (a few kilobytes) is no notice collapsed: it is read as it stands, so a
+# hostile body costs what it cost before.
+RELINE_CHARS = 30_000
 FEW_LINES = 3  # a text of at most this many lines (not blank) may be collapsed however short its lines are
 BLOCK_LINES = 12  # a payer's block under its label is at most this many lines
 MAX_STATEMENTS = 12  # amount statements compared per notice
@@ -309,6 +312,8 @@ def relined(body: str, layout: Layout) -> Relined:
     when it is longer than FLAT_LINE, or, in a text of at most FEW_LINES lines, a field starts inside it (a label
     and its colon, a typed label and its value, a heading) or a greeting does not end it, and no payer's label starts
     it (a payer's line is theirs whole, whatever it holds)."""
+    if len(body) > RELINE_CHARS:
+        return Relined(text=body)
     if not _LONG_LINE.search(body) and sum(1 for line in body.split("\n") if line.strip()) > FEW_LINES:
         return Relined(text=body)  # the usual notice: its fields on lines of their own
     out: list[str] = []
