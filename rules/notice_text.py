@@ -833,6 +833,20 @@ def _says_payment(said: _Said) -> bool:
     return any(_first(w.payment_body, said.service, w.payment_needles, lowered) is not None for w in said.wordings)
 
 
+def _without_greeting(payer_name: str, wordings: Iterable[Wording], subject: str) -> str:
+    """A payer's name read from collapsed text may begin with what is left of the greeting ("Hola, Destinatario
+    Gamma Scale Labs le envió ..."): when the subject names the payer ("Scale Labs has sent you money") and the name
+    read ends with it, the subject's name is the payer's."""
+    subject = unicodedata.normalize("NFKC", subject or "")[:1000]
+    for wording in wordings:
+        for pattern in wording.payment_subject:
+            found = pattern.search(subject) if "payer" in pattern.groupindex else None
+            named = _clean(found.group("payer") or "") if found else ""
+            if len(named) >= 2 and payer_name.lower().endswith(" " + named.lower()):
+                return payer_name[-len(named) :]
+    return payer_name
+
+
 def _agreed(values: Iterable[str]) -> str:
     """The one value stated, or "" when the statements differ."""
     found = {v for v in values if v}
@@ -878,6 +892,8 @@ def read_content(
     payer_email = sure.payer_email or (said.payer_email if not sure.payer_name else "")
     payer_name = payer_name or _clean(texts.get("payer_name", "")) or name
     payer_email = payer_email or _clean(texts.get("payer_email", "")) or email
+    if lined.text != body:
+        payer_name = _without_greeting(payer_name, sure.wordings, subject)
     email_found = _EMAIL_RE.search(payer_email)
     payer_email = email_found.group(0).lower() if email_found else ""
     if payer_name and _EMAIL_RE.fullmatch(payer_name):

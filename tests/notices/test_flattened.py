@@ -10,17 +10,20 @@ Test data of our own, generated from the per-language cases of tests/notices/tes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.notices import SenderTrust, builtin_formats
 from integrations.notices.explain import explain_notice
 from rules.model import DecisionKind
 from rules.notice_layout import relined
 from rules.notice_text import read_content
-from tests.notices.support import build_message, sign
+from tests.notices.support import build_message, corpus_trust, sign
 from tests.notices.test_forms import (
     DONATIONS,
     GROSS_AND_NET,
@@ -37,6 +40,7 @@ SENDERS = {
     "stripe": ("Stripe <notify@stripe.com>", "stripe.com"),
     "windcave": ("Windcave <noreply@windcave.com>", "windcave.com"),
     "xero": ("Xero <messaging-service@post.xero.com>", "post.xero.com"),
+    "cashapp": ("Cash App <cash@square.com>", "square.com"),
 }
 # How a notice greets its reader, in each language: the greeting stands before the service's sentence.
 GREETINGS = {
@@ -48,6 +52,20 @@ GREETINGS = {
     "hu": ("Kedves KiwiWeb Design Ltd!",),
 }
 XERO_ID = "52da177d-d5c5-4eab-8693-24b949a8f7c5"
+
+
+@pytest.fixture
+def trust() -> SenderTrust:
+    """The dev corpus's trust settings, with Cash App allowed as a reseller enables it (square.com), signed with the
+    test key."""
+    base = corpus_trust()
+    record = base.dns_txt("test1._domainkey.paypal.com")
+
+    def dns_txt(name: str) -> str | None:
+        return record if name.startswith("test1._domainkey.") else base.dns_txt(name)
+
+    return replace(base, payment_senders={**base.payment_senders, "square.com": "cashapp"}, dns_txt=dns_txt)
+
 
 # A layout of each format file (gateway, language, subject, body), beside the cases of test_forms: what each service
 # writes around the amount (labels on their own lines, the payer's note, the footer).
@@ -147,6 +165,13 @@ LAYOUTS: list[tuple[str, str, str, str]] = [
         "Merchant: KiwiWeb Design Ltd\nTransaction Type: Purchase\nMerchant Reference: INV-0042 kauricafe.co.nz\n"
         "Amount: 45.00\nCurrency: NZD\nCard Holder Name: JO BLOGGS\nCard Number: 411111........11\n"
         "DpsTxnRef: 0000000982cc7b\nResponse: APPROVED\nDate: 23/11/2026 11:35:57\n",
+    ),
+    (
+        "cashapp",
+        "en",
+        "Jo Bloggs sent you $45",
+        "Jo Bloggs\nPayment from $JoBloggsTag\n$45.00\n\nReceived\nAmount\n$45.00\nDestination\nCash\n"
+        "Identifier\n#1VX2AYF\nTo\nKiwiWeb Design Ltd\nFrom\nJo Bloggs\n",
     ),
     (
         "xero",
@@ -390,7 +415,7 @@ def test_a_note_after_the_services_fields_changes_nothing_collapsed(trust: Sende
 def test_a_collapsed_windcave_decline_is_no_payment(trust: SenderTrust) -> None:
     """The service's own "Response: DECLINED" stands after the payer's reference: collapsed, it still says no money
     came (unless a second Response line says APPROVED: then a person looks)."""
-    body = LAYOUTS[13][3].format(t=TXN)
+    body = next(body for gateway, _, _, body in LAYOUTS if gateway == "windcave").format(t=TXN)
     declined = flattened(body.replace("APPROVED", "DECLINED"))
     got = explained(trust, "windcave", "Windcave Transaction Receipt", declined)
     assert (got["outcome"], got["kind"]) == (str(DecisionKind.IGNORE), "other")
@@ -399,6 +424,42 @@ def test_a_collapsed_windcave_decline_is_no_payment(trust: SenderTrust) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- relined, unit
+
+# Words notices are made of, to collapse at random: labels with and without colons, amounts, greetings, notes.
+_WORDS = [
+    "Hello,",
+    "Hallo",
+    "Jo!",
+    "Bloggs",
+    "sent",
+    "you",
+    "$45.00",
+    "NZD.",
+    "Amount:",
+    "Amount",
+    "Transaction",
+    "ID:",
+    "9AB12345CD678901E",
+    "Note",
+    "from",
+    "X:",
+    "Description",
+    "INV-0042",
+    "[image:",
+    "PayPal]",
+    "-----",
+    "Customer",
+    "jo@x.nz",
+    "Merchant",
+    "Reference:",
+    "Response:",
+    "APPROVED",
+    "Payment",
+    "reference:",
+    "\t",
+    "Mitteilung",
+    "von",
+]
 
 
 def test_relined_puts_back_the_line_breaks_and_keeps_every_position() -> None:
@@ -429,3 +490,25 @@ def test_a_notice_with_its_lines_is_left_as_it_is() -> None:
     assert relined(text, fmt.layout).flat == frozenset()
     content = read_content(fmt, "You've got money", flattened(text))
     assert (content.payer_name, content.txn_id, str(content.money)) == ("Jo Bloggs", TXN, "45.00 NZD")
+
+
+def test_a_greetings_name_left_before_the_payer_gives_way_to_the_subjects(trust: SenderTrust) -> None:
+    """ "Hola, Destinatario Gamma" then "Scale Labs le envió ..." collapsed: where the greeting's name ends cannot
+    be seen, but the subject names the payer, and the name read ends with it."""
+    body = "Hola, KiwiWeb Design\nScale Labs le envió $ 535.32 USD\nId. de transacción 504021165E004010S\n"
+    for text in (body, flattened(body)):
+        got = explained(trust, "paypal", "Scale Labs has sent you money", text)
+        assert (got["payer_name"], got["amount"], got["currency"]) == ("Scale Labs", "535.32", "USD")
+        assert got["transaction_id"] == "504021165E004010S"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=80), st.sampled_from(["paypal", "stripe", "windcave", "xero"]))
+def test_relined_only_turns_spaces_into_line_breaks(words: list[str], gateway: str) -> None:
+    fmt = builtin_formats().get(gateway)
+    assert fmt is not None
+    text = " ".join(words)
+    lined = relined(text, fmt.layout)
+    assert len(lined.text) == len(text)
+    assert all(a == b or (a in " \t" and b == "\n") for a, b in zip(text, lined.text, strict=True))
+    assert all(0 <= number <= lined.text.count("\n") for number in lined.flat)
