@@ -83,10 +83,12 @@ def _domain(address: str) -> str:
     return found.group(1).lower() if found else ""
 
 
-def wrapped(sample: dict[str, Any]) -> bytes:
-    """The sample as the mail our inbox would receive from the service, signed with the test key."""
+def wrapped(sample: dict[str, Any], raw: bytes | None = None) -> bytes:
+    """The sample as the mail our inbox would receive from the service, signed with the test key (`raw`: the
+    sample's file as given instead of as read, e.g. collapsed onto one line)."""
     assert REALMAIL is not None
-    raw = (REALMAIL / "samples" / sample["file"]).read_bytes().replace(b"\r\n", b"\n")
+    raw = (REALMAIL / "samples" / sample["file"]).read_bytes() if raw is None else raw
+    raw = raw.replace(b"\r\n", b"\n")
     if sample["file"].endswith(".eml"):
         headers = read_headers(raw)
         sender = headers.text("from")
