@@ -255,11 +255,14 @@ class ContactIndex:
         self.contacts[c.contact_id] = c
         if c.email:
             self.by_email.setdefault(c.email.strip().lower(), set()).add(c.contact_id)
-        key = company_key(c.name, self.patterns)
-        if key:
-            if key not in self.by_company:
-                self._companies.add(key)
-            self.by_company.setdefault(key, set()).add(c.contact_id)
+        # A contact named "Halloran Family Trust t/a Zephyr Kayak Hire" is known by its whole name and by each
+        # name it trades under: the bank line shows whichever one the payer's account holds.
+        for name in dict.fromkeys([c.name, *trading_names(c.name, self.patterns)]):
+            key = company_key(name, self.patterns)
+            if key:
+                if key not in self.by_company:
+                    self._companies.add(key)
+                self.by_company.setdefault(key, set()).add(c.contact_id)
         people: set[tuple[str, str]] = set()
         first = squash(c.first_name)
         last = squash(c.last_name)
